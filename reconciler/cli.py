@@ -1,0 +1,53 @@
+"""The command line: click commands, the one error handler, and exit codes (DESIGN.md 4.6).
+
+Each subcommand lives in ``reconciler/commands/<name>.py`` and returns an exit code; this module maps
+``ReconcilerError`` to its one-line message and exit code. Together they are the only code that prints.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from typing import Any
+
+import click
+
+from reconciler.errors import EXIT_ERROR, ReconcilerError
+
+# Subcommand modules, each exposing `command` (a click.Command).
+COMMAND_MODULES = ("validate", "plan", "apply", "import_", "sandbox")
+
+
+class _Group(click.Group):
+    """Maps expected failures to their one-line message and exit code; never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ReconcilerError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("error: interrupted", err=True)
+            ctx.exit(EXIT_ERROR)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More logging on stderr (-v info, -vv debug).")
+@click.version_option(package_name="reconciler")
+def main(verbose: int) -> None:
+    """Reconcile Capillary loyalty identifiers and cards with the YAML under state/."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _register() -> None:
+    for name in COMMAND_MODULES:
+        module_name = f"reconciler.commands.{name}"
+        if importlib.util.find_spec(module_name) is None:
+            continue  # not built yet
+        main.add_command(importlib.import_module(module_name).command)
+
+
+_register()

@@ -1,0 +1,141 @@
+"""The one exception tree of the reconciler.
+
+Every expected failure is a ``ReconcilerError``; ``cli.py`` prints its one-line message and exits with
+its ``exit_code``. Nothing else in the package prints a traceback for an expected failure, and no
+``httpx`` exception escapes ``reconciler.capillary``: transport errors are translated at that boundary
+with ``raise ... from exc``.
+
+    ReconcilerError                 exit 1
+    ├── UsageError                  exit 2  bad command-line arguments
+    ├── ConfigError                 exit 1  reconciler.yaml or environment (credentials) is wrong
+    ├── StateError                  exit 1  state/*.yaml failed to load or validate (carries Problems)
+    ├── ApiError                    exit 1  the Capillary API answered with an error (method, path, status, code)
+    │   ├── AuthError                       401, or the token request failed
+    │   ├── NotFoundError                   8015 / 8065 / 3010 and other "does not exist" codes
+    │   ├── MergedCustomerError             8069: the customer is a merge victim
+    │   ├── TransientError                  429, 5xx, 521, 461, transport failure: safe to retry a read
+    │   │   └── RateLimitedError            429 (carries retry_after)
+    │   ├── OutcomeUnknownError             a write was sent and no answer came: it may have committed
+    │   └── ReadOnlyViolation               the read-only client was asked to send a write
+    ├── BlockedError                exit 4  the plan holds a conflict, a merge or a budget breach
+    ├── StaleError                  exit 5  apply's re-plan differs from the reviewed checksum
+    └── PartialApplyError           exit 6  some writes failed
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_CHANGES = 3
+EXIT_BLOCKED = 4
+EXIT_STALE = 5
+EXIT_PARTIAL = 6
+
+
+class ReconcilerError(Exception):
+    """Base of every expected failure; ``str(err)`` is the one line the CLI prints."""
+
+    exit_code = EXIT_ERROR
+
+
+class UsageError(ReconcilerError):
+    exit_code = EXIT_USAGE
+
+
+class ConfigError(ReconcilerError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One validation problem, pointing at its source: ``file:line:col: message``."""
+
+    file: str
+    line: int
+    col: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}: {self.message}"
+
+
+class StateError(ReconcilerError):
+    """The desired state is invalid; ``problems`` lists every problem found, sorted."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.file, p.line, p.col, p.message))
+        first = str(self.problems[0]) if self.problems else "invalid state"
+        more = len(self.problems) - 1
+        super().__init__(first if more == 0 else f"{first} (and {more} more problems)")
+
+
+class ApiError(ReconcilerError):
+    """The API refused a request. Carries method, path (no query string secrets), status and code."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str = "",
+        path: str = "",
+        status: int | None = None,
+        code: int | None = None,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.status = status
+        self.code = code
+        self.api_message = message
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        where = f"{self.method} {self.path}".strip()
+        parts = [p for p in (where, f"HTTP {self.status}" if self.status else "") if p]
+        code = f"code {self.code}: " if self.code is not None else ""
+        prefix = f"{', '.join(parts)}: " if parts else ""
+        return f"{prefix}{code}{self.api_message}"
+
+
+class AuthError(ApiError):
+    pass
+
+
+class NotFoundError(ApiError):
+    pass
+
+
+class MergedCustomerError(ApiError):
+    pass
+
+
+class TransientError(ApiError):
+    pass
+
+
+class RateLimitedError(TransientError):
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+
+
+class OutcomeUnknownError(ApiError):
+    """A write was sent but its outcome is unknown; re-read before deciding, never resend blind."""
+
+
+class ReadOnlyViolation(ApiError):
+    pass
+
+
+class BlockedError(ReconcilerError):
+    exit_code = EXIT_BLOCKED
+
+
+class StaleError(ReconcilerError):
+    exit_code = EXIT_STALE
+
+
+class PartialApplyError(ReconcilerError):
+    exit_code = EXIT_PARTIAL

@@ -1,0 +1,183 @@
+"""The value types shared by the desired state (``desired/``), the live state (``capillary/``), the differ
+and the plan. All are frozen dataclasses with slots: cheap to build by the hundred thousand, hashable,
+and impossible to mutate by accident between plan and apply.
+
+Uniqueness scope: an identifier is unique within its source for single-account sources, and within
+(source, accountId) for multi-account sources. Single-account profiles have ``account_id == ""``, so the
+``ProfileKey`` *is* the uniqueness scope.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Sources that take an accountId (capillary-api.md 2.1). The rest are single-account.
+MULTI_ACCOUNT_SOURCES = frozenset({"FACEBOOK", "WEB_ENGAGE", "WECHAT", "MOBILE_APP", "LINE"})
+
+# Card status codes (capillary-api.md 6.1).
+CARD_STATUSES = ("NOT_ISSUED", "ISSUED", "ACTIVE", "SUSPENDED", "EXPIRED", "DELETED")
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where something is declared: 1-based line and column in a file (path as given, relative if possible)."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+NOWHERE = Location("<live>", 0, 0)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ProfileKey:
+    """A customer's profile: ``SOURCE`` or ``SOURCE:accountId``. Also the identifier uniqueness scope."""
+
+    source: str
+    account_id: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.account_id}" if self.account_id else self.source
+
+    @classmethod
+    def parse(cls, text: str) -> ProfileKey:
+        source, _, account = text.partition(":")
+        return cls(source, account)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Identifier:
+    """A non-card identifier value of one type (``mobile``, ``email``, ``externalId``, ``wechat``, ...)."""
+
+    type: str
+    value: str
+
+
+# ----- desired state ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredIdentifier:
+    type: str
+    value: str
+    loc: Location
+
+    @property
+    def identifier(self) -> Identifier:
+        return Identifier(self.type, self.value)
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredProfile:
+    key: ProfileKey
+    identifiers: tuple[DesiredIdentifier, ...]
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True)
+class CardSpec:
+    """A declared card: a specific ``number``, or (``number is None``) one card of ``series``."""
+
+    number: str | None
+    series: int | str  # seriesId (int) or seriesCode (str)
+    status: str  # a card status *label*; ACTIVE by default
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredCustomer:
+    id: int
+    profiles: tuple[DesiredProfile, ...]
+    cards: tuple[CardSpec, ...] | None  # None: cards not managed for this customer
+    merge_with: frozenset[int]
+    loc: Location
+    note: str = ""
+    # A stable digest of the declaration (locations excluded): `--changed-since` compares these.
+    fingerprint: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredState:
+    customers: tuple[DesiredCustomer, ...]
+    files: tuple[str, ...] = ()
+
+    def by_id(self) -> dict[int, DesiredCustomer]:
+        return {c.id: c for c in self.customers}
+
+
+# ----- live state ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LiveProfile:
+    key: ProfileKey
+    identifiers: tuple[Identifier, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LiveCard:
+    number: str
+    series_id: int
+    series_code: str
+    status_label: str
+    status: str  # one of CARD_STATUSES
+    customer_id: int  # 0 = not linked to anyone
+
+
+@dataclass(frozen=True, slots=True)
+class LiveCustomer:
+    id: int
+    profiles: tuple[LiveProfile, ...]
+    cards: tuple[LiveCard, ...]
+    campaign: bool = False  # a non-registered (campaign) account: its identifiers cannot be reused
+    status: str = "ACTIVE"  # customer status; DELETED / disabled customers reject every change
+    warnings: tuple[int, ...] = ()
+
+    def profile(self, key: ProfileKey) -> LiveProfile | None:
+        return next((p for p in self.profiles if p.key == key), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    id: int
+    code: str
+    name: str = ""
+    type: str = "DIGITAL"
+    generation_enabled: bool = False
+    max_active_per_customer: int = 1
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class CardLabel:
+    label: str
+    status: str
+    default: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """Who currently holds an identifier (in a scope) or a card, as a plan needs to know it."""
+
+    customer_id: int
+    scope: ProfileKey | None = None  # for identifiers: the profile that holds it; None for cards
+    victim: bool = False  # the holder is a merge victim (8069)
+    campaign: bool = False  # the holder is a campaign (non-registered) account
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeResult:
+    """What a write answered: ``createdId`` and warning codes (a merge warning is an incident)."""
+
+    created_id: int | None
+    warnings: tuple[tuple[int, str], ...] = field(default_factory=tuple)
+
+    MERGE_WARNINGS = frozenset({8050, 8051, 8066, 8067})
+
+    @property
+    def merged(self) -> bool:
+        return any(code in self.MERGE_WARNINGS for code, _ in self.warnings)
