@@ -1,0 +1,67 @@
+"""Authentication: a fixed Basic header, or an OAuth token cached, shared and refreshed before expiry."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+from reconciler.capillary._credentials import Credentials
+
+TOKEN_PATH = "/v3/oauth/token/generate"
+TOKEN_HEADER = "X-CAP-API-OAUTH-TOKEN"
+REFRESH_AT = 0.8  # of the token's ttl: refresh before it can expire in flight
+
+TokenFetch = Callable[[], Awaitable[tuple[str, float]]]
+
+
+class Auth:
+    """Produces the auth headers of a request; ``token`` identifies them for a retry after a 401."""
+
+    renewable = False
+
+    async def headers(self) -> tuple[dict[str, str], str]:
+        """Headers to send, and an opaque tag of the credential used."""
+        raise NotImplementedError
+
+    def invalidate(self, tag: str) -> None:
+        """Forget the credential tagged ``tag`` (it was refused); the next call gets a fresh one."""
+
+
+class BasicAuth(Auth):
+    """``Authorization: Basic base64(till:md5hex(password))``."""
+
+    def __init__(self, credentials: Credentials) -> None:
+        self._header = {"Authorization": credentials.basic_header}
+
+    async def headers(self) -> tuple[dict[str, str], str]:
+        """The fixed Basic header."""
+        return self._header, ""
+
+
+class OAuthAuth(Auth):
+    """An OAuth token shared by every task; one refresh at a time, at 80% of its ttl."""
+
+    renewable = True
+
+    def __init__(self, fetch: TokenFetch) -> None:
+        self._fetch = fetch
+        self._token = ""
+        self._refresh_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def headers(self) -> tuple[dict[str, str], str]:
+        """The token header, fetching a token first when there is none or it is due for refresh."""
+        if not self._token or time.monotonic() >= self._refresh_at:
+            async with self._lock:
+                if not self._token or time.monotonic() >= self._refresh_at:
+                    started = time.monotonic()
+                    token, ttl = await self._fetch()
+                    self._token, self._refresh_at = token, started + REFRESH_AT * ttl
+        token = self._token
+        return {TOKEN_HEADER: token}, token
+
+    def invalidate(self, tag: str) -> None:
+        """Drop the token if it is still the one that was refused."""
+        if tag and tag == self._token:
+            self._token = ""

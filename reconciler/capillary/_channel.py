@@ -1,0 +1,168 @@
+"""The one request path: read-only guard, auth, rate limit, bounded concurrency, retries, error mapping.
+
+Retry rules (DESIGN.md 5, issue #3):
+- reads (GET, the bulk-read POST, the token POST) are retried on 429, 5xx, 521, 461 and transport errors
+  with jittered exponential backoff, up to ``max_attempts``, then the typed error is raised;
+- writes are retried only when the server certainly did not execute them: the connection was never
+  made, or the answer was 429 or 521 (documented refusals). Any other 5xx, a timeout after sending or a
+  dropped connection leaves the outcome unknown: ``OutcomeUnknownError``, never resent. A 500 may come
+  after the write committed, and a 502/503/504 from a gateway says nothing about the backend, so all of
+  them are treated as unknown; apply re-reads and decides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from reconciler.capillary._auth import TOKEN_PATH, Auth
+from reconciler.capillary._errors import (
+    REFUSED_STATUSES,
+    RETRYABLE_STATUSES,
+    decode_json,
+    error_for,
+    error_from_response,
+    first_error,
+    retry_after,
+    transport_error,
+    was_not_sent,
+)
+from reconciler.capillary._limits import Limits, api_key
+from reconciler.errors import ApiError, OutcomeUnknownError, ReadOnlyViolation
+
+log = logging.getLogger(__name__)
+
+BULK_READ_PATH = "/v2/bulk/getCustomers"
+READ_ONLY_POSTS = frozenset({TOKEN_PATH, BULK_READ_PATH})
+
+
+def is_read(method: str, path: str) -> bool:
+    """True for the requests a read-only client may send: GET, the token POST and the bulk-read POST."""
+    route = path.split("?", 1)[0]
+    return method == "GET" or (method == "POST" and route in READ_ONLY_POSTS)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    base_delay: float = 0.05
+    max_delay: float = 5.0
+
+    def delay(self, attempt: int) -> float:
+        """Jittered exponential backoff before attempt ``attempt + 1`` (half fixed, half random)."""
+        ceiling = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+class Channel:
+    """Sends requests for a reader or writer; ``read_only`` refuses anything but reads."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        limits: Limits,
+        concurrency: int,
+        read_only: bool,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.client = client
+        self.read_only = read_only
+        self.auth: Auth | None = None
+        self._limits = limits
+        self._slots = asyncio.Semaphore(max(1, concurrency))
+        self._retry = retry or RetryPolicy()
+
+    async def request(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None
+    ) -> Any:
+        """Send one logical request (with retries) and return its decoded JSON body."""
+        read = is_read(method, path)
+        if self.read_only and not read:
+            raise ReadOnlyViolation("the read-only client cannot send this request", method=method, path=path)
+        attempt, reauthed = 0, False
+        while True:
+            attempt += 1
+            try:
+                tag, response = await self._send(method, path, params, body, attempt)
+            except httpx.HTTPError as exc:
+                self._check_transport_retry(exc, method, path, read=read, attempt=attempt)
+                await asyncio.sleep(self._retry.delay(attempt))
+                continue
+            if response.status_code == 401 and self._renewable(path) and not reauthed:
+                assert self.auth is not None
+                self.auth.invalidate(tag)  # expired or revoked token: one retry with a fresh one
+                reauthed = True
+                continue
+            if response.is_success:
+                return self._success_body(response, method, path)
+            error = error_from_response(response, method=method, path=path)
+            await self._before_retry(response, error, read=read, attempt=attempt)
+
+    def _renewable(self, path: str) -> bool:
+        return self.auth is not None and self.auth.renewable and path != TOKEN_PATH
+
+    def _check_transport_retry(
+        self, exc: httpx.HTTPError, method: str, path: str, *, read: bool, attempt: int
+    ) -> None:
+        """Return if the failed attempt may be repeated; else raise the typed error."""
+        log.debug("%s %s -> %s (attempt %d)", method, path, type(exc).__name__, attempt)
+        if not read and not was_not_sent(exc):
+            raise OutcomeUnknownError(
+                f"write sent but no answer ({type(exc).__name__}); it may have been applied",
+                method=method,
+                path=path,
+            ) from exc
+        if attempt >= self._retry.max_attempts:
+            raise transport_error(exc, method=method, path=path) from exc
+
+    async def _before_retry(
+        self, response: httpx.Response, error: ApiError, *, read: bool, attempt: int
+    ) -> None:
+        """Sleep before the next attempt, or raise ``error`` (or outcome-unknown for a write)."""
+        status = response.status_code
+        if status not in RETRYABLE_STATUSES:
+            raise error
+        if not read and status not in REFUSED_STATUSES:
+            raise OutcomeUnknownError(
+                f"write answered {status}; it may have been applied: {error.api_message}",
+                method=error.method,
+                path=error.path,
+                status=status,
+                code=error.code,
+            )
+        if attempt >= self._retry.max_attempts:
+            raise error
+        wait = self._retry.delay(attempt)
+        if status == 429:
+            wait = retry_after(response) or wait
+            self._limits.for_key(api_key(error.method, error.path)).pause(wait)
+        await asyncio.sleep(wait)
+
+    async def _send(
+        self, method: str, path: str, params: dict[str, Any] | None, body: Any, attempt: int
+    ) -> tuple[str, httpx.Response]:
+        """Send once within the concurrency bound and the API's rate limit."""
+        headers, tag = await self.auth.headers() if self.auth and path != TOKEN_PATH else ({}, "")
+        limiter = self._limits.for_key(api_key(method, path))
+        async with self._slots:
+            await limiter.acquire()
+            try:
+                response = await self.client.request(method, path, params=params, json=body, headers=headers)
+            finally:
+                await limiter.release()
+        log.debug("%s %s -> %d (attempt %d)", method, path, response.status_code, attempt)
+        return tag, response
+
+    def _success_body(self, response: httpx.Response, method: str, path: str) -> Any:
+        """The decoded body of a 2xx answer; an error envelope inside a 200 is still an error."""
+        body = decode_json(response)
+        code, message = first_error(body)
+        if response.status_code != 201 and isinstance(body, dict) and body.get("errors") and message:
+            raise error_for(response.status_code, code, message, method=method, path=path)
+        return body

@@ -1,0 +1,85 @@
+"""Per-API rate limiting: a sliding-window log that never lets more than R requests into any window.
+
+The server counts a request when it *receives* it, somewhere between our send and our answer. So a
+request occupies a slot from the moment it is sent until one full window after its answer (or failure)
+arrived: however the server timestamps it, no window it sees can hold more than R of ours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import time
+from collections import deque
+
+_NUMERIC_SEGMENT = re.compile(r"/\d+(?=/|$)")
+
+
+def api_key(method: str, path: str) -> str:
+    """The rate-limit key of a request: method and path template (``GET /v2/customers/{id}``)."""
+    return f"{method.upper()} {_NUMERIC_SEGMENT.sub('/{id}', path.split('?', 1)[0])}"
+
+
+class WindowLimiter:
+    """At most ``limit`` requests in any ``window`` seconds, shared by all tasks; ``limit <= 0``: no limit."""
+
+    def __init__(self, limit: int, window: float = 60.0) -> None:
+        self.limit = limit
+        self.window = window
+        self._done: deque[float] = deque()  # completion times within the last window, ascending
+        self._in_flight = 0
+        self._paused_until = 0.0
+        self._changed = asyncio.Condition()
+
+    async def acquire(self) -> None:
+        """Wait until one more request may be sent now, and take its slot."""
+        async with self._changed:
+            while True:
+                delay = self._delay(time.monotonic())
+                if delay <= 0:
+                    self._in_flight += 1
+                    return
+                timeout = None if delay == float("inf") else delay
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), timeout=timeout)
+
+    def _delay(self, now: float) -> float:
+        """Seconds to wait before a send is allowed (``inf``: until a request in flight completes)."""
+        if now < self._paused_until:
+            return self._paused_until - now
+        if self.limit <= 0:
+            return 0.0
+        while self._done and self._done[0] <= now - self.window:
+            self._done.popleft()
+        if self._in_flight + len(self._done) < self.limit:
+            return 0.0
+        return self._done[0] + self.window - now if self._done else float("inf")
+
+    async def release(self) -> None:
+        """Mark the request taken by ``acquire`` as answered (or failed)."""
+        async with self._changed:
+            self._in_flight -= 1
+            if self.limit > 0:
+                self._done.append(time.monotonic())
+            self._changed.notify_all()
+
+    def pause(self, seconds: float) -> None:
+        """Hold every request of this API for ``seconds`` (the server said 429)."""
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
+
+class Limits:
+    """One ``WindowLimiter`` per API key, created on first use, all with the same limit and window."""
+
+    def __init__(self, limit: int, window: float = 60.0) -> None:
+        self.limit = limit
+        self.window = window
+        self._by_key: dict[str, WindowLimiter] = {}
+
+    def for_key(self, key: str) -> WindowLimiter:
+        """The limiter of one API."""
+        limiter = self._by_key.get(key)
+        if limiter is None:
+            limiter = self._by_key[key] = WindowLimiter(self.limit, self.window)
+        return limiter
