@@ -1,0 +1,49 @@
+"""Running the CLI as a workflow step does: a real subprocess with the step's environment."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from .fake_github import FakeGitHub
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# Runs the real CLI group with the github group added, whether or not cli.py registers it yet.
+_CLI = (
+    "import sys; from reconciler.cli import main; from reconciler.commands.github import command; "
+    "'github' in main.commands or main.add_command(command); sys.argv[0] = 'reconciler'; main()"
+)
+
+
+@dataclass
+class Served:
+    """The fake GitHub and the loopback URL it answers on."""
+
+    fake: FakeGitHub
+    url: str
+
+
+def github_env(served: Served, **extra: str) -> dict[str, str]:
+    """The environment a workflow step has: repository, token and API URL pointing at the fake."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    env |= {"GITHUB_REPOSITORY": served.fake.repo, "GITHUB_TOKEN": served.fake.token}
+    env |= {"GITHUB_API_URL": served.url, **extra}
+    return env
+
+
+def run_cli(
+    args: list[str], env: dict[str, str], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``reconciler <args>`` as a real subprocess."""
+    return subprocess.run(
+        [sys.executable, "-c", _CLI, *args],
+        env=env,
+        cwd=cwd or REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
