@@ -25,14 +25,14 @@ CUSTOMER_41: dict[str, Any] = {
         {
             "firstName": "Tom",
             "lastName": "Sawyer",
-            "attribution": {"createDate": "2020-01-01", "createdBy": {"code": "t1", "name": "t", "type": "TILL"}},
+            "attribution": {"createDate": "2020-01-01", "createdBy": {"code": "t1", "type": "TILL"}},
             "fields": {},
             "allFields": {},
             "identifiers": [
                 {"type": "email", "value": "tom@example.com"},
                 {"type": "cardNumber", "value": "CARD19", "seriesId": 19, "statusLabel": "ACTIVE"},
             ],
-            "commChannels": [{"type": "email", "value": "tom@example.com", "primary": True, "verified": False}],
+            "commChannels": [{"type": "email", "value": "tom@example.com", "primary": True}],
             "source": "WECHAT",
             "userId": 17742,
             "accountId": "wechat-con1",
@@ -102,7 +102,8 @@ def test_every_card_type_spelling_is_a_card(spelling: str) -> None:
 
 
 def test_identifiers_all_is_used_when_identifiers_is_absent() -> None:
-    data = {"id": 5, "profiles": [{"source": "INSTORE", "identifiersAll": [{"type": "mobile", "value": "91"}]}]}
+    profile = {"source": "INSTORE", "identifiersAll": [{"type": "mobile", "value": "91"}]}
+    data = {"id": 5, "profiles": [profile]}
     assert parse_customer(data).profiles[0].identifiers == (Identifier("mobile", "91"),)
 
 
@@ -136,8 +137,8 @@ def test_card_from_put_response_with_status_label_info() -> None:
         "cardnumber": "DIGI1",
         "seriesId": 131313,
         "statusLabel": "CARD BLOCKED",
-        "statusLabelInfo": {"status": "SUSPENDED", "entityStatusId": 4, "label": "CARD BLOCKED", "default": False},
-        "statusInfo": {"reason": "lost", "label": "CARD BLOCKED", "prevLabel": "ACTIVE", "entityType": "CARD"},
+        "statusLabelInfo": {"status": "SUSPENDED", "entityStatusId": 4, "label": "CARD BLOCKED"},
+        "statusInfo": {"reason": "lost", "label": "CARD BLOCKED", "prevLabel": "ACTIVE"},
     }
     assert parse_card(data) == LiveCard("DIGI1", 131313, "", "CARD BLOCKED", "SUSPENDED", 0)
 
@@ -169,7 +170,7 @@ def test_bulk_read_items_and_per_item_errors() -> None:
             {
                 "entity": {"id": 564332013},
                 "warnings": [],
-                "errors": [{"status": False, "code": 8109, "message": "Customer is deleted after PII delete request"}],
+                "errors": [{"status": False, "code": 8109, "message": "Customer deleted (PII)"}],
                 "success": False,
             },
             {"warnings": [], "errors": [{"status": False, "code": 8015, "message": "Customer not found"}]},
@@ -206,14 +207,15 @@ def test_series_list() -> None:
         "errors": [],
     }
     (series,) = parse_series(body)
-    assert (series.id, series.code, series.type, series.generation_enabled) == (121212, "GOLD01", "PHYSICAL", False)
+    assert (series.id, series.code, series.type) == (121212, "GOLD01", "PHYSICAL")
+    assert series.generation_enabled is False
 
 
 def test_labels_list() -> None:
     # capillary-api.md 6.1
     body = {
         "data": [
-            {"id": 1, "label": "ACTIVE", "status": "ACTIVE", "entityStatusId": 2, "type": "CARD", "default": True},
+            {"id": 1, "label": "ACTIVE", "status": "ACTIVE", "type": "CARD", "default": True},
             {"id": 2, "label": "CARD BLOCKED", "status": "SUSPENDED", "type": "CARD", "default": False},
         ]
     }
@@ -224,9 +226,7 @@ def test_change_result_with_merge_warning() -> None:
     # capillary-api.md 3: success, with 8051 as a merge notice
     body = {
         "createdId": 382756026,
-        "warnings": [
-            {"status": True, "code": 8051, "message": "Same Customer found in other sources, Merging with userId 9"}
-        ],
+        "warnings": [{"status": True, "code": 8051, "message": "Same Customer found, Merging with userId 9"}],
     }
     result = parse_change_result(body)
     assert result.created_id == 382756026 and result.merged
