@@ -1,0 +1,65 @@
+"""``build_plan``: the second phase of planning, after ``compute_changes`` and the holder lookups."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from reconciler.config import Config
+from reconciler.diff import DELINK, REMOVE, Changes
+from reconciler.model import CardLabel, DesiredCustomer, Holder, Identifier, LiveCard, Series
+from reconciler.plan.budget import evaluate_budgets
+from reconciler.plan.calls import build_calls
+from reconciler.plan.model import Action, CustomerPlan, Plan
+from reconciler.plan.risk import assess
+
+SANDBOX_TARGET = "embedded sandbox (demo data)"
+
+
+def build_plan(
+    changes: Changes,
+    holders: Mapping[Identifier, Holder | None],
+    card_holders: Mapping[str, LiveCard | None],
+    series: Sequence[Series],
+    labels: Sequence[CardLabel],
+    config: Config,
+    all_declared: Mapping[int, DesiredCustomer],
+    *,
+    target: str,
+    force: bool = False,
+) -> Plan:
+    """The Plan: actions with risks, budgets, the ordered API calls and the per-customer live facts.
+
+    ``holders``/``card_holders`` must hold an entry (``None`` = nobody / no such card) for everything
+    ``holders_needed(changes)`` returned; a missing entry blocks that action rather than guessing.
+    """
+    actions = tuple(assess(changes, holders, card_holders, series, labels, all_declared))
+    removals = sum(1 for a in actions if a.kind in (REMOVE, DELINK))
+    live_managed = sum(cc.managed_live for cc in changes.customers)
+    budgets = evaluate_budgets(removals, live_managed, config.safety, force=force)
+    return Plan(
+        target=target,
+        actions=actions,
+        calls=build_calls(actions),
+        customers=_customers(changes, actions),
+        budgets=budgets,
+        unmanaged=changes.unmanaged,
+        customers_in_scope=len(changes.customers),
+        force=force,
+    )
+
+
+def _customers(changes: Changes, actions: Sequence[Action]) -> tuple[CustomerPlan, ...]:
+    with_actions = {a.customer_id for a in actions}
+    return tuple(
+        CustomerPlan(cc.id, cc.facts, cc.error, cc.desired.loc)
+        for cc in changes.customers
+        if cc.id in with_actions or cc.error
+    )
+
+
+def describe_target(config: Config, org: str = "") -> str:
+    """The target line every output starts with: the API host and org, or the embedded sandbox."""
+    if config.api.is_sandbox:
+        return SANDBOX_TARGET
+    host = config.api.url.split("://", 1)[-1].split("/", 1)[0].rpartition("@")[2]
+    return f"{host} (org {org})" if org else host

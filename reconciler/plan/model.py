@@ -1,0 +1,289 @@
+"""The plan's value types: actions, API calls, budgets, and the Plan with its ``to_dict`` and checksum."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from reconciler.model import Location, ProfileKey
+from reconciler.render.mask import mask_value
+
+FORMAT_VERSION = 1
+PLAIN, MOVE, CONFLICT, MERGE, BLOCKED = "plain", "move", "conflict", "merge", "blocked"
+RISKS = (PLAIN, MOVE, CONFLICT, MERGE, BLOCKED)
+GENERATED = "(generated at apply)"
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One change to one customer, with its risk and, if it cannot run, why (``blocked``)."""
+
+    id: str  # "a1", "a2", ... in plan order
+    customer_id: int
+    kind: str  # add remove link delink create generate status (reconciler.diff.KINDS)
+    profile: ProfileKey
+    type: str  # identifier type, or "cardnumber"
+    value: str | None  # raw value; None for a generated card (known only at apply time)
+    risk: str  # plain move conflict merge blocked
+    blocked: bool
+    reason: str  # never contains a raw value
+    loc: Location | None  # the declaration; None for removals of undeclared values
+    series: int | str | None = None  # cards: seriesId when known, else the declared id/code
+    label: str | None = None  # cards: status label
+    holder: int | None = None  # the customer that holds the value now (move/conflict/merge)
+    depends_on: tuple[str, ...] = ()  # action ids that must run first (release, create, generate)
+    releases_to: int | None = None  # a remove/delink that frees the value for this customer's move
+
+    @property
+    def masked(self) -> str:
+        """The value as every shared output shows it."""
+        return GENERATED if self.value is None else mask_value(self.type, self.value)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Masked, JSON-ready form."""
+        return {
+            "id": self.id,
+            "customer_id": self.customer_id,
+            "kind": self.kind,
+            "profile": str(self.profile),
+            "type": self.type,
+            "value": self.masked,
+            "series": self.series,
+            "label": self.label,
+            "risk": self.risk,
+            "blocked": self.blocked,
+            "reason": self.reason,
+            "holder": self.holder,
+            "depends_on": list(self.depends_on),
+            "releases_to": self.releases_to,
+            "loc": str(self.loc) if self.loc else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CallItem:
+    """An identifier or card in a call body. ``value`` None: the card number a generate call returns."""
+
+    type: str
+    value: str | None
+    series_id: int | None = None
+    series_code: str | None = None
+    label: str | None = None
+    generated_by: str | None = None  # the id of the generate call whose result is the value
+
+    def body(self, generated: Mapping[str, str], *, card_key: str = "value") -> dict[str, Any]:
+        """Raw JSON form; a generated value is looked up by its generate call's id."""
+        value = self.value if self.value is not None else generated[self.generated_by or ""]
+        return self._shape(value, card_key)
+
+    def masked(self, *, card_key: str = "value") -> dict[str, Any]:
+        """Masked JSON form; a generated value is shown as ``${cN.cardNumber}``."""
+        shown = (
+            f"${{{self.generated_by}.cardNumber}}"
+            if self.value is None
+            else mask_value(self.type, self.value)
+        )
+        return self._shape(shown, card_key)
+
+    def _shape(self, value: str, card_key: str) -> dict[str, Any]:
+        out: dict[str, Any] = (
+            {"type": self.type, card_key: value} if card_key == "value" else {card_key: value}
+        )
+        if self.series_id is not None:
+            out["seriesId"] = self.series_id
+        elif self.series_code is not None:
+            out["seriesCode"] = self.series_code
+        if self.label is not None:
+            out["statusLabel"] = self.label
+        return out
+
+
+CHANGE_IDENTIFIER, CREATE_CARD, GENERATE_CARD, UPDATE_CARD = (
+    "changeIdentifier",
+    "createCard",
+    "generateCard",
+    "updateCard",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One API write apply will send. Runs after every call in ``after``; ``actions`` it performs."""
+
+    id: str  # "c1", "c2", ... in execution order
+    customer_id: int
+    op: str  # changeIdentifier | createCard | generateCard | updateCard
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...]
+    after: tuple[str, ...]
+    actions: tuple[str, ...]
+    add: tuple[CallItem, ...] = ()
+    remove: tuple[CallItem, ...] = ()
+    card: CallItem | None = None  # createCard / generateCard / updateCard
+
+    def body(self, generated: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """The raw JSON body; ``generated`` maps generate call ids to the card numbers they returned."""
+        gen = generated or {}
+        if self.op == CHANGE_IDENTIFIER:
+            return {"add": [i.body(gen) for i in self.add], "remove": [i.body(gen) for i in self.remove]}
+        return self._card_body(self.card.body(gen, card_key="cardNumber") if self.card else {})
+
+    def _card_body(self, item: dict[str, Any]) -> dict[str, Any]:
+        if self.op == GENERATE_CARD:
+            item.pop("cardNumber", None)
+            item["count"] = 1
+        return item
+
+    def to_dict(self) -> dict[str, Any]:
+        """Masked, JSON-ready form."""
+        if self.op == CHANGE_IDENTIFIER:
+            body = {"add": [i.masked() for i in self.add], "remove": [i.masked() for i in self.remove]}
+        else:
+            body = self._card_body(self.card.masked(card_key="cardNumber") if self.card else {})
+        return {
+            "id": self.id,
+            "customer_id": self.customer_id,
+            "op": self.op,
+            "method": self.method,
+            "path": self.path,
+            "query": dict(self.query),
+            "body": body,
+            "after": list(self.after),
+            "actions": list(self.actions),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """One safety budget as evaluated for this plan."""
+
+    name: str  # "safety.max_removals" | "safety.max_removal_ratio"
+    limit: float
+    actual: float
+    applies: bool  # the ratio applies only when enough live items are managed
+    exceeded: bool
+    forced: bool  # exceeded, but --force let it pass
+
+    @property
+    def blocks(self) -> bool:
+        return self.exceeded and not self.forced
+
+    def describe(self) -> str:
+        """One line for reviewers."""
+        verdict = "exceeded" if self.exceeded else "ok"
+        if self.forced:
+            verdict += " (overridden by --force)"
+        if not self.applies:
+            verdict = "not applied (too few live managed items)"
+        return f"{self.name}: {self.actual:g} of at most {self.limit:g}, {verdict}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "name": self.name,
+            "limit": self.limit,
+            "actual": self.actual,
+            "applies": self.applies,
+            "exceeded": self.exceeded,
+            "forced": self.forced,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerPlan:
+    """A customer with actions or a blocking reason: its live-facts digest, for apply's precondition."""
+
+    id: int
+    facts: str
+    error: str  # why the whole customer is blocked; "" if it is not
+    loc: Location | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything ``plan`` shows and ``apply`` runs. Data only; renderers live in ``reconciler.render``."""
+
+    target: str
+    actions: tuple[Action, ...]
+    calls: tuple[Call, ...]
+    customers: tuple[CustomerPlan, ...]  # only customers with actions or a blocking reason
+    budgets: tuple[Budget, ...]
+    unmanaged: tuple[int, ...]
+    customers_in_scope: int
+    force: bool = False
+
+    @property
+    def blocked(self) -> bool:
+        """True when any action is blocked or a budget is exceeded and not forced."""
+        return any(a.blocked for a in self.actions) or any(b.blocks for b in self.budgets)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.actions)
+
+    @cached_property
+    def kind_counts(self) -> dict[str, int]:
+        return dict(sorted(Counter(a.kind for a in self.actions).items()))
+
+    @cached_property
+    def risk_counts(self) -> dict[str, int]:
+        return dict(sorted(Counter(a.risk for a in self.actions).items()))
+
+    @property
+    def blocked_actions(self) -> tuple[Action, ...]:
+        return tuple(a for a in self.actions if a.blocked)
+
+    @cached_property
+    def facts(self) -> dict[int, str]:
+        """Customer id -> live-facts digest, for every customer with actions."""
+        return {c.id: c.facts for c in self.customers}
+
+    def actions_of(self, customer_id: int) -> tuple[Action, ...]:
+        """The actions of one customer, in plan order."""
+        return tuple(a for a in self.actions if a.customer_id == customer_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Canonical, masked, JSON-ready form (``format_version`` 1); no raw value ever appears."""
+        return {
+            "format_version": FORMAT_VERSION,
+            "target": self.target,
+            "blocked": self.blocked,
+            "has_changes": self.has_changes,
+            "force": self.force,
+            "summary": {
+                "customers_in_scope": self.customers_in_scope,
+                "customers_changed": len({a.customer_id for a in self.actions}),
+                "actions": self.kind_counts,
+                "risks": self.risk_counts,
+                "calls": len(self.calls),
+            },
+            "budgets": [b.to_dict() for b in self.budgets],
+            "customers": [
+                {"id": c.id, "facts": c.facts, "error": c.error, "loc": str(c.loc) if c.loc else None}
+                for c in self.customers
+            ],
+            "actions": [a.to_dict() for a in self.actions],
+            "calls": [c.to_dict() for c in self.calls],
+            "unmanaged": list(self.unmanaged),
+        }
+
+    @cached_property
+    def checksum(self) -> str:
+        """sha256 of the canonical JSON of ``to_dict()`` without file locations and live-facts digests."""
+        return checksum_of(self.to_dict())
+
+
+def checksum_of(plan_dict: Mapping[str, Any]) -> str:
+    """The checksum of a plan dict (as ``Plan.to_dict`` or a JSON plan read back): locations excluded."""
+    data = dict(plan_dict)
+    data.pop("checksum", None)
+    data["actions"] = [{k: v for k, v in a.items() if k != "loc"} for a in data.get("actions", [])]
+    data["customers"] = [{"id": c["id"], "error": c["error"]} for c in data.get("customers", [])]
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,300 @@
+"""The risk of each change, from the current holder of what it adds (DESIGN.md 4.3).
+
+- plain: nobody holds it (or this same customer does, in another of its profiles: not a merge);
+- move: a declared customer in this plan holds it and this plan releases it there (release runs first);
+- conflict: another customer keeps it in the same scope (the API would answer 8007/8008), or keeps a card;
+- merge: another customer keeps it in another scope: an irreversible auto-merge, blocked unless both
+  customers list each other in ``allow.merge_with`` (``--force`` never allows it);
+- blocked: the holder is a merge victim or campaign account, the customer is unknown (8015), a victim
+  (8069) or not ACTIVE, the card is EXPIRED/DELETED or in another series, the series is unknown,
+  inactive or cannot generate, the label is unknown, or the holder was not looked up.
+A holder that is a declared customer outside this plan's scope keeps what it holds (conflict or merge).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from reconciler.diff import (
+    ADD,
+    CREATE,
+    DEAD_CARD_STATUSES,
+    DELINK,
+    GENERATE,
+    LINK,
+    REMOVE,
+    STATUS,
+    Change,
+    Changes,
+    CustomerChanges,
+    in_series,
+)
+from reconciler.model import CardLabel, DesiredCustomer, Holder, Identifier, LiveCard, ProfileKey, Series
+from reconciler.plan.model import BLOCKED, CONFLICT, MERGE, MOVE, PLAIN, Action
+
+_UNKNOWN = object()
+
+
+@dataclass
+class Assessor:
+    """Turns ``Changes`` into ``Action``s, given holders, series, labels and every declared customer."""
+
+    changes: Changes
+    holders: Mapping[Identifier, Holder | None]
+    card_holders: Mapping[str, LiveCard | None]
+    series: Sequence[Series]
+    labels: Sequence[CardLabel]
+    all_declared: Mapping[int, DesiredCustomer]
+    actions: list[Action] = field(default_factory=list)
+    _id_releases: dict[tuple[Identifier, int], str] = field(default_factory=dict)
+    _card_releases: dict[tuple[str, int], str] = field(default_factory=dict)
+    _placeholders: dict[str, str] = field(default_factory=dict)  # "rN" -> the remove/delink action id
+
+    def run(self) -> list[Action]:
+        """Assess every change; releases are linked to the moves that need them."""
+        self._index_releases()
+        for cc in self.changes.customers:
+            for ch in cc.changes:
+                self._assess(cc, ch)
+        return self._mark_releases()
+
+    def _index_releases(self) -> None:
+        n = 0
+        for cc in self.changes.customers:
+            for ch in cc.changes:
+                n += 1
+                if ch.kind == REMOVE and ch.value is not None:
+                    self._id_releases[(Identifier(ch.type, ch.value), cc.id)] = f"r{n}"
+                elif ch.kind == DELINK and ch.value is not None:
+                    self._card_releases[(ch.value, cc.id)] = f"r{n}"
+
+    def _add(self, cc: CustomerChanges, ch: Change, kind: str, risk: str, reason: str, **kw: object) -> str:
+        action_id = f"a{len(self.actions) + 1}"
+        blocked = risk in (BLOCKED, CONFLICT) or bool(kw.pop("block", False))
+        if cc.error:
+            risk, blocked, reason = BLOCKED, True, cc.error
+        fields: dict = {"series": ch.series, "label": ch.label, **kw}
+        self.actions.append(
+            Action(
+                action_id,
+                cc.id,
+                kind,
+                ch.profile,
+                ch.type,
+                ch.value if kind != GENERATE else None,
+                risk,
+                blocked,
+                reason,
+                ch.loc,
+                **fields,
+            )
+        )
+        return action_id
+
+    def _assess(self, cc: CustomerChanges, ch: Change) -> None:
+        if ch.kind in (REMOVE, DELINK):
+            made = self._add(
+                cc, ch, ch.kind, PLAIN, "", label=self._not_issued() if ch.kind == DELINK else None
+            )
+            key = (Identifier(ch.type, ch.value or ""), cc.id) if ch.kind == REMOVE else (ch.value, cc.id)
+            placeholder = (self._id_releases if ch.kind == REMOVE else self._card_releases).get(key)  # type: ignore[call-overload]
+            if placeholder is not None:
+                self._placeholders[placeholder] = made
+        elif ch.kind == ADD:
+            self._assess_add(cc, ch)
+        elif ch.kind == STATUS:
+            self._assess_status(cc, ch)
+        elif ch.kind == GENERATE:
+            self._assess_generate(cc, ch)
+        elif ch.kind == LINK:
+            self._assess_link(cc, ch)
+
+    # ----- identifiers ---------------------------------------------------------------------------
+
+    def _assess_add(self, cc: CustomerChanges, ch: Change) -> None:
+        ident = Identifier(ch.type, ch.value or "")
+        holder = self.holders.get(ident, _UNKNOWN)  # type: ignore[call-overload]
+        if holder is _UNKNOWN:
+            self._add(cc, ch, ADD, BLOCKED, "the current holder was not looked up")
+            return
+        if holder is None or holder.customer_id == cc.id:
+            where = f"; this customer already holds it in {holder.scope}" if holder and holder.scope else ""
+            self._add(cc, ch, ADD, PLAIN, where.lstrip("; "))
+            return
+        self._assess_held(cc, ch, ident, holder)
+
+    def _assess_held(self, cc: CustomerChanges, ch: Change, ident: Identifier, holder: Holder) -> None:
+        h = holder.customer_id
+        if holder.victim or holder.campaign:
+            what = "a merge victim" if holder.victim else "a campaign account"
+            self._add(
+                cc, ch, ADD, BLOCKED, f"held by customer {h}, {what}: the API blocks its reuse", holder=h
+            )
+            return
+        release = self._id_releases.get((ident, h))
+        if release is not None:
+            self._add(
+                cc,
+                ch,
+                ADD,
+                MOVE,
+                f"moves from customer {h}, which releases it first",
+                holder=h,
+                depends_on=(release,),
+            )
+        elif holder.scope == ch.profile:
+            self._add(
+                cc,
+                ch,
+                ADD,
+                CONFLICT,
+                f"customer {h} holds it in {ch.profile} and keeps it (the API would answer 8007/8008)",
+                holder=h,
+            )
+        else:
+            self._assess_merge(cc, ch, h, holder.scope)
+
+    def _assess_merge(self, cc: CustomerChanges, ch: Change, h: int, scope: ProfileKey | None) -> None:
+        other = self.all_declared.get(h)
+        allowed = h in cc.desired.merge_with and other is not None and cc.id in other.merge_with
+        where = f"in {scope}" if scope else "in another scope"
+        if allowed:
+            reason = (
+                f"MERGES customer {cc.id} into customer {h} (held {where}); irreversible, allowed by both"
+            )
+        else:
+            reason = (
+                f"customer {h} holds it {where}: adding it would merge customer {cc.id} into {h} "
+                "irreversibly; blocked unless both list each other in allow.merge_with"
+            )
+        self._add(cc, ch, ADD, MERGE, reason, holder=h, block=not allowed)
+
+    # ----- cards ---------------------------------------------------------------------------------
+
+    def _series(self, ref: int | str | None) -> tuple[Series | None, str]:
+        found = next((s for s in self.series if (s.id if isinstance(ref, int) else s.code) == ref), None)
+        if found is None:
+            return None, f"unknown card series {ref}"
+        if not found.active:
+            return found, f"card series {found.code} is inactive"
+        return found, ""
+
+    def _label_problem(self, label: str | None) -> str:
+        if self.labels and label is not None and all(lb.label != label for lb in self.labels):
+            return f"unknown card status label {label}"
+        return ""
+
+    def _default_label(self, status: str) -> str:
+        found = [lb for lb in self.labels if lb.status == status]
+        best = next((lb for lb in found if lb.default), found[0] if found else None)
+        return best.label if best else status
+
+    def _not_issued(self) -> str:
+        return self._default_label("NOT_ISSUED")
+
+    def _link_label(self, label: str | None) -> str:
+        if any(lb.label == label and lb.status == "ACTIVE" for lb in self.labels):
+            return label or "ACTIVE"
+        return self._default_label("ACTIVE")
+
+    def _assess_status(self, cc: CustomerChanges, ch: Change) -> None:
+        card = ch.card
+        problem = self._label_problem(ch.label)
+        if card is not None and card.status in DEAD_CARD_STATUSES:
+            problem = f"the card is {card.status}: its status cannot change"
+        was = f"from {card.status_label} " if card else ""
+        self._add(cc, ch, STATUS, BLOCKED if problem else PLAIN, problem or f"status {was}to {ch.label}")
+
+    def _assess_generate(self, cc: CustomerChanges, ch: Change) -> None:
+        series, problem = self._series(ch.series)
+        if series is not None and not problem and not series.generation_enabled:
+            problem = f"card series {series.code} does not generate cards"
+        problem = problem or self._label_problem(ch.label)
+        risk = BLOCKED if problem else PLAIN
+        sid = series.id if series else ch.series
+        gen = self._add(
+            cc,
+            ch,
+            GENERATE,
+            risk,
+            problem or f"one new card of series {ch.series}",
+            series=sid,
+            label=self._not_issued(),
+        )
+        self._add_link(cc, replace(ch, value=None), risk, problem, series=sid, depends_on=(gen,))
+
+    def _add_link(self, cc: CustomerChanges, ch: Change, risk: str, reason: str, **kw: object) -> None:
+        link = self._add(cc, ch, LINK, risk, reason, label=self._link_label(ch.label), **kw)
+        # Linking sets an ACTIVE label; another declared label is set by a status change afterwards.
+        if not self.actions[-1].blocked and ch.label is not None and self._link_label(ch.label) != ch.label:
+            self._add(cc, ch, STATUS, PLAIN, f"status to {ch.label} after linking", depends_on=(link,))
+
+    def _assess_link(self, cc: CustomerChanges, ch: Change) -> None:
+        series, problem = self._series(ch.series)
+        problem = ch.problem or problem or self._label_problem(ch.label)
+        sid = series.id if series else ch.series
+        card = self.card_holders.get(ch.value or "", _UNKNOWN)  # type: ignore[call-overload]
+        if problem or card is _UNKNOWN:
+            self._add_link(
+                cc, ch, BLOCKED, problem or "the card's current holder was not looked up", series=sid
+            )
+        elif card is None:
+            made = self._add(
+                cc, ch, CREATE, PLAIN, f"new card in series {ch.series}", series=sid, label=self._not_issued()
+            )
+            self._add_link(cc, ch, PLAIN, "", series=sid, depends_on=(made,))
+        else:
+            self._assess_card_holder(cc, ch, card, sid)
+
+    def _assess_card_holder(self, cc: CustomerChanges, ch: Change, card: LiveCard, sid: object) -> None:
+        h = card.customer_id
+        if card.status in DEAD_CARD_STATUSES:
+            self._add_link(cc, ch, BLOCKED, f"the card is {card.status} and cannot be linked", series=sid)
+        elif not in_series(card, ch.series if ch.series is not None else ""):
+            reason = f"the card exists in series {card.series_code} ({card.series_id}), not {ch.series}"
+            self._add_link(cc, ch, BLOCKED, reason, series=sid)
+        elif h in (0, cc.id):
+            self._add_link(cc, ch, PLAIN, "the card exists, unlinked" if h == 0 else "", series=sid)
+        elif (release := self._card_releases.get((ch.value or "", h))) is not None:
+            self._add_link(
+                cc,
+                ch,
+                MOVE,
+                f"moves from customer {h}, which delinks it first",
+                series=sid,
+                holder=h,
+                depends_on=(release,),
+            )
+        else:
+            self._add_link(
+                cc, ch, CONFLICT, f"customer {h} holds the card and keeps it", series=sid, holder=h
+            )
+
+    # ----- releases ------------------------------------------------------------------------------
+
+    def _mark_releases(self) -> list[Action]:
+        """Resolve release placeholders to action ids and mark the removes/delinks that moves need."""
+        out = [
+            replace(a, depends_on=tuple(self._placeholders.get(d, d) for d in a.depends_on))
+            for a in self.actions
+        ]
+        movers = {d: a.customer_id for a in out if a.risk == MOVE for d in a.depends_on}
+        return [
+            replace(a, releases_to=movers[a.id], reason=f"released for customer {movers[a.id]} (move)")
+            if a.id in movers
+            else a
+            for a in out
+        ]
+
+
+def assess(
+    changes: Changes,
+    holders: Mapping[Identifier, Holder | None],
+    card_holders: Mapping[str, LiveCard | None],
+    series: Sequence[Series],
+    labels: Sequence[CardLabel],
+    all_declared: Mapping[int, DesiredCustomer],
+) -> list[Action]:
+    """Every change of ``changes`` as an Action with its risk, reason and dependencies."""
+    return Assessor(changes, holders, card_holders, series, labels, all_declared).run()

@@ -1,0 +1,46 @@
+"""Masking of identifier values and card numbers for every output a reviewer or CI log sees.
+
+Each masked value keeps a little of its shape (``91******10``, ``t***@example.com``, ``…1234``) and ends
+with a short keyed hash (HMAC-SHA256, key from ``RECONCILER_MASK_KEY`` or a fixed default) so a reviewer
+can tell two masked values apart and see that equal values are equal. The same key must be used by the
+``plan`` and ``apply`` jobs: masked values feed the plan checksum.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+
+MASK_KEY_ENV = "RECONCILER_MASK_KEY"
+_DEFAULT_KEY = b"reconciler-default-mask-key-v1"
+HASH_HEX = 6
+CARD_TYPES = frozenset({"cardnumber", "cardexternalid", "card"})
+
+
+def mask_key() -> bytes:
+    """The masking key: ``RECONCILER_MASK_KEY`` if set, else the fixed default."""
+    env = os.environ.get(MASK_KEY_ENV, "")
+    return env.encode() if env else _DEFAULT_KEY
+
+
+def keyed_hash(text: str, length: int = HASH_HEX) -> str:
+    """A short HMAC-SHA256 hex digest of ``text`` under the masking key."""
+    return hmac.new(mask_key(), text.encode(), hashlib.sha256).hexdigest()[:length]
+
+
+def _shape(kind: str, value: str) -> str:
+    if kind in CARD_TYPES:
+        return "…" + value[-4:] if len(value) > 4 else "…"
+    if kind == "email" and "@" in value:
+        local, _, domain = value.rpartition("@")
+        return f"{local[:1]}***@{domain}"
+    if kind == "mobile":
+        return f"{value[:2]}******{value[-2:]}" if len(value) > 6 else "******"
+    return f"{value[:1]}***{value[-1:]}" if len(value) > 4 else "***"
+
+
+def mask_value(type_: str, value: str) -> str:
+    """The masked form of one value of identifier type ``type_`` (``cardnumber`` for cards)."""
+    kind = type_.lower() if type_.lower() in CARD_TYPES else type_
+    return f"{_shape(kind, value)}#{keyed_hash(value)}"

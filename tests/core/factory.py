@@ -1,0 +1,123 @@
+"""Builders of desired and live state for the core tests: real model objects, written compactly."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from reconciler.config import Config
+from reconciler.diff import compute_changes, holders_needed
+from reconciler.errors import ApiError
+from reconciler.model import (
+    CardLabel,
+    CardSpec,
+    DesiredCustomer,
+    DesiredIdentifier,
+    DesiredProfile,
+    DesiredState,
+    Holder,
+    Identifier,
+    LiveCard,
+    LiveCustomer,
+    LiveProfile,
+    Location,
+    ProfileKey,
+    Series,
+)
+from reconciler.plan import SANDBOX_TARGET, Plan, build_plan
+
+FILE = "state/customers.yaml"
+Values = Mapping[str, str | Sequence[str]]
+
+SERIES = (
+    Series(121212, "GOLD", "Gold", "PHYSICAL"),
+    Series(555, "DIGI01", "Digital", "DIGITAL", generation_enabled=True),
+    Series(777, "OLD", "Retired", active=False),
+)
+LABELS = (
+    CardLabel("ACTIVE", "ACTIVE", True),
+    CardLabel("NOT_ISSUED", "NOT_ISSUED", True),
+    CardLabel("SUSPENDED", "SUSPENDED", True),
+    CardLabel("CARD BLOCKED", "SUSPENDED"),
+    CardLabel("EXPIRED", "EXPIRED", True),
+)
+
+
+def _pairs(values: Values) -> list[tuple[str, str]]:
+    out = []
+    for type_, v in values.items():
+        out += [(type_, v)] if isinstance(v, str) else [(type_, x) for x in v]
+    return out
+
+
+def desired(
+    cid: int,
+    profiles: Mapping[str, Values] | None = None,
+    cards: Iterable[CardSpec] | None = None,
+    merge_with: Iterable[int] = (),
+    line: int = 1,
+) -> DesiredCustomer:
+    """A declared customer; identifiers get consecutive line numbers after ``line``."""
+    profs = []
+    n = line
+    for key, values in (profiles or {}).items():
+        n += 1
+        ids = []
+        for type_, value in _pairs(values):
+            n += 1
+            ids.append(DesiredIdentifier(type_, value, Location(FILE, n, 9)))
+        profs.append(DesiredProfile(ProfileKey.parse(key), tuple(ids), Location(FILE, n, 7)))
+    card_specs = None if cards is None else tuple(cards)
+    return DesiredCustomer(cid, tuple(profs), card_specs, frozenset(merge_with), Location(FILE, line, 5))
+
+
+def spec(series: int | str, number: str | None = None, status: str = "ACTIVE", line: int = 90) -> CardSpec:
+    """A declared card."""
+    return CardSpec(number, series, status, Location(FILE, line, 9))
+
+
+def card(
+    number: str, customer: int = 0, series: int = 121212, label: str = "ACTIVE", status: str = "ACTIVE"
+) -> LiveCard:
+    """A live card; the series code follows from its id."""
+    code = {s.id: s.code for s in SERIES}.get(series, f"S{series}")
+    return LiveCard(number, series, code, label, status, customer)
+
+
+def live(
+    cid: int, profiles: Mapping[str, Values] | None = None, cards: Iterable[LiveCard] = (), **kw: object
+) -> LiveCustomer:
+    """A live customer."""
+    profs = tuple(
+        LiveProfile(ProfileKey.parse(k), tuple(Identifier(t, v) for t, v in _pairs(vals)))
+        for k, vals in (profiles or {}).items()
+    )
+    return LiveCustomer(cid, profs, tuple(cards), **kw)  # type: ignore[arg-type]
+
+
+def holder(cid: int, scope: str | None = "INSTORE", **kw: bool) -> Holder:
+    """A holder of an identifier (scope given) or of a card (scope None)."""
+    return Holder(cid, ProfileKey.parse(scope) if scope else None, **kw)
+
+
+def make_plan(
+    declared: Sequence[DesiredCustomer],
+    lives: Mapping[int, LiveCustomer | ApiError],
+    *,
+    holders: Mapping[Identifier, Holder | None] | None = None,
+    card_holders: Mapping[str, LiveCard | None] | None = None,
+    config: Config | None = None,
+    others: Sequence[DesiredCustomer] = (),
+    unmanaged: Sequence[int] = (),
+    force: bool = False,
+    target: str = SANDBOX_TARGET,
+) -> Plan:
+    """Both planning phases, as the plan command runs them; unlisted holders default to nobody."""
+    cfg = config or Config()
+    changes = compute_changes(DesiredState(tuple(declared)), lives, cfg, unmanaged=unmanaged)
+    idents, numbers = holders_needed(changes)
+    found: dict[Identifier, Holder | None] = {i: None for i in idents}
+    found.update(holders or {})
+    cards: dict[str, LiveCard | None] = {n: None for n in numbers}
+    cards.update(card_holders or {})
+    every = {d.id: d for d in (*declared, *others)}
+    return build_plan(changes, found, cards, SERIES, LABELS, cfg, every, target=target, force=force)
