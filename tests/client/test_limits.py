@@ -1,0 +1,59 @@
+"""The per-API limiter: never more than R requests in any window, shared by every task."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from reconciler.capillary._limits import Limits, WindowLimiter, api_key
+
+
+def test_api_key_is_method_and_path_template() -> None:
+    assert api_key("get", "/v2/customers/564854782?source=ALL") == "GET /v2/customers/{id}"
+    assert api_key("POST", "/v2/customers/1/changeIdentifier") == "POST /v2/customers/{id}/changeIdentifier"
+    assert api_key("GET", "/v2/card/series/get/all") == "GET /v2/card/series/get/all"
+
+
+async def _hammer(limiter: WindowLimiter, tasks: int, each: int, sends: list[float]) -> None:
+    async def one() -> None:
+        for _ in range(each):
+            await limiter.acquire()
+            sends.append(time.monotonic())
+            await asyncio.sleep(0.002)  # the request in flight
+            await limiter.release()
+
+    await asyncio.gather(*(one() for _ in range(tasks)))
+
+
+def test_no_window_ever_holds_more_than_the_limit() -> None:
+    limiter, sends = WindowLimiter(10, window=0.3), []
+    asyncio.run(_hammer(limiter, tasks=32, each=2, sends=sends))
+    sends.sort()
+    assert len(sends) == 64
+    assert all(sends[i + 10] - sends[i] >= 0.3 for i in range(len(sends) - 10))
+
+
+def test_limiter_is_not_slower_than_the_rate_needs() -> None:
+    limiter, sends = WindowLimiter(20, window=0.2), []
+    started = time.monotonic()
+    asyncio.run(_hammer(limiter, tasks=16, each=5, sends=sends))
+    # 80 sends at 20 per 0.2 s: three full windows must pass, and not much more
+    assert 0.6 <= time.monotonic() - started < 1.2
+
+
+def test_pause_holds_every_request_of_that_api() -> None:
+    async def run() -> float:
+        limiter = WindowLimiter(0)
+        limiter.pause(0.2)
+        started = time.monotonic()
+        await limiter.acquire()
+        await limiter.release()
+        return time.monotonic() - started
+
+    assert asyncio.run(run()) >= 0.19
+
+
+def test_each_api_has_its_own_limiter() -> None:
+    limits = Limits(5)
+    assert limits.for_key("GET /a") is limits.for_key("GET /a")
+    assert limits.for_key("GET /a") is not limits.for_key("POST /a")
