@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from reconciler.diff import (
     ADD,
@@ -33,8 +34,6 @@ from reconciler.diff import (
 from reconciler.model import CardLabel, DesiredCustomer, Holder, Identifier, LiveCard, ProfileKey, Series
 from reconciler.plan.model import BLOCKED, CONFLICT, MERGE, MOVE, PLAIN, Action
 
-_UNKNOWN = object()
-
 
 @dataclass
 class Assessor:
@@ -50,6 +49,9 @@ class Assessor:
     _id_releases: dict[tuple[Identifier, int], str] = field(default_factory=dict)
     _card_releases: dict[tuple[str, int], str] = field(default_factory=dict)
     _placeholders: dict[str, str] = field(default_factory=dict)  # "rN" -> the remove/delink action id
+    _adders: dict[Identifier | str, dict[int, ProfileKey]] = field(
+        default_factory=dict
+    )  # value -> who adds it where
 
     def run(self) -> list[Action]:
         """Assess every change; releases are linked to the moves that need them."""
@@ -64,6 +66,9 @@ class Assessor:
         for cc in self.changes.customers:
             for ch in cc.changes:
                 n += 1
+                if ch.kind in (ADD, LINK) and ch.value is not None and not cc.error:
+                    key = Identifier(ch.type, ch.value) if ch.kind == ADD else ch.value
+                    self._adders.setdefault(key, {})[cc.id] = ch.profile
                 if ch.kind == REMOVE and ch.value is not None:
                     self._id_releases[(Identifier(ch.type, ch.value), cc.id)] = f"r{n}"
                 elif ch.kind == DELINK and ch.value is not None:
@@ -74,7 +79,7 @@ class Assessor:
         blocked = risk in (BLOCKED, CONFLICT) or bool(kw.pop("block", False))
         if cc.error:
             risk, blocked, reason = BLOCKED, True, cc.error
-        fields: dict = {"series": ch.series, "label": ch.label, **kw}
+        fields: dict[str, Any] = {"series": ch.series, "label": ch.label, **kw}
         self.actions.append(
             Action(
                 action_id,
@@ -97,8 +102,10 @@ class Assessor:
             made = self._add(
                 cc, ch, ch.kind, PLAIN, "", label=self._not_issued() if ch.kind == DELINK else None
             )
-            key = (Identifier(ch.type, ch.value or ""), cc.id) if ch.kind == REMOVE else (ch.value, cc.id)
-            placeholder = (self._id_releases if ch.kind == REMOVE else self._card_releases).get(key)  # type: ignore[call-overload]
+            if ch.kind == REMOVE:
+                placeholder = self._id_releases.get((Identifier(ch.type, ch.value or ""), cc.id))
+            else:
+                placeholder = self._card_releases.get((ch.value or "", cc.id))
             if placeholder is not None:
                 self._placeholders[placeholder] = made
         elif ch.kind == ADD:
@@ -114,15 +121,38 @@ class Assessor:
 
     def _assess_add(self, cc: CustomerChanges, ch: Change) -> None:
         ident = Identifier(ch.type, ch.value or "")
-        holder = self.holders.get(ident, _UNKNOWN)  # type: ignore[call-overload]
-        if holder is _UNKNOWN:
+        if ident not in self.holders:
             self._add(cc, ch, ADD, BLOCKED, "the current holder was not looked up")
+            return
+        holder = self.holders[ident]
+        if self._added_twice(cc, ch, ident, holder):
             return
         if holder is None or holder.customer_id == cc.id:
             where = f"; this customer already holds it in {holder.scope}" if holder and holder.scope else ""
             self._add(cc, ch, ADD, PLAIN, where.lstrip("; "))
             return
         self._assess_held(cc, ch, ident, holder)
+
+    def _added_twice(self, cc: CustomerChanges, ch: Change, ident: Identifier, holder: Holder | None) -> bool:
+        """Two customers in this plan adding the same value: the later add conflicts or merges."""
+        others = {c: p for c, p in self._adders.get(ident, {}).items() if c != cc.id}
+        if not others:
+            return False
+        other = min(others)
+        same = [c for c, p in others.items() if p == ch.profile]
+        h = holder.customer_id if holder is not None else None
+        if same:
+            reason = (
+                f"this plan also adds it to customer {min(same)} in {ch.profile} (the API would answer 8007)"
+            )
+            self._add(cc, ch, ADD, CONFLICT, reason, holder=h)
+        else:
+            reason = (
+                f"this plan also adds it to customer {other} in {others[other]}: the second add would merge "
+                "the two customers irreversibly"
+            )
+            self._add(cc, ch, ADD, MERGE, reason, holder=h, block=True)
+        return True
 
     def _assess_held(self, cc: CustomerChanges, ch: Change, ident: Identifier, holder: Holder) -> None:
         h = holder.customer_id
@@ -234,8 +264,13 @@ class Assessor:
         series, problem = self._series(ch.series)
         problem = ch.problem or problem or self._label_problem(ch.label)
         sid = series.id if series else ch.series
-        card = self.card_holders.get(ch.value or "", _UNKNOWN)  # type: ignore[call-overload]
-        if problem or card is _UNKNOWN:
+        known = (ch.value or "") in self.card_holders
+        card = self.card_holders.get(ch.value or "")
+        twice = sorted(c for c in self._adders.get(ch.value or "", {}) if c != cc.id)
+        if twice and not problem:
+            reason = f"this plan also links the card to customer {twice[0]}"
+            self._add_link(cc, ch, CONFLICT, reason, series=sid)
+        elif problem or not known:
             self._add_link(
                 cc, ch, BLOCKED, problem or "the card's current holder was not looked up", series=sid
             )
