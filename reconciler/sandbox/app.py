@@ -1,0 +1,154 @@
+"""The ASGI app: routes, and around them auth, the per-API rate limit, fault injection and the request log."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Match
+from starlette.types import Receive, Scope, Send
+
+from reconciler.sandbox import admin, routes_cards, routes_customers
+from reconciler.sandbox.envelope import error_response
+from reconciler.sandbox.runtime import Runtime
+from reconciler.sandbox.settings import Settings
+from reconciler.sandbox.store import Store
+
+OPEN_ROUTES = frozenset({"POST /v3/oauth/token/generate"})
+FAULT_ANSWERS = {
+    "error_500": (500, 500, "Requests failed due to errors (injected)"),
+    "error_461": (461, 461, "Search engine busy or not responding, try again later (injected)"),
+    "error_521": (
+        521,
+        521,
+        "Multiple actions are running for the same customer. Please try after some time.",
+    ),
+}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    message = {404: "Resource not found", 405: "Operation not supported for the resource"}.get(
+        status, "Error"
+    )
+    return error_response(status, message, status)
+
+
+async def drop_connection(send: Send) -> None:
+    """Close the client's connection with no response: an aborted socket, or a transport error."""
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None:
+        # In-process (httpx.ASGITransport re-raises app exceptions): the client sees the same transport error
+        # class that a closed socket gives it.
+        raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+    transport.abort()
+    for flag in ("disconnected", "response_started", "response_complete"):
+        if hasattr(cycle, flag):
+            setattr(cycle, flag, True)  # keep uvicorn from writing a 500 or logging one
+
+
+async def _discard(message: Any) -> None:
+    return None
+
+
+class SandboxApp(Starlette):
+    """A Starlette app whose outer layer sees the raw ASGI ``send`` (needed to drop connections)."""
+
+    @property
+    def runtime(self) -> Runtime:
+        """The app's Runtime (store, settings, faults, log)."""
+        rt: Runtime = self.state.runtime
+        return rt
+
+    def route_key(self, scope: Scope) -> str:
+        """``METHOD template`` of the route a request matches (the path itself when none does)."""
+        for route in self.router.routes:
+            match, _ = route.matches(scope)
+            if match == Match.FULL:
+                return f"{scope['method']} {getattr(route, 'path', scope['path'])}"
+        return f"{scope['method']} {scope['path']}"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        scope.setdefault("state", {})
+        key = self.route_key(scope)
+        started, status = time.time(), [0]
+
+        async def logged_send(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self._serve(scope, receive, send, logged_send, key)
+        finally:
+            if not scope["path"].startswith("/_sandbox/"):
+                self._record(scope, key, started, status[0])
+
+    async def _serve(self, scope: Scope, receive: Receive, raw: Send, send: Send, key: str) -> None:
+        rt = self.runtime
+        if scope["path"].startswith("/_sandbox/"):
+            await super().__call__(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        early = self._refuse(rt, key, headers)
+        if early is not None:
+            await early(scope, receive, send)
+            return
+        latency, fault = rt.faults.decide(key)
+        scope["state"]["latency"] = latency
+        if latency and key not in routes_customers.GUARDED:
+            await asyncio.sleep(latency)
+        if fault == "drop_before":
+            await drop_connection(raw)
+        elif fault in FAULT_ANSWERS:
+            status, code, message = FAULT_ANSWERS[fault]
+            await error_response(code, message, status)(scope, receive, send)
+        elif fault == "drop_after_commit":
+            await super().__call__(scope, receive, _discard)
+            await drop_connection(raw)
+        else:
+            await super().__call__(scope, receive, send)
+
+    def _refuse(self, rt: Runtime, key: str, headers: dict[str, str]) -> Response | None:
+        if key not in OPEN_ROUTES and not rt.authorised(headers):
+            return error_response(401, "Authentication failed. Please check username and password.", 401)
+        wait = rt.throttle(key)
+        if wait is None:
+            return None
+        extra = {"Retry-After": str(wait)} if rt.settings.retry_after_header else None
+        status = rt.settings.rate_limit_status
+        return error_response(status, "Rate limit exceeded, try again later", status, headers=extra)
+
+    def _record(self, scope: Scope, key: str, started: float, status: int) -> None:
+        state = scope.get("state", {})
+        self.runtime.record(
+            {
+                "method": scope["method"],
+                "path": scope["path"],
+                "route": key.split(" ", 1)[1],
+                "status": status,
+                "time": started,
+                "customerId": state.get("customer_id"),
+                "dropped": status == 0,
+            }
+        )
+
+
+def create_app(store: Store | None = None, settings: Settings | None = None) -> SandboxApp:
+    """The sandbox ASGI app over ``store`` (a fresh in-memory store if None)."""
+    app = SandboxApp(
+        routes=[*routes_customers.ROUTES, *routes_cards.ROUTES, *admin.ROUTES],
+        exception_handlers={HTTPException: _http_error},
+    )
+    app.state.runtime = Runtime(store=store or Store(), settings=settings or Settings())
+    return app

@@ -1,0 +1,116 @@
+"""Run-time state beside the store: auth tokens, rate limits, the 521 guard and the request log."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+import secrets
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.sandbox.faults import Faults
+from reconciler.sandbox.settings import Settings
+from reconciler.sandbox.store import Store
+
+
+class Busy(Exception):
+    """Another write for the same customer is in progress (521)."""
+
+
+@dataclass
+class Runtime:
+    """Everything the app needs per instance."""
+
+    store: Store
+    settings: Settings
+    faults: Faults = field(default_factory=Faults)
+    tokens: dict[str, float] = field(default_factory=dict)
+    windows: dict[str, deque[float]] = field(default_factory=dict)
+    busy: set[int] = field(default_factory=set)
+    log: list[dict[str, Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def issue_token(self) -> str:
+        """A new OAuth token valid for ``token_ttl_seconds``."""
+        token = "sbx." + secrets.token_urlsafe(24)
+        with self.lock:
+            self.tokens[token] = time.monotonic() + self.settings.token_ttl_seconds
+        return token
+
+    def authorised(self, headers: dict[str, str]) -> bool:
+        """Whether the request carries valid Basic credentials or a live OAuth token."""
+        if not self.settings.auth_required:
+            return True
+        token = headers.get("x-cap-api-oauth-token")
+        if token is not None:
+            with self.lock:
+                expiry = self.tokens.get(token)
+            return expiry is not None and time.monotonic() < expiry
+        return secrets.compare_digest(headers.get("authorization", ""), self.basic_header())
+
+    def basic_header(self) -> str:
+        """The Authorization header the configured till credentials give."""
+        digest = hashlib.md5(self.settings.password.encode()).hexdigest()  # the API's scheme, not ours
+        raw = f"{self.settings.till}:{digest}".encode()
+        return "Basic " + base64.b64encode(raw).decode()
+
+    def throttle(self, route_key: str) -> int | None:
+        """None if the request may pass, else the seconds until the per-minute window frees a slot."""
+        limit = self.settings.rate_limit_per_minute
+        if limit <= 0:
+            return None
+        now = time.monotonic()
+        with self.lock:
+            window = self.windows.setdefault(route_key, deque())
+            while window and window[0] <= now - 60:
+                window.popleft()
+            if len(window) >= limit:
+                return max(1, math.ceil(window[0] + 60 - now))
+            window.append(now)
+        return None
+
+    @contextmanager
+    def guard(self, customer_id: int) -> Iterator[None]:
+        """Hold the customer for one write; Busy if another write holds it (the real 521)."""
+        with self.lock:
+            if customer_id in self.busy:
+                raise Busy(customer_id)
+            self.busy.add(customer_id)
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.busy.discard(customer_id)
+
+    def is_busy(self, customer_id: int) -> bool:
+        """Whether a write for ``customer_id`` is in progress."""
+        with self.lock:
+            return customer_id in self.busy
+
+    def record(self, entry: dict[str, Any]) -> None:
+        """Append one request to the log."""
+        with self.lock:
+            entry["seq"] = len(self.log) + 1
+            self.log.append(entry)
+
+    def request_log(self) -> dict[str, Any]:
+        """The log with counts per ``METHOD path`` and per ``METHOD route``."""
+        with self.lock:
+            entries = list(self.log)
+        return {
+            "requests": entries,
+            "counts": dict(sorted(Counter(f"{e['method']} {e['path']}" for e in entries).items())),
+            "countsByRoute": dict(sorted(Counter(f"{e['method']} {e['route']}" for e in entries).items())),
+            "total": len(entries),
+        }
+
+    def clear_log(self) -> None:
+        """Forget every logged request."""
+        with self.lock:
+            self.log.clear()

@@ -1,0 +1,69 @@
+"""Behaviour settings of the sandbox: credentials, limits, and every choice the API digest leaves open."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+SECRET_FIELDS = frozenset({"password", "oauth_secret"})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every behaviour setting of the sandbox; defaults follow the API digest's inferred behaviour."""
+
+    till: str = "sandbox.till"
+    password: str = "sandbox"
+    oauth_key: str = "sandbox"
+    oauth_secret: str = "sandbox"
+    token_ttl_seconds: int = 300
+    auth_required: bool = True
+    # Requests per minute per API (method + route); 0 = no limit.
+    rate_limit_per_minute: int = 0
+    retry_after_header: bool = True
+    rate_limit_status: int = 429
+    # HTTP status of a single-entity business error (8015, 8007, ...): unconfirmed, inferred 400.
+    business_error_status: int = 400
+    # GET of a merge victim: "error" (8069) or "survivor" (the survivor, with warning 91009).
+    victim_reads: str = "error"
+    # Codes when an added identifier is held by a victim / a campaign account (unconfirmed).
+    victim_holder_code: int = 8069
+    campaign_holder_code: int = 8068
+    # CONF_ALLOW_CAMPAIGN_AND_VICTIM_USER_IDENTIFIER_REUSE: reassign instead of blocking.
+    identifier_reuse: bool = False
+    # CONF_ALLOW_CARD_TRANSFER_TO_SURVIVOR.
+    card_transfer_to_survivor: bool = True
+    # createdId after a merge: "path" (the customer in the URL, the victim) or "survivor".
+    merge_created_id: str = "path"
+    # Linking a card already linked to another customer: 3027 rejection (the merge variant is not built).
+    count_only_active_cards: bool = False
+    bulk_get_max: int = 100
+    card_bulk_max: int = 200
+    generate_max: int = 50000
+    # Show linked cards as {"type": "cardNumber", ...} among the identifiers of the profile that linked them.
+    card_identifiers_in_profiles: bool = True
+
+    def replace(self, changes: dict[str, Any]) -> Settings:
+        """A copy with ``changes`` applied; unknown names or wrong types raise ValueError."""
+        fields = {f.name: f for f in dataclasses.fields(self)}
+        for name, value in changes.items():
+            if name not in fields:
+                raise ValueError(f"unknown setting {name!r}")
+            current = getattr(self, name)
+            if type(value) is not type(current) and not (
+                isinstance(current, float) and isinstance(value, int)
+            ):
+                raise ValueError(f"setting {name!r} must be {type(current).__name__}")
+        if changes.get("victim_reads", self.victim_reads) not in ("error", "survivor"):
+            raise ValueError("setting 'victim_reads' must be 'error' or 'survivor'")
+        if changes.get("merge_created_id", self.merge_created_id) not in ("path", "survivor"):
+            raise ValueError("setting 'merge_created_id' must be 'path' or 'survivor'")
+        return dataclasses.replace(self, **changes)
+
+    def public(self) -> dict[str, Any]:
+        """The settings as JSON, secrets masked."""
+        data = dataclasses.asdict(self)
+        for name in SECRET_FIELDS:
+            data[name] = "***"
+        return data

@@ -1,0 +1,116 @@
+"""The sandbox's SQLite store: schema, seeding from a fixture, a deterministic dump, and transactions."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sources (source TEXT NOT NULL, account_id TEXT NOT NULL,
+    PRIMARY KEY (source, account_id));
+CREATE TABLE IF NOT EXISTS customers (id INTEGER PRIMARY KEY, first_name TEXT NOT NULL DEFAULT '',
+    last_name TEXT NOT NULL DEFAULT '', loyalty_type TEXT NOT NULL DEFAULT 'loyalty',
+    status TEXT NOT NULL DEFAULT 'ACTIVE', status_label TEXT, merged_into INTEGER,
+    registered_on TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS profiles (customer_id INTEGER NOT NULL, source TEXT NOT NULL,
+    account_id TEXT NOT NULL, PRIMARY KEY (customer_id, source, account_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS identifiers (customer_id INTEGER NOT NULL, source TEXT NOT NULL,
+    account_id TEXT NOT NULL, type TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (customer_id, source, account_id, type, value)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS identifiers_by_value ON identifiers (value, type);
+CREATE TABLE IF NOT EXISTS labels (id INTEGER PRIMARY KEY, label TEXT NOT NULL UNIQUE, status TEXT NOT NULL,
+    is_default INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL DEFAULT '',
+    type TEXT NOT NULL DEFAULT 'DIGITAL', expiry_days INTEGER, card_expiry_enabled INTEGER NOT NULL DEFAULT 0,
+    max_active INTEGER NOT NULL DEFAULT 1, generation_enabled INTEGER NOT NULL DEFAULT 0,
+    generation_config TEXT, is_active INTEGER NOT NULL DEFAULT 1, next_seq INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS cards (card_id INTEGER PRIMARY KEY AUTOINCREMENT, number TEXT NOT NULL UNIQUE,
+    series_id INTEGER NOT NULL, label TEXT NOT NULL, customer_id INTEGER NOT NULL DEFAULT 0,
+    link_source TEXT, link_account TEXT, issued_date TEXT, created_date TEXT NOT NULL DEFAULT '',
+    external_id TEXT UNIQUE, reason TEXT);
+CREATE INDEX IF NOT EXISTS cards_by_customer ON cards (customer_id);
+"""
+
+DEFAULT_ORG: dict[str, Any] = {"id": 50672, "name": "Sandbox Org", "timezone": "UTC", "settings": {}}
+
+
+class Store:
+    """A SQLite-backed store (a file path or ``":memory:"``); safe to share between threads."""
+
+    def __init__(self, path: str = ":memory:") -> None:
+        self.path = path
+        self.conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.conn.row_factory = sqlite3.Row
+        self.lock = threading.RLock()
+        if path != ":memory:":
+            self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.executescript(SCHEMA)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One SQLite transaction: everything inside commits together or not at all."""
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection, held for a consistent read."""
+        with self.lock:
+            yield self.conn
+
+    def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        """Run a read query and return all rows."""
+        with self.lock:
+            return self.conn.execute(sql, args).fetchall()
+
+    def reset(self) -> None:
+        """Delete everything."""
+        with self.transaction() as db:
+            for table in (
+                "meta",
+                "sources",
+                "customers",
+                "profiles",
+                "identifiers",
+                "labels",
+                "series",
+                "cards",
+            ):
+                db.execute(f"DELETE FROM {table}")  # fixed table names
+
+    def org(self) -> dict[str, Any]:
+        """The organisation record (id, name, settings)."""
+        rows = self.query("SELECT value FROM meta WHERE key = 'org'")
+        return json.loads(rows[0]["value"]) if rows else dict(DEFAULT_ORG)
+
+    def seed(self, fixture: dict[str, Any]) -> None:
+        """Add a fixture (README.md format) in one transaction; ValueError names the first bad entry."""
+        from reconciler.sandbox.seeding import insert_fixture
+
+        with self.transaction() as db:
+            insert_fixture(db, fixture)
+
+    def dump(self) -> dict[str, Any]:
+        """The whole state in the seed format: deterministic, sorted, JSON-serialisable."""
+        from reconciler.sandbox.seeding import dump_fixture
+
+        with self.lock:
+            return dump_fixture(self.conn, self.org())
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self.lock:
+            self.conn.close()
