@@ -91,6 +91,11 @@ class Store:
             ):
                 db.execute(f"DELETE FROM {table}")  # fixed table names
 
+    def is_empty(self) -> bool:
+        """Whether the store holds no customers, series or cards (a fresh database)."""
+        tables = ("customers", "series", "cards")
+        return not any(self.query(f"SELECT 1 FROM {t} LIMIT 1") for t in tables)
+
     def org(self) -> dict[str, Any]:
         """The organisation record (id, name, settings)."""
         rows = self.query("SELECT value FROM meta WHERE key = 'org'")

@@ -1,0 +1,61 @@
+"""``reconciler sandbox serve``: run the Capillary-compatible sandbox on a port."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import click
+
+from reconciler.errors import UsageError
+
+log = logging.getLogger(__name__)
+
+
+@click.group("sandbox")
+def command() -> None:
+    """The Capillary-compatible sandbox API server."""
+
+
+def _fixture(seed: str) -> dict[str, object]:
+    from reconciler.sandbox import demo_fixture
+
+    if seed == "demo":
+        return demo_fixture()
+    try:
+        data = json.loads(Path(seed).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UsageError(f"--seed {seed}: cannot read fixture: {exc}") from exc
+    if not isinstance(data, dict):
+        raise UsageError(f"--seed {seed}: a fixture must be a JSON object")
+    return data
+
+
+@command.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port to bind.")
+@click.option("--db", "db_path", default=":memory:", show_default=True, help="SQLite file for the state.")
+@click.option("--seed", default=None, help="'demo' or a fixture JSON file to load at start.")
+@click.option("--faults", "faults_path", default=None, help="A fault-injection JSON file.")
+def serve(host: str, port: int, db_path: str, seed: str | None, faults_path: str | None) -> None:
+    """Serve the sandbox until interrupted (rate limit off; auth on with the default sandbox credentials)."""
+    import uvicorn
+
+    from reconciler.sandbox import Store, create_app, load_faults
+
+    fixture = _fixture(seed) if seed else None
+    try:
+        faults = load_faults(faults_path) if faults_path else None
+        store = Store(db_path)
+        if fixture is not None and store.is_empty():  # a --db file keeps its state across restarts
+            store.seed(fixture)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    except Exception as exc:  # sqlite3 errors: a bad --db path
+        raise UsageError(f"--db {db_path}: {exc}") from exc
+    app = create_app(store)
+    if faults is not None:
+        app.runtime.faults = faults
+    click.echo(f"sandbox serving on http://{host}:{port} (db {db_path})", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="off")
