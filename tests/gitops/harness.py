@@ -47,3 +47,24 @@ def run_cli(
         text=True,
         timeout=60,
     )
+
+
+def cli_shim(bin_dir: Path) -> Path:
+    """A ``reconciler`` executable on a PATH directory that runs the real CLI (github group included)."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    shim = bin_dir / "reconciler"
+    shim.write_text(f'#!/bin/sh\nexec {sys.executable} -c "{_CLI}" "$@"\n', encoding="utf-8")
+    shim.chmod(0o755)
+    return shim
+
+
+def run_step_script(script: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run a step's ``run:`` script the way GitHub's runner does (bash -e -o pipefail)."""
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
