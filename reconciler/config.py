@@ -6,8 +6,16 @@ Secrets never come from this file: credentials are read from the environment
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from reconciler.desired.loader import display_name
+from reconciler.desired.reader import YMap, position, read_yaml
+from reconciler.errors import ConfigError, Problem
 
 SANDBOX = "sandbox"
 
@@ -49,3 +57,63 @@ class Config:
     safety: SafetyConfig = field(default_factory=SafetyConfig)
     state_dir: str = "state"
     root: Path = field(default_factory=Path.cwd)  # the directory reconciler.yaml lives in
+
+
+CONFIG_FILE = "reconciler.yaml"
+_SCHEMA = Path(__file__).parent / "schemas" / "config.schema.json"
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read reconciler.yaml (``./reconciler.yaml`` by default; a missing file means defaults)."""
+    path = path if path is not None else Path(CONFIG_FILE)
+    if not path.exists():
+        return Config(root=path.resolve().parent)
+    if path.is_dir():
+        path = path / CONFIG_FILE
+        if not path.exists():
+            return Config(root=path.resolve().parent)
+    data = _read(path)
+    root = path.resolve().parent
+    return Config(
+        api=ApiConfig(**data.get("api", {})),
+        default_source=data.get("default_source", Config.default_source),
+        manage=_manage(data.get("manage", {})),
+        safety=SafetyConfig(**data.get("safety", {})),
+        state_dir=data.get("state_dir", Config.state_dir),
+        root=root,
+    )
+
+
+def _manage(data: dict[str, Any]) -> ManageConfig:
+    if "identifiers" in data:
+        data = {**data, "identifiers": tuple(data["identifiers"])}
+    return ManageConfig(**data)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    name = display_name(path)
+    parsed = read_yaml(path, name)
+    problems = list(parsed.problems)
+    data = parsed.data if parsed.data is not None else {}
+    if not problems:
+        validator = jsonschema.Draft202012Validator(json.loads(_SCHEMA.read_text()))
+        for error in validator.iter_errors(data):
+            problems.append(_problem(name, data, error))
+    if problems:
+        problems.sort(key=lambda p: (p.line, p.col))
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        raise ConfigError(f"{problems[0]}{more}")
+    return dict(data)
+
+
+def _problem(name: str, data: Any, error: jsonschema.ValidationError) -> Problem:
+    path = tuple(error.absolute_path)
+    where = ".".join(str(p) for p in path) or "top level"
+    line, col = position(data, path)
+    node = error.instance
+    if error.validator == "additionalProperties" and isinstance(node, YMap):
+        allowed = error.schema.get("properties", {})
+        extra = next(k for k in node if k not in allowed)
+        line, col = node.key_pos[extra]
+        return Problem(name, line, col, f"unknown key '{extra}' in {where} (allowed: {', '.join(allowed)})")
+    return Problem(name, line, col, f"{where}: {error.message}")
