@@ -1,0 +1,98 @@
+"""Fixtures: the sandbox as a real loopback server and in-process, behind one small request interface."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from reconciler.sandbox import Settings, create_app, demo_fixture
+from reconciler.sandbox.app import SandboxApp
+from reconciler.sandbox.faults import Faults, parse_faults
+from reconciler.sandbox.runtime import Runtime
+from reconciler.sandbox.server import SandboxServer
+
+
+class Api:
+    """Sends requests to the sandbox (over loopback or in-process) with Basic auth by default."""
+
+    def __init__(self, mode: str, app: SandboxApp, url: str) -> None:
+        self.mode, self.app, self.url = mode, app, url
+        self.auth = {"Authorization": app.runtime.basic_header()}
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.app.runtime
+
+    def request(self, method: str, path: str, *, auth: bool = True, **kw: Any) -> httpx.Response:
+        headers = {**(self.auth if auth else {}), **kw.pop("headers", {})}
+        if self.mode == "loopback":
+            with httpx.Client(base_url=self.url, timeout=10) as client:
+                return client.request(method, path, headers=headers, **kw)
+        return asyncio.run(self._in_process(method, path, headers, kw))
+
+    async def _in_process(self, method: str, path: str, headers: dict[str, str], kw: dict[str, Any]) -> httpx.Response:
+        transport = httpx.ASGITransport(app=self.app)
+        async with httpx.AsyncClient(transport=transport, base_url=self.url, timeout=10) as client:
+            response = await client.request(method, path, headers=headers, **kw)
+            await response.aread()
+            return response
+
+    def get(self, path: str, **kw: Any) -> httpx.Response:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, body: Any = None, **kw: Any) -> httpx.Response:
+        return self.request("POST", path, json=body, **kw)
+
+    def put(self, path: str, body: Any = None, **kw: Any) -> httpx.Response:
+        return self.request("PUT", path, json=body, **kw)
+
+    def change(self, cid: int, body: Any, source: str = "INSTORE", account: str = "") -> httpx.Response:
+        query = f"source={source}" + (f"&accountId={account}" if account else "")
+        return self.post(f"/v2/customers/{cid}/changeIdentifier?{query}", body)
+
+    def settings(self, **changes: Any) -> None:
+        self.runtime.settings = self.runtime.settings.replace(changes)
+
+    def faults(self, spec: dict[str, Any]) -> None:
+        self.runtime.faults = parse_faults(spec)
+
+    def customer(self, cid: int) -> dict[str, Any]:
+        for c in self.runtime.store.dump()["customers"]:
+            if c["id"] == cid:
+                return dict(c)
+        raise KeyError(cid)
+
+
+def _fresh(app: SandboxApp) -> None:
+    rt = app.runtime
+    rt.store.reset()
+    rt.store.seed(demo_fixture())
+    rt.settings, rt.faults = Settings(), Faults()
+    rt.windows.clear()
+    rt.clear_log()
+
+
+@pytest.fixture(scope="session")
+def loopback_server() -> Iterator[SandboxServer]:
+    with SandboxServer() as server:
+        yield server
+
+
+@pytest.fixture(params=["loopback", "inprocess"])
+def api(request: pytest.FixtureRequest) -> Api:
+    if request.param == "loopback":
+        server: SandboxServer = request.getfixturevalue("loopback_server")
+        _fresh(server.app)
+        return Api("loopback", server.app, server.url)
+    app = create_app()
+    _fresh(app)
+    return Api("inprocess", app, "http://sandbox")
+
+
+def codes(response: httpx.Response, key: str = "errors") -> list[int]:
+    """The codes of a response's errors (or warnings)."""
+    return [item["code"] for item in response.json().get(key) or []]
