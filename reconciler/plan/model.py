@@ -132,20 +132,25 @@ class Call:
         gen = generated or {}
         if self.op == CHANGE_IDENTIFIER:
             return {"add": [i.body(gen) for i in self.add], "remove": [i.body(gen) for i in self.remove]}
-        return self._card_body(self.card.body(gen, card_key="cardNumber") if self.card else {})
-
-    def _card_body(self, item: dict[str, Any]) -> dict[str, Any]:
         if self.op == GENERATE_CARD:
-            item.pop("cardNumber", None)
-            item["count"] = 1
-        return item
+            return self._generate_body()
+        return self.card.body(gen, card_key="cardNumber") if self.card else {}
+
+    def _generate_body(self) -> dict[str, Any]:
+        card = self.card or CallItem("cardnumber", None)
+        series = (
+            {"seriesId": card.series_id} if card.series_id is not None else {"seriesCode": card.series_code}
+        )
+        return {**series, "count": 1, "statusLabel": card.label or "NOT_ISSUED"}
 
     def to_dict(self) -> dict[str, Any]:
         """Masked, JSON-ready form."""
         if self.op == CHANGE_IDENTIFIER:
             body = {"add": [i.masked() for i in self.add], "remove": [i.masked() for i in self.remove]}
+        elif self.op == GENERATE_CARD:
+            body = self._generate_body()
         else:
-            body = self._card_body(self.card.masked(card_key="cardNumber") if self.card else {})
+            body = self.card.masked(card_key="cardNumber") if self.card else {}
         return {
             "id": self.id,
             "customer_id": self.customer_id,

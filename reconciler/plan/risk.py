@@ -233,8 +233,8 @@ class Assessor:
         problem = self._label_problem(ch.label)
         if card is not None and card.status in DEAD_CARD_STATUSES:
             problem = f"the card is {card.status}: its status cannot change"
-        was = f"from {card.status_label} " if card else ""
-        self._add(cc, ch, STATUS, BLOCKED if problem else PLAIN, problem or f"status {was}to {ch.label}")
+        was = f"label was {card.status_label}" if card else ""
+        self._add(cc, ch, STATUS, BLOCKED if problem else PLAIN, problem or f"{was}".strip())
 
     def _assess_generate(self, cc: CustomerChanges, ch: Change) -> None:
         series, problem = self._series(ch.series)
@@ -248,7 +248,7 @@ class Assessor:
             ch,
             GENERATE,
             risk,
-            problem or f"one new card of series {ch.series}",
+            problem or "its number is known only at apply time",
             series=sid,
             label=self._not_issued(),
         )
@@ -276,7 +276,7 @@ class Assessor:
             )
         elif card is None:
             made = self._add(
-                cc, ch, CREATE, PLAIN, f"new card in series {ch.series}", series=sid, label=self._not_issued()
+                cc, ch, CREATE, PLAIN, "the card does not exist yet", series=sid, label=self._not_issued()
             )
             self._add_link(cc, ch, PLAIN, "", series=sid, depends_on=(made,))
         else:

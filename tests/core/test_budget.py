@@ -1,0 +1,48 @@
+"""Safety budgets: blocked with the budget named; --force lets budgets pass, never merges."""
+
+from __future__ import annotations
+
+from reconciler.config import Config, SafetyConfig
+from reconciler.model import Identifier
+from tests.core.factory import desired, holder, live, make_plan
+
+
+def many_removals(n: int, keep: int = 0) -> tuple[list[object], dict[int, object]]:
+    emails = [f"e{i}@example.com" for i in range(n + keep)]
+    d = desired(1, {"INSTORE": {"email": emails[n:]}})
+    return [d], {1: live(1, {"INSTORE": {"email": emails}})}
+
+
+def test_absolute_budget_blocks_and_is_named() -> None:
+    declared, lives = many_removals(3, keep=100)
+    cfg = Config(safety=SafetyConfig(max_removals=2))
+    plan = make_plan(declared, lives, config=cfg)  # type: ignore[arg-type]
+    assert plan.blocked and not any(a.blocked for a in plan.actions)
+    [over] = [b for b in plan.budgets if b.blocks]
+    assert over.name == "safety.max_removals" and over.actual == 3
+    assert "safety.max_removals" in plan.to_dict()["budgets"][0]["name"]
+
+
+def test_ratio_budget_applies_only_from_enough_live_items() -> None:
+    declared, lives = many_removals(4, keep=6)  # 4 of 10 = 0.4 > 0.3
+    plan = make_plan(declared, lives)  # type: ignore[arg-type]
+    assert [b.name for b in plan.budgets if b.blocks] == ["safety.max_removal_ratio"]
+    declared, lives = many_removals(4, keep=5)  # 9 live items: ratio not applied
+    assert not make_plan(declared, lives).blocked  # type: ignore[arg-type]
+
+
+def test_force_passes_budgets() -> None:
+    declared, lives = many_removals(60)
+    plan = make_plan(declared, lives, force=True)  # type: ignore[arg-type]
+    assert not plan.blocked
+    assert all(b.forced for b in plan.budgets if b.exceeded)
+    assert "overridden by --force" in plan.budgets[0].describe()
+
+
+def test_force_passes_budgets_but_not_a_merge() -> None:
+    d = desired(1, {"INSTORE": {"email": [], "mobile": "919000000001"}})
+    lv = live(1, {"INSTORE": {"email": [f"e{i}@example.com" for i in range(60)]}})
+    plan = make_plan(
+        [d], {1: lv}, holders={Identifier("mobile", "919000000001"): holder(7, "LINE:x")}, force=True
+    )
+    assert plan.blocked and not any(b.blocks for b in plan.budgets)

@@ -1,0 +1,67 @@
+"""The checksum: stable across processes for the same inputs; changes when any action changes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reconciler.model import Identifier
+from reconciler.plan import Plan, checksum_of
+from reconciler.render.mask import MASK_KEY_ENV
+from tests.core.factory import card, desired, holder, live, make_plan, spec
+
+ROOT = Path(__file__).resolve().parents[2]
+EXPECTED = "f25851ca6bf10c21c5a6b9ab90c8b0179d33d285a47b0e6ddc53f7ae7ba3b3f1"
+
+
+def fixed_plan(
+    line: int = 1, mobile: str = "919000000002", target: str = "embedded sandbox (demo data)"
+) -> Plan:
+    """A plan touching every action kind, built from fixed inputs."""
+    cards = [spec(121212, "GOLD1", status="CARD BLOCKED"), spec(121212, "GOLD2"), spec("DIGI01")]
+    d = desired(1, {"INSTORE": {"mobile": mobile, "email": "tom@example.com"}}, line=line, cards=cards)
+    lv_ids = {"INSTORE": {"mobile": "919000000001", "email": "tom@example.com"}}
+    lv = live(1, lv_ids, cards=[card("GOLD1", 1), card("GOLD9", 1)])
+    other = desired(2, {"INSTORE": {"externalId": "EXT-1"}}, line=line + 40)
+    holders = {Identifier("externalId", "EXT-1"): holder(3)}
+    return make_plan([d, other], {1: lv, 2: live(2)}, holders=holders, target=target)
+
+
+@pytest.fixture(autouse=True)
+def _default_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(MASK_KEY_ENV, raising=False)
+
+
+def test_checksum_is_stable_in_a_fresh_process() -> None:
+    code = "from tests.core.test_checksum import fixed_plan; print(fixed_plan().checksum)"
+    env = {k: v for k, v in os.environ.items() if k != MASK_KEY_ENV}
+    env["PYTHONHASHSEED"] = "12345"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == fixed_plan().checksum == EXPECTED
+
+
+def test_checksum_ignores_file_locations() -> None:
+    assert fixed_plan(line=100).checksum == fixed_plan().checksum
+
+
+def test_checksum_changes_when_an_action_or_target_changes() -> None:
+    base = fixed_plan().checksum
+    assert fixed_plan(mobile="919000000003").checksum != base
+    assert fixed_plan(target="eu.api.capillarytech.com (org 7)").checksum != base
+
+
+def test_checksum_of_json_read_back_matches() -> None:
+    plan = fixed_plan()
+    assert checksum_of({**plan.to_dict(), "checksum": "x"}) == plan.checksum
+
+
+def test_checksum_depends_on_the_mask_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    base = fixed_plan().checksum
+    monkeypatch.setenv(MASK_KEY_ENV, "another-key")
+    assert fixed_plan().checksum != base
