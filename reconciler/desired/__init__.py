@@ -5,7 +5,7 @@ The file format (see ``schemas/state.schema.json`` for the same rules as JSON Sc
     customers:
       - id: 564854782                # Capillary customer id (positive integer), the key
         note: Tom Sawyer             # optional, for humans, never synced (and not in the fingerprint)
-        identifiers:                 # optional; profiles: SOURCE, or SOURCE:accountId for multi-account sources
+        identifiers:                 # optional; profile keys: SOURCE, or SOURCE:accountId (multi-account)
           INSTORE:
             mobile: "919876543210"   # one string per type (quote numbers); digits with country code, 8-15
             email: tom@example.com

@@ -159,11 +159,13 @@ class FileBuilder:
         if number is not None and not number.strip():
             self.problem(node.val_pos["number"], "empty card number: omit 'number' to have one generated")
         status = self.string(node, "status", "card status") if "status" in node else DEFAULT_STATUS
+        if "status" in node and isinstance(node["status"], str) and not status.strip():
+            self.problem(node.val_pos["status"], "empty card status: omit it for ACTIVE")
         series = node.get("series")
         if "series" not in node:
             self.problem(pos, "card without 'series:' (series id or code)")
             return None
-        if type(series) is not int and not (isinstance(series, str) and series.strip()):
+        if not ((type(series) is int and series > 0) or (isinstance(series, str) and series.strip())):
             self.problem(
                 node.val_pos["series"], f"series must be an id (integer) or a code, not {_show(series)}"
             )

@@ -8,6 +8,7 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
 from reconciler.desired.build import FileBuilder
 from reconciler.desired.invariants import catalogue_problems, cross_file_problems
 from reconciler.desired.reader import read_yaml

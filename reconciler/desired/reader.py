@@ -191,7 +191,7 @@ class _Composer:
                     value = self._tagged(event, pos)
                 if type(container) is YMap:
                     if key is _NO_KEY:
-                        if event.implicit[0] and text == "<<" or event.tag is not None:
+                        if (event.implicit[0] and text == "<<") or event.tag is not None:
                             key = self._key(event, kind, pos)
                         else:
                             key = text
@@ -289,7 +289,7 @@ def _pos(mark: Any) -> Pos:
 
 
 def position(data: Any, path: tuple[Any, ...]) -> Pos:
-    """The position of the value at ``path`` (keys and indexes) below ``data``; its nearest parent's if unknown."""
+    """The position of the value at ``path`` below ``data`` (else of its nearest known parent)."""
     pos: Pos = getattr(data, "pos", (1, 1))
     node = data
     for step in path:
