@@ -53,7 +53,8 @@ def summary_line(plan: Plan) -> str:
         head = f"{len(plan.actions)} actions on {changed} of {plan.customers_in_scope} customers"
         head += f", {len(plan.calls)} API calls."
     if plan.blocked:
-        head += f" BLOCKED: {len(plan.blocked_actions)} blocked actions"
+        n = len(plan.blocked_actions)
+        head += f" BLOCKED: {n} blocked action{'s' if n != 1 else ''}"
         over = [b.name for b in plan.budgets if b.blocks]
         head += f", budget exceeded: {', '.join(over)}." if over else "."
     return head

@@ -59,7 +59,8 @@ def _details(plan: Plan) -> list[str]:
         where = f" — {html.escape(str(locs[cid]))}" if locs.get(cid) else ""
         lines = "\n".join(_action_text(a) for a in actions).replace("```", "`\u200b``")
         blocks.append(
-            f"<details><summary>customer {cid}: {len(actions)} changes{where}</summary>\n\n"
+            f"<details><summary>customer {cid}: {len(actions)} change{'s' if len(actions) > 1 else ''}{where}"
+            "</summary>\n\n"
             f"```diff\n{lines}\n```\n</details>\n"
         )
     return blocks
