@@ -34,7 +34,9 @@ class Api:
                 return client.request(method, path, headers=headers, **kw)
         return asyncio.run(self._in_process(method, path, headers, kw))
 
-    async def _in_process(self, method: str, path: str, headers: dict[str, str], kw: dict[str, Any]) -> httpx.Response:
+    async def _in_process(
+        self, method: str, path: str, headers: dict[str, str], kw: dict[str, Any]
+    ) -> httpx.Response:
         transport = httpx.ASGITransport(app=self.app)
         async with httpx.AsyncClient(transport=transport, base_url=self.url, timeout=10) as client:
             response = await client.request(method, path, headers=headers, **kw)

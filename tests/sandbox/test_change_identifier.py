@@ -7,7 +7,13 @@ import pytest
 from tests.sandbox.conftest import Api, codes
 
 TOM, HUCK, BECKY, VICTIM, CAMPAIGN, POLLY, JOE = (
-    564854782, 564854783, 564854790, 564855017, 564855001, 564854801, 564854815,
+    564854782,
+    564854783,
+    564854790,
+    564855017,
+    564855001,
+    564854801,
+    564854815,
 )
 
 
@@ -16,7 +22,10 @@ def _add(itype: str, value: str) -> dict[str, list[dict[str, str]]]:
 
 
 def test_add_and_remove_in_one_call(api: Api) -> None:
-    body = {"add": [{"type": "mobile", "value": "919111111111"}], "remove": [{"type": "mobile", "value": "919876543210"}]}
+    body = {
+        "add": [{"type": "mobile", "value": "919111111111"}],
+        "remove": [{"type": "mobile", "value": "919876543210"}],
+    }
     response = api.change(TOM, body)
     assert response.json() == {"createdId": TOM, "warnings": []}
     instore = api.customer(TOM)["profiles"][0]["identifiers"]
@@ -25,12 +34,19 @@ def test_add_and_remove_in_one_call(api: Api) -> None:
 
 
 def test_seed_example_request_adds_facebook(api: Api) -> None:
-    assert api.change(TOM, {"add": [{"type": "facebook", "value": "FB11"}]}).json() == {"createdId": TOM, "warnings": []}
+    assert api.change(TOM, {"add": [{"type": "facebook", "value": "FB11"}]}).json() == {
+        "createdId": TOM,
+        "warnings": [],
+    }
 
 
 @pytest.mark.parametrize(
     ("itype", "value", "code"),
-    [("mobile", "919876543210", 8071), ("email", "tom.sawyer@example.com", 8072), ("externalId", "EXT564854782", 8073)],
+    [
+        ("mobile", "919876543210", 8071),
+        ("email", "tom.sawyer@example.com", 8072),
+        ("externalId", "EXT564854782", 8073),
+    ],
     ids=["mobile", "email", "externalId"],
 )
 def test_already_held_is_a_warning(api: Api, itype: str, value: str, code: int) -> None:
@@ -68,7 +84,11 @@ def test_merge_in_full(api: Api) -> None:
     body = response.json()
     assert body["createdId"] == JOE
     assert body["warnings"] == [
-        {"status": True, "code": 8051, "message": f"Same Customer found in other sources, Merging with userId {HUCK}"}
+        {
+            "status": True,
+            "code": 8051,
+            "message": f"Same Customer found in other sources, Merging with userId {HUCK}",
+        }
     ]
     huck = api.get(f"/v2/customers/{HUCK}?source=ALL").json()
     assert {c["cardNumber"] for c in huck["cardDetails"]} == {"GOLD0000002", "GOLD0000004"}
@@ -82,18 +102,33 @@ def test_merge_in_full(api: Api) -> None:
 
 def test_merge_is_atomic(api: Api) -> None:
     before = api.runtime.store.dump()
-    body = {"add": [{"type": "email", "value": "huckleberry.finn@example.com"}, {"type": "mobile", "value": "bad"}]}
+    body = {
+        "add": [
+            {"type": "email", "value": "huckleberry.finn@example.com"},
+            {"type": "mobile", "value": "bad"},
+        ]
+    }
     assert codes(api.change(JOE, body, "WECHAT", "wechat-con1")) == [8056]
     assert api.runtime.store.dump() == before
 
 
 def test_merge_created_id_setting(api: Api) -> None:
     api.settings(merge_created_id="survivor")
-    assert api.change(JOE, _add("email", "huckleberry.finn@example.com"), "WECHAT", "wechat-con1").json()["createdId"] == HUCK
+    assert (
+        api.change(JOE, _add("email", "huckleberry.finn@example.com"), "WECHAT", "wechat-con1").json()[
+            "createdId"
+        ]
+        == HUCK
+    )
 
 
 def test_two_different_survivors_refused(api: Api) -> None:
-    body = {"add": [{"type": "email", "value": "huckleberry.finn@example.com"}, {"type": "email", "value": "becky.thatcher@example.com"}]}
+    body = {
+        "add": [
+            {"type": "email", "value": "huckleberry.finn@example.com"},
+            {"type": "email", "value": "becky.thatcher@example.com"},
+        ]
+    }
     assert codes(api.change(POLLY, body, "WECHAT", "wechat-con1")) == [8053]
 
 
@@ -107,7 +142,11 @@ def test_victim_and_campaign_holders_blocked_unless_reuse(api: Api) -> None:
 
 
 def test_card_link_and_delink(api: Api) -> None:
-    link = {"add": [{"type": "cardnumber", "value": "DIGI00000004", "seriesCode": "DIGI01", "statusLabel": "ACTIVE"}]}
+    link = {
+        "add": [
+            {"type": "cardnumber", "value": "DIGI00000004", "seriesCode": "DIGI01", "statusLabel": "ACTIVE"}
+        ]
+    }
     assert api.change(TOM, link).json() == {"createdId": TOM, "warnings": []}
     card = api.get("/v2/card?number=DIGI00000004").json()
     assert card["customerId"] == TOM and card["statusInfo"]["status"] == "ACTIVE" and card["issuedDate"]
@@ -121,7 +160,15 @@ def test_card_link_and_delink(api: Api) -> None:
     ("body", "code"),
     [
         ({"add": [{"type": "cardnumber", "value": "NOPE1", "statusLabel": "ACTIVE"}]}, 3010),
-        ({"add": [{"type": "cardnumber", "value": "GOLD0000008"}, {"type": "cardnumber", "value": "GOLD0000009"}]}, 3037),
+        (
+            {
+                "add": [
+                    {"type": "cardnumber", "value": "GOLD0000008"},
+                    {"type": "cardnumber", "value": "GOLD0000009"},
+                ]
+            },
+            3037,
+        ),
         ({"add": [{"type": "cardnumber", "value": "GOLD0000008", "statusLabel": "ACTIVE"}]}, 3036),
         ({"add": [{"type": "cardnumber", "value": "GOLD0000003", "statusLabel": "ACTIVE"}]}, 3027),
         ({"add": [{"type": "cardnumber", "value": "GOLD0000008", "seriesId": 999}]}, 3004),
@@ -130,7 +177,17 @@ def test_card_link_and_delink(api: Api) -> None:
         ({"remove": [{"type": "cardnumber", "value": "GOLD0000001", "statusLabel": "ACTIVE"}]}, 3018),
         ({"remove": [{"type": "cardnumber", "value": "GOLD0000003", "statusLabel": "NOT_ISSUED"}]}, 3031),
     ],
-    ids=["missing", "two-cards", "series-limit", "linked-elsewhere", "no-series", "bad-label", "expired", "delink-label", "not-his"],
+    ids=[
+        "missing",
+        "two-cards",
+        "series-limit",
+        "linked-elsewhere",
+        "no-series",
+        "bad-label",
+        "expired",
+        "delink-label",
+        "not-his",
+    ],
 )
 def test_card_errors(api: Api, body: dict[str, object], code: int) -> None:
     assert codes(api.change(TOM, body)) == [code]

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from tests.sandbox.conftest import Api, codes
 
-TOM, HUCK, VICTIM, CAMPAIGN, SUSPENDED, POLLY = 564854782, 564854783, 564855017, 564855001, 564855024, 564854801
+TOM, HUCK, VICTIM, CAMPAIGN, SUSPENDED, POLLY = (
+    564854782,
+    564854783,
+    564855017,
+    564855001,
+    564855024,
+    564854801,
+)
 
 
 def test_get_customer_has_profiles_identifiers_and_cards(api: Api) -> None:
@@ -30,7 +37,9 @@ def test_unknown_customer_is_8015_with_business_status(api: Api) -> None:
     response = api.get("/v2/customers/999999999?source=ALL")
     assert response.status_code == 400
     assert response.json() == {
-        "errors": [{"status": False, "code": 8015, "message": "Customer not found for the given identifiers"}],
+        "errors": [
+            {"status": False, "code": 8015, "message": "Customer not found for the given identifiers"}
+        ],
         "warnings": [],
     }
     api.settings(business_error_status=404)
@@ -61,16 +70,22 @@ def test_lookup_and_customer_details(api: Api) -> None:
     q = "source=INSTORE&identifierName=mobile&identifierValue=919876543210"
     assert api.get(f"/v2/customers/lookup?{q}").json() == {"entity": TOM, "warnings": []}
     assert api.get(f"/v2/customers/lookup/customerDetails?{q}").json()["id"] == TOM
-    by_card = api.get("/v2/customers/lookup/customerDetails?source=ALL&identifierName=cardnumber&identifierValue=DIGI00000003")
+    by_card = api.get(
+        "/v2/customers/lookup/customerDetails?source=ALL&identifierName=cardnumber&identifierValue=DIGI00000003"
+    )
     assert by_card.json()["id"] == POLLY
     wechat = f"source=ALL&identifierName=wechat&identifierValue=oWx{HUCK:x}c1"
     assert api.get(f"/v2/customers/lookup?{wechat}").json()["entity"] == HUCK
 
 
 def test_lookup_misses_and_victims(api: Api) -> None:
-    nobody = api.get("/v2/customers/lookup/customerDetails?source=ALL&identifierName=mobile&identifierValue=910000000000")
+    nobody = api.get(
+        "/v2/customers/lookup/customerDetails?source=ALL&identifierName=mobile&identifierValue=910000000000"
+    )
     assert codes(nobody) == [8015]
-    victim = api.get("/v2/customers/lookup/customerDetails?source=ALL&identifierName=mobile&identifierValue=919812300017")
+    victim = api.get(
+        "/v2/customers/lookup/customerDetails?source=ALL&identifierName=mobile&identifierValue=919812300017"
+    )
     assert codes(victim) == [8069] and str(VICTIM) in victim.json()["errors"][0]["message"]
     assert codes(api.get("/v2/customers/lookup?source=ALL&identifierValue=x")) == [8092]
     assert codes(api.get("/v2/customers/lookup?source=ALL&identifierName=mobile")) == [8093]
@@ -88,11 +103,27 @@ def test_bulk_get_customers(api: Api) -> None:
 
 
 def test_register_new_duplicate_and_combine(api: Api) -> None:
-    new = {"profiles": [{"source": "INSTORE", "firstName": "Ada", "identifiers": [{"type": "mobile", "value": "919000000001"}]}]}
+    new = {
+        "profiles": [
+            {
+                "source": "INSTORE",
+                "firstName": "Ada",
+                "identifiers": [{"type": "mobile", "value": "919000000001"}],
+            }
+        ]
+    }
     created = api.post("/v2/customers", new).json()
     assert created["warnings"] == [] and api.customer(created["createdId"])["firstName"] == "Ada"
     assert codes(api.post("/v2/customers", new)) == [8006]
-    wechat = {"profiles": [{"source": "WECHAT", "accountId": "wechat-con2", "identifiers": [{"type": "mobile", "value": "919000000001"}]}]}
+    wechat = {
+        "profiles": [
+            {
+                "source": "WECHAT",
+                "accountId": "wechat-con2",
+                "identifiers": [{"type": "mobile", "value": "919000000001"}],
+            }
+        ]
+    }
     combined = api.post("/v2/customers", wechat).json()
     assert combined["createdId"] == created["createdId"] and codes_of(combined["warnings"]) == [8050]
     bad = {"profiles": [{"source": "MYSPACE", "identifiers": []}]}

@@ -1,0 +1,79 @@
+"""The admin API through SandboxServer, the store's seed/dump, and the fixture and faults formats."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from reconciler.sandbox import Store, demo_fixture, load_faults, parse_faults
+from reconciler.sandbox.seeding import FixtureError
+from reconciler.sandbox.server import SandboxServer
+
+
+def test_admin_api_over_loopback() -> None:
+    with SandboxServer(seed="demo") as srv:
+        assert len(srv.dump()["customers"]) == 25
+        srv.reset()
+        assert srv.dump()["customers"] == []
+        srv.seed("demo")
+        r = httpx.get(f"{srv.url}/v2/customers/564854782", headers=srv.basic_auth())
+        assert r.status_code == 200
+        assert srv.request_log()["counts"] == {"GET /v2/customers/564854782": 1}
+        srv.clear_log()
+        assert srv.request_log()["total"] == 0
+        assert srv.set_settings(victim_reads="survivor")["password"] == "***"
+        srv.set_faults({"seed": 1, "endpoints": {"GET /v2/card": {"error_461": 1.0}}})
+        assert httpx.get(f"{srv.url}/v2/card?number=GOLD0000001", headers=srv.basic_auth()).status_code == 461
+        bad = httpx.put(f"{srv.url}/_sandbox/settings", json={"victim_reads": "maybe"})
+        assert bad.status_code == 400 and "victim_reads" in bad.json()["errors"][0]["message"]
+        bad_seed = httpx.post(f"{srv.url}/_sandbox/seed", json={"cards": [{"number": "X", "seriesId": 9}]})
+        assert bad_seed.status_code == 400 and "cards[0]" in bad_seed.json()["errors"][0]["message"]
+
+
+def test_dump_is_deterministic_and_reseedable() -> None:
+    store = Store()
+    store.seed(demo_fixture())
+    dump = store.dump()
+    assert json.dumps(dump, sort_keys=True) == json.dumps(store.dump(), sort_keys=True)
+    again = Store()
+    again.seed(dump)
+    assert again.dump() == dump
+
+
+def test_file_store_persists(tmp_path: Path) -> None:
+    path = str(tmp_path / "sandbox.db")
+    store = Store(path)
+    assert store.is_empty()
+    store.seed(demo_fixture())
+    store.close()
+    assert not Store(path).is_empty()
+
+
+@pytest.mark.parametrize(
+    ("fixture", "message"),
+    [
+        ({"customers": [{"firstName": "x"}]}, "customers[0]: missing 'id'"),
+        ({"labels": [{"label": "X", "status": "LOST"}]}, "labels[0]: unknown status"),
+        ({"cards": [{"number": "X", "seriesId": 1}]}, "cards[0]: unknown series"),
+        ([], "fixture must be a JSON object"),
+    ],
+    ids=["no-id", "bad-status", "no-series", "not-object"],
+)
+def test_fixture_errors_name_the_entry(fixture: object, message: str) -> None:
+    with pytest.raises(FixtureError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        Store().seed(fixture)  # type: ignore[arg-type]
+
+
+def test_faults_format(tmp_path: Path) -> None:
+    path = tmp_path / "faults.json"
+    path.write_text(json.dumps({"seed": 2, "endpoints": {"*": {"latency_ms": 5, "error_500": 0.1}}}))
+    assert load_faults(path).to_dict()["endpoints"]["*"]["error_500"] == 0.1
+    for bad in ({"endpoints": {"*": {"error_500": 2}}}, {"endpoints": {"*": {"oops": 1}}}, []):
+        with pytest.raises(ValueError):
+            parse_faults(bad)
+    path.write_text("{")
+    with pytest.raises(ValueError, match="faults.json"):
+        load_faults(path)

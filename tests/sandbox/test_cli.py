@@ -1,0 +1,66 @@
+"""``reconciler sandbox serve`` as a real subprocess."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from reconciler.sandbox.runtime import Runtime
+from reconciler.sandbox.settings import Settings
+from reconciler.sandbox.store import Store
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            httpx.get(url + "/_sandbox/requests", timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("sandbox did not start")
+
+
+def test_serve_demo_answers_the_documented_example(tmp_path: Path) -> None:
+    port = _free_port()
+    faults = tmp_path / "faults.json"
+    faults.write_text('{"seed": 1, "endpoints": {"GET /v2/card": {"error_461": 1.0, "limit": 1}}}')
+    cmd = [sys.executable, "-m", "reconciler", "sandbox", "serve", "--port", str(port), "--seed", "demo"]
+    cmd += ["--db", str(tmp_path / "s.db"), "--faults", str(faults)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait(url, proc)
+        auth = {"Authorization": Runtime(Store(), Settings()).basic_header()}
+        body = {"add": [{"type": "facebook", "value": "FB11"}]}
+        r = httpx.post(
+            f"{url}/v2/customers/564854782/changeIdentifier?source=INSTORE", json=body, headers=auth
+        )
+        assert r.json() == {"createdId": 564854782, "warnings": []}
+        assert httpx.get(f"{url}/v2/card?number=GOLD0000001", headers=auth).status_code == 461
+        assert httpx.get(f"{url}/v2/card?number=GOLD0000001", headers=auth).json()["customerId"] == 564854782
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_serve_bad_seed_is_one_line_usage_error(tmp_path: Path) -> None:
+    cmd = [sys.executable, "-m", "reconciler", "sandbox", "serve", "--seed", str(tmp_path / "missing.json")]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: --seed") and "Traceback" not in done.stderr
+    bad = tmp_path / "faults.json"
+    bad.write_text('{"endpoints": {"*": {"error_500": 5}}}')
+    done = subprocess.run([*cmd[:-2], "--faults", str(bad)], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2 and "error_500" in done.stderr and "Traceback" not in done.stderr
