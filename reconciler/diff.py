@@ -71,7 +71,7 @@ class CustomerChanges:
     live: LiveCustomer | None
     error: str  # why this customer cannot be changed at all (8015, 8069, status); "" if it can
     changes: tuple[Change, ...]
-    facts: str  # live_facts() of the live customer; "" if it could not be read
+    facts: str  # live_facts() of the live customer; "" if it could not be read or nothing changes
     managed_live: int  # live items this customer's declaration owns (safety ratio denominator)
 
     @property
@@ -172,7 +172,8 @@ def _customer_changes(
     changes = _identifier_changes(desired, lc, managed)
     if config.manage.cards:
         changes += _card_changes(desired, lc, card_profile(desired, lc, config.default_source))
-    facts = live_facts(lc, desired, config) if lc is not None else ""
+    # Facts only matter where there is something to apply (apply re-checks them before writing).
+    facts = live_facts(lc, desired, config) if lc is not None and changes else ""
     return CustomerChanges(desired, lc, error, tuple(changes), facts, _managed_live(desired, lc, config))
 
 

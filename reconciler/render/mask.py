@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+from functools import lru_cache
 
 MASK_KEY_ENV = "RECONCILER_MASK_KEY"
 _DEFAULT_KEY = b"reconciler-default-mask-key-v1"
@@ -26,7 +27,13 @@ def mask_key() -> bytes:
 
 def keyed_hash(text: str, length: int = HASH_HEX) -> str:
     """A short HMAC-SHA256 hex digest of ``text`` under the masking key."""
-    return hmac.new(mask_key(), text.encode(), hashlib.sha256).hexdigest()[:length]
+    return _hmac(mask_key(), text)[:length]
+
+
+@lru_cache(maxsize=1 << 16)
+def _hmac(key: bytes, text: str) -> str:
+    # Cached: a plan masks each value several times (actions, calls, JSON and checksum).
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
 def _shape(kind: str, value: str) -> str:
