@@ -1,0 +1,98 @@
+"""``reconciler plan``: what would change, what the API would do besides, and the checksum to apply."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import click
+
+from reconciler.capillary import open_client
+from reconciler.commands.progress import ProgressReporter
+from reconciler.commands.workspace import (
+    Workspace,
+    config_option,
+    load_workspace,
+    report_state_error,
+    resolve_scope,
+    scope_options,
+    use_color,
+    write_output,
+)
+from reconciler.errors import EXIT_BLOCKED, EXIT_CHANGES, EXIT_ERROR, EXIT_OK, StateError
+from reconciler.live import make_plan
+from reconciler.plan import Plan, describe_target
+from reconciler.render import render_json, render_markdown, render_text
+from reconciler.scope import Scope
+
+FORMATS = ("text", "markdown", "json")
+
+
+async def compute_plan(ws: Workspace, scope: Scope, *, force: bool = False, progress: bool = True) -> Plan:
+    """Plan ``scope`` against the configured target through the read-only client."""
+    reporter = ProgressReporter()
+    try:
+        async with open_client(ws.config) as reader:
+            return await make_plan(
+                reader,
+                scope.customers,
+                ws.state.by_id(),
+                ws.config,
+                target=describe_target(ws.config),
+                unmanaged=scope.unmanaged,
+                force=force,
+                progress=reporter if progress else ProgressReporter.quiet,
+            )
+    finally:
+        reporter.close()
+
+
+def render(plan: Plan, fmt: str, *, show_values: bool = False, to_tty: bool = False) -> str:
+    """The plan in ``fmt``; raw values only in text, and only when asked."""
+    if fmt == "json":
+        return render_json(plan)
+    if fmt == "markdown":
+        return render_markdown(plan)
+    return render_text(plan, color=to_tty and use_color(), show_values=show_values)
+
+
+def exit_code(plan: Plan, detailed: bool) -> int:
+    """4 when blocked; 3 for changes with --detailed-exitcode; else 0."""
+    if plan.blocked:
+        return EXIT_BLOCKED
+    return EXIT_CHANGES if detailed and plan.has_changes else EXIT_OK
+
+
+@click.command("plan")
+@config_option
+@scope_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), help="Write the plan to FILE instead of stdout.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 3 when there are changes (0 when none).")
+@click.option("--show-values", is_flag=True, help="Show raw identifier values (text format only).")
+@click.option("--force", is_flag=True, help="Let safety budgets pass (never merges or conflicts).")
+@click.pass_context
+def command(
+    ctx: click.Context,
+    config_path: Path,
+    all_: bool,
+    changed_since: str | None,
+    shard: str | None,
+    fmt: str,
+    out: Path | None,
+    detailed_exitcode: bool,
+    show_values: bool,
+    force: bool,
+) -> None:
+    """Show what apply would change, with the consequences the API hides, and the plan's checksum."""
+    if show_values and fmt != "text":
+        raise click.UsageError("--show-values is for the text format only; markdown and json stay masked")
+    try:
+        ws = load_workspace(config_path)
+    except StateError as exc:
+        report_state_error(exc)
+        ctx.exit(EXIT_ERROR)
+    scope = resolve_scope(ws, all_, changed_since, shard)
+    plan = asyncio.run(compute_plan(ws, scope, force=force))
+    write_output(render(plan, fmt, show_values=show_values, to_tty=out is None), out)
+    ctx.exit(exit_code(plan, detailed_exitcode))

@@ -1,0 +1,90 @@
+"""What plan, apply and import share: reading reconciler.yaml and state/, the scope options, the target."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from reconciler.config import Config, load_config
+from reconciler.desired import load_state
+from reconciler.errors import StateError, UsageError
+from reconciler.model import DesiredState
+from reconciler.scope import Scope, parse_shard, select_scope
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    config: Config
+    state: DesiredState
+
+
+def config_option(f: F) -> F:
+    """``--config PATH`` (default ./reconciler.yaml)."""
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path),
+        default=Path("reconciler.yaml"),
+        show_default=True,
+        help="The reconciler.yaml to read (a missing file means defaults).",
+    )(f)
+
+
+def scope_options(f: F) -> F:
+    """``--all | --changed-since REF`` and ``--shard K/N``."""
+    f = click.option("--shard", metavar="K/N", help="Only the K-th of N deterministic shards of customers.")(
+        f
+    )
+    f = click.option(
+        "--changed-since",
+        metavar="REF",
+        help="Only customers whose declarations differ between git REF and the working tree.",
+    )(f)
+    return click.option("--all", "all_", is_flag=True, help="Every declared customer (the default).")(f)
+
+
+def load_workspace(config_path: Path) -> Workspace:
+    """reconciler.yaml and every state file; a StateError lists every problem."""
+    config = load_config(config_path)
+    state_dir = config.root / config.state_dir
+    if not state_dir.exists():
+        raise UsageError(f"{config.state_dir}/: no such directory (set state_dir in {config_path})")
+    return Workspace(config, load_state([state_dir], config))
+
+
+def resolve_scope(ws: Workspace, all_: bool, changed_since: str | None, shard: str | None) -> Scope:
+    """The scope the options name; ``--all`` and ``--changed-since`` exclude each other."""
+    if all_ and changed_since:
+        raise UsageError("--all and --changed-since exclude each other")
+    return select_scope(
+        ws.state, ws.config, changed_since=changed_since, shard=parse_shard(shard) if shard else None
+    )
+
+
+def report_state_error(exc: StateError) -> None:
+    """Every problem of an invalid state, one per line, on stderr."""
+    for problem in exc.problems:
+        click.echo(str(problem), err=True)
+
+
+def use_color(stream: Any = None) -> bool:
+    """Colour only on a TTY, and never when NO_COLOR is set."""
+    stream = stream or sys.stdout
+    return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
+
+
+def write_output(text: str, out: Path | None) -> None:
+    """``text`` to ``out`` (a file) or stdout."""
+    if out is None:
+        click.echo(text, nl=not text.endswith("\n"))
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")

@@ -1,0 +1,112 @@
+"""Reads the live state a plan needs, and builds the plan from it.
+
+A plan reads, concurrently and through whatever client it is given (the read-only one for ``plan``):
+the declared customers in scope, the current holder of every identifier and card the diff would add,
+and the org's card series and labels. When a holder is itself a declared customer outside the scope,
+it joins the scope (its own diff decides whether it releases the item: a move, or a conflict), so a
+``--changed-since`` plan stays correct while its cost grows only with the change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+from reconciler.capillary import CapillaryReader
+from reconciler.config import Config
+from reconciler.diff import Changes, compute_changes, holders_needed
+from reconciler.errors import ApiError, MergedCustomerError, NotFoundError
+from reconciler.model import DesiredCustomer, DesiredState, Holder, Identifier, LiveCard, LiveCustomer
+from reconciler.plan import Plan, build_plan
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+MAX_ROUNDS = 5  # holder-customers pulled into scope; each round adds only declared holders
+CHUNK = 250  # customers per progress step; chunks run concurrently, so this costs no throughput
+
+
+def _quiet(phase: str, done: int, total: int) -> None:
+    del phase, done, total
+
+
+async def read_customers(
+    reader: CapillaryReader, ids: Sequence[int], progress: Progress = _quiet
+) -> dict[int, LiveCustomer | ApiError]:
+    """Every customer in ``ids`` (a failed read is kept as its error), reporting progress by chunk."""
+    chunks = [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
+    out: dict[int, LiveCustomer | ApiError] = {}
+    for task in asyncio.as_completed([reader.get_customers(chunk) for chunk in chunks]):
+        out.update(await task)
+        progress("customers", len(out), len(ids))
+    return out
+
+
+async def read_holders(
+    reader: CapillaryReader, identifiers: Iterable[Identifier], cards: Iterable[str]
+) -> tuple[dict[Identifier, Holder | None], dict[str, LiveCard | None]]:
+    """The current holder of each identifier (any scope) and the live record of each card number."""
+    idents, numbers = sorted(identifiers), sorted(cards)
+    found = await asyncio.gather(
+        *(reader.find_identifier_holder(i) for i in idents), *(reader.get_card(n) for n in numbers)
+    )
+    holders = dict(zip(idents, found[: len(idents)], strict=True))
+    card_holders = dict(zip(numbers, found[len(idents) :], strict=True))
+    return holders, card_holders  # type: ignore[return-value]
+
+
+def _declared_holders(
+    holders: Mapping[Identifier, Holder | None],
+    cards: Mapping[str, LiveCard | None],
+    declared: Mapping[int, DesiredCustomer],
+) -> set[int]:
+    ids = {h.customer_id for h in holders.values() if h is not None and not h.victim}
+    ids |= {c.customer_id for c in cards.values() if c is not None and c.customer_id}
+    return {i for i in ids if i in declared}
+
+
+def _checked(read: dict[int, LiveCustomer | ApiError]) -> dict[int, LiveCustomer | ApiError]:
+    """Unknown (8015) and merged-away (8069) customers are facts a plan reports; any other error fails it."""
+    for result in read.values():
+        if isinstance(result, ApiError) and not isinstance(result, NotFoundError | MergedCustomerError):
+            raise result
+    return read
+
+
+async def make_plan(
+    reader: CapillaryReader,
+    scope: Sequence[DesiredCustomer],
+    all_declared: Mapping[int, DesiredCustomer],
+    config: Config,
+    *,
+    target: str,
+    unmanaged: Sequence[int] = (),
+    force: bool = False,
+    progress: Progress = _quiet,
+) -> Plan:
+    """Read what the plan needs and build it; never writes (``reader`` may be read-only)."""
+    catalogue = asyncio.gather(reader.list_series(), reader.list_labels())
+    in_scope = {c.id: c for c in scope}
+    live: dict[int, LiveCustomer | ApiError] = {}
+    holders: dict[Identifier, Holder | None] = {}
+    cards: dict[str, LiveCard | None] = {}
+    changes = Changes(())
+    for _ in range(MAX_ROUNDS):
+        missing = [cid for cid in in_scope if cid not in live]
+        live.update(_checked(await read_customers(reader, missing, progress)))
+        changes = compute_changes(DesiredState(tuple(in_scope.values())), live, config, unmanaged=unmanaged)
+        idents, numbers = holders_needed(changes)
+        new_h, new_c = await read_holders(reader, idents - holders.keys(), numbers - cards.keys())
+        holders.update(new_h)
+        cards.update(new_c)
+        progress("holders", len(holders) + len(cards), len(holders) + len(cards))
+        extra = _declared_holders(holders, cards, all_declared) - in_scope.keys()
+        if not extra:
+            break
+        log.info("pulling %d declared holder(s) into scope", len(extra))
+        in_scope.update((cid, all_declared[cid]) for cid in sorted(extra))
+    series, labels = await catalogue
+    return build_plan(
+        changes, holders, cards, series, labels, config, all_declared, target=target, force=force
+    )
