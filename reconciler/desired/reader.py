@@ -145,7 +145,7 @@ class _Composer:
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             pos = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-            self.problem(pos, f"YAML syntax: {exc.problem or exc.context}")
+            self.problem(pos, self._syntax_message(pos, str(exc.problem or exc.context)))
             self.result.data = None
         except yaml.reader.ReaderError as exc:
             before = self.text[: exc.position]
@@ -158,6 +158,13 @@ class _Composer:
             self.result.data = None
         finally:
             loader.dispose()
+
+    def _syntax_message(self, pos: Pos, problem: str) -> str:
+        lines = self.text.splitlines()
+        line = lines[pos[0] - 1] if pos[0] <= len(lines) else ""
+        if "\t" in line[: pos[1]] or line[pos[1] - 1 : pos[1]] == "\t":
+            return "YAML syntax: tab character: indent with spaces"
+        return f"YAML syntax: {problem}"
 
     def _compose(self, loader: Any) -> Any:
         get = loader.get_event
