@@ -315,12 +315,21 @@ class Assessor:
             for a in self.actions
         ]
         movers = {d: a.customer_id for a in out if a.risk == MOVE for d in a.depends_on}
-        return [
-            replace(a, releases_to=movers[a.id], reason=f"released for customer {movers[a.id]} (move)")
-            if a.id in movers
-            else a
-            for a in out
-        ]
+        blocked = {a.id: a.customer_id for a in out if a.blocked}
+        return [_release_or_move(a, movers, blocked) for a in out]
+
+
+def _release_or_move(a: Action, movers: dict[str, int], blocked: dict[str, int]) -> Action:
+    """Mark a release with its taker; block a move whose release is blocked (it could never run)."""
+    if a.id in movers and not a.blocked:
+        return replace(a, releases_to=movers[a.id], reason=f"released for customer {movers[a.id]} (move)")
+    if a.id in movers:
+        return replace(a, releases_to=movers[a.id])
+    stuck = [d for d in a.depends_on if d in blocked]
+    if a.risk == MOVE and stuck and not a.blocked:
+        reason = f"{a.reason}; but customer {blocked[stuck[0]]} cannot release it (its action is blocked)"
+        return replace(a, blocked=True, reason=reason)
+    return a
 
 
 def assess(

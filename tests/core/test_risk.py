@@ -197,3 +197,22 @@ def test_two_customers_adding_one_value_in_a_plan() -> None:
     e = desired(4, {"INSTORE": {}}, cards=[spec(121212, "G1")])
     plan = make_plan([c, e], {3: live(3), 4: live(4)})
     assert {x.risk for x in plan.actions} == {"conflict"}
+
+
+def test_move_whose_release_is_blocked_is_blocked() -> None:
+    giver = desired(2, {"INSTORE": {}})
+    taker = desired(1, {"INSTORE": {"mobile": MOBILE}})
+    lives = {1: live(1, {"INSTORE": {}}), 2: live(2, {"INSTORE": {"mobile": MOBILE}}, status="SUSPENDED")}
+    plan = make_plan([taker, giver], lives, holders={ID: holder(2)})
+    add = only_add(plan)
+    assert (add.risk, add.blocked) == ("move", True) and "cannot release" in add.reason
+    assert plan.calls == ()
+
+
+def test_target_names_host_and_org_or_sandbox() -> None:
+    from reconciler.config import ApiConfig, Config
+    from reconciler.plan import SANDBOX_TARGET, describe_target
+
+    assert describe_target(Config()) == SANDBOX_TARGET == "embedded sandbox (demo data)"
+    cfg = Config(api=ApiConfig(url="https://eu.api.capillarytech.com/v2"))
+    assert describe_target(cfg, "acme") == "eu.api.capillarytech.com (org acme)"
