@@ -75,5 +75,5 @@ def test_faults_format(tmp_path: Path) -> None:
         with pytest.raises(ValueError):
             parse_faults(bad)
     path.write_text("{")
-    with pytest.raises(ValueError, match="faults.json"):
+    with pytest.raises(ValueError, match=r"faults\.json"):
         load_faults(path)

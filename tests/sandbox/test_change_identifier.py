@@ -1,4 +1,4 @@
-"""changeIdentifier: adds, removes, scopes, every error and warning, the merge in full, card link and delink."""
+"""changeIdentifier: adds, removes, scopes, errors and warnings, the merge in full, card link and delink."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def test_unknown_customer_and_source(api: Api) -> None:
 
 
 def test_merge_in_full(api: Api) -> None:
-    # Joe (INSTORE, card GOLD0000004) adds Huck's INSTORE email on WECHAT: Joe becomes the victim, Huck the survivor.
+    # Joe (INSTORE, card GOLD0000004) adds Huck's INSTORE email on WECHAT: Joe is the victim, Huck survives.
     response = api.change(JOE, _add("email", "huckleberry.finn@example.com"), "WECHAT", "wechat-con1")
     assert response.status_code == 200
     body = response.json()
