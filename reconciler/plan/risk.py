@@ -32,6 +32,7 @@ from reconciler.diff import (
     in_series,
 )
 from reconciler.model import CardLabel, DesiredCustomer, Holder, Identifier, LiveCard, ProfileKey, Series
+from reconciler.plan.catalog import Catalog
 from reconciler.plan.model import BLOCKED, CONFLICT, MERGE, MOVE, PLAIN, Action
 
 
@@ -42,16 +43,14 @@ class Assessor:
     changes: Changes
     holders: Mapping[Identifier, Holder | None]
     card_holders: Mapping[str, LiveCard | None]
-    series: Sequence[Series]
-    labels: Sequence[CardLabel]
+    catalog: Catalog
     all_declared: Mapping[int, DesiredCustomer]
     actions: list[Action] = field(default_factory=list)
     _id_releases: dict[tuple[Identifier, int], str] = field(default_factory=dict)
     _card_releases: dict[tuple[str, int], str] = field(default_factory=dict)
     _placeholders: dict[str, str] = field(default_factory=dict)  # "rN" -> the remove/delink action id
-    _adders: dict[Identifier | str, dict[int, ProfileKey]] = field(
-        default_factory=dict
-    )  # value -> who adds it where
+    # value -> the customers this plan adds it to, and in which profile
+    _adders: dict[Identifier | str, dict[int, ProfileKey]] = field(default_factory=dict)
 
     def run(self) -> list[Action]:
         """Assess every change; releases are linked to the moves that need them."""
@@ -100,7 +99,7 @@ class Assessor:
     def _assess(self, cc: CustomerChanges, ch: Change) -> None:
         if ch.kind in (REMOVE, DELINK):
             made = self._add(
-                cc, ch, ch.kind, PLAIN, "", label=self._not_issued() if ch.kind == DELINK else None
+                cc, ch, ch.kind, PLAIN, "", label=self.catalog.not_issued() if ch.kind == DELINK else None
             )
             if ch.kind == REMOVE:
                 placeholder = self._id_releases.get((Identifier(ch.type, ch.value or ""), cc.id))
@@ -202,45 +201,19 @@ class Assessor:
 
     # ----- cards ---------------------------------------------------------------------------------
 
-    def _series(self, ref: int | str | None) -> tuple[Series | None, str]:
-        found = next((s for s in self.series if (s.id if isinstance(ref, int) else s.code) == ref), None)
-        if found is None:
-            return None, f"unknown card series {ref}"
-        if not found.active:
-            return found, f"card series {found.code} is inactive"
-        return found, ""
-
-    def _label_problem(self, label: str | None) -> str:
-        if self.labels and label is not None and all(lb.label != label for lb in self.labels):
-            return f"unknown card status label {label}"
-        return ""
-
-    def _default_label(self, status: str) -> str:
-        found = [lb for lb in self.labels if lb.status == status]
-        best = next((lb for lb in found if lb.default), found[0] if found else None)
-        return best.label if best else status
-
-    def _not_issued(self) -> str:
-        return self._default_label("NOT_ISSUED")
-
-    def _link_label(self, label: str | None) -> str:
-        if any(lb.label == label and lb.status == "ACTIVE" for lb in self.labels):
-            return label or "ACTIVE"
-        return self._default_label("ACTIVE")
-
     def _assess_status(self, cc: CustomerChanges, ch: Change) -> None:
         card = ch.card
-        problem = self._label_problem(ch.label)
+        problem = self.catalog.label_problem(ch.label)
         if card is not None and card.status in DEAD_CARD_STATUSES:
             problem = f"the card is {card.status}: its status cannot change"
         was = f"label was {card.status_label}" if card else ""
         self._add(cc, ch, STATUS, BLOCKED if problem else PLAIN, problem or f"{was}".strip())
 
     def _assess_generate(self, cc: CustomerChanges, ch: Change) -> None:
-        series, problem = self._series(ch.series)
+        series, problem = self.catalog.find_series(ch.series)
         if series is not None and not problem and not series.generation_enabled:
             problem = f"card series {series.code} does not generate cards"
-        problem = problem or self._label_problem(ch.label)
+        problem = problem or self.catalog.label_problem(ch.label)
         risk = BLOCKED if problem else PLAIN
         sid = series.id if series else ch.series
         gen = self._add(
@@ -250,19 +223,23 @@ class Assessor:
             risk,
             problem or "its number is known only at apply time",
             series=sid,
-            label=self._not_issued(),
+            label=self.catalog.not_issued(),
         )
         self._add_link(cc, replace(ch, value=None), risk, problem, series=sid, depends_on=(gen,))
 
     def _add_link(self, cc: CustomerChanges, ch: Change, risk: str, reason: str, **kw: object) -> None:
-        link = self._add(cc, ch, LINK, risk, reason, label=self._link_label(ch.label), **kw)
+        link = self._add(cc, ch, LINK, risk, reason, label=self.catalog.link_label(ch.label), **kw)
         # Linking sets an ACTIVE label; another declared label is set by a status change afterwards.
-        if not self.actions[-1].blocked and ch.label is not None and self._link_label(ch.label) != ch.label:
+        if (
+            not self.actions[-1].blocked
+            and ch.label is not None
+            and self.catalog.link_label(ch.label) != ch.label
+        ):
             self._add(cc, ch, STATUS, PLAIN, f"status to {ch.label} after linking", depends_on=(link,))
 
     def _assess_link(self, cc: CustomerChanges, ch: Change) -> None:
-        series, problem = self._series(ch.series)
-        problem = ch.problem or problem or self._label_problem(ch.label)
+        series, problem = self.catalog.find_series(ch.series)
+        problem = ch.problem or problem or self.catalog.label_problem(ch.label)
         sid = series.id if series else ch.series
         known = (ch.value or "") in self.card_holders
         card = self.card_holders.get(ch.value or "")
@@ -276,7 +253,13 @@ class Assessor:
             )
         elif card is None:
             made = self._add(
-                cc, ch, CREATE, PLAIN, "the card does not exist yet", series=sid, label=self._not_issued()
+                cc,
+                ch,
+                CREATE,
+                PLAIN,
+                "the card does not exist yet",
+                series=sid,
+                label=self.catalog.not_issued(),
             )
             self._add_link(cc, ch, PLAIN, "", series=sid, depends_on=(made,))
         else:
@@ -341,4 +324,4 @@ def assess(
     all_declared: Mapping[int, DesiredCustomer],
 ) -> list[Action]:
     """Every change of ``changes`` as an Action with its risk, reason and dependencies."""
-    return Assessor(changes, holders, card_holders, series, labels, all_declared).run()
+    return Assessor(changes, holders, card_holders, Catalog(series, labels), all_declared).run()
