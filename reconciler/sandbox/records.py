@@ -73,27 +73,8 @@ def customer_object(
 ) -> dict[str, Any]:
     """The customer object of ``GET /v2/customers/{id}``; ``scope`` limits profiles to (source, accountId)."""
     cid = row["id"]
-    idents: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for src, acc in db.execute("SELECT source, account_id FROM profiles WHERE customer_id = ?", (cid,)):
-        idents[(src, acc)] = []
-    for src, acc, itype, value in db.execute(
-        "SELECT source, account_id, type, value FROM identifiers WHERE customer_id = ? ORDER BY type, value",
-        (cid,),
-    ):
-        idents.setdefault((src, acc), []).append({"type": itype, "value": value})
     cards = db.execute(CARD_SQL + " WHERE c.customer_id = ? ORDER BY c.number", (cid,)).fetchall()
-    if cards_in_profiles:
-        for c in cards:
-            key = (c["link_source"], c["link_account"] or "")
-            if key in idents:
-                idents[key].append(
-                    {
-                        "type": "cardNumber",
-                        "value": c["number"],
-                        "seriesId": c["series_id"],
-                        "statusLabel": c["label"],
-                    }
-                )
+    idents = _identifiers_by_profile(db, cid, cards if cards_in_profiles else [])
     profiles = [
         _profile(row, src, acc, ids)
         for (src, acc), ids in sorted(idents.items())
@@ -112,6 +93,29 @@ def customer_object(
     if row["status"] != "ACTIVE":
         body["customerStatus"] = {"label": row["status_label"] or row["status"], "status": row["status"]}
     return body
+
+
+def _identifiers_by_profile(
+    db: sqlite3.Connection, cid: int, cards: list[sqlite3.Row]
+) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Each profile's identifiers, with the cards linked through it as ``cardNumber`` items."""
+    idents: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for src, acc in db.execute("SELECT source, account_id FROM profiles WHERE customer_id = ?", (cid,)):
+        idents[(src, acc)] = []
+    sql = "SELECT source, account_id, type, value FROM identifiers WHERE customer_id = ? ORDER BY type, value"
+    for src, acc, itype, value in db.execute(sql, (cid,)):
+        idents.setdefault((src, acc), []).append({"type": itype, "value": value})
+    for c in cards:
+        key = (c["link_source"], c["link_account"] or "")
+        if key in idents:
+            item = {
+                "type": "cardNumber",
+                "value": c["number"],
+                "seriesId": c["series_id"],
+                "statusLabel": c["label"],
+            }
+            idents[key].append(item)
+    return idents
 
 
 def _in_scope(source: str, account: str, scope: tuple[str, str] | None) -> bool:
