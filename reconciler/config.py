@@ -76,10 +76,10 @@ def load_config(path: Path | None = None) -> Config:
     root = path.resolve().parent
     return Config(
         api=ApiConfig(**data.get("api", {})),
-        default_source=data.get("default_source", Config.default_source),
+        default_source=data.get("default_source", "INSTORE"),
         manage=_manage(data.get("manage", {})),
         safety=SafetyConfig(**data.get("safety", {})),
-        state_dir=data.get("state_dir", Config.state_dir),
+        state_dir=data.get("state_dir", "state"),
         root=root,
     )
 

@@ -35,6 +35,7 @@ class FileBuilder:
     def __init__(self, name: str) -> None:
         self.name = name
         self.problems: list[Problem] = []
+        self.declared: list[tuple[int, Location]] = []  # every valid id, even of customers with problems
 
     def problem(self, pos: Pos, message: str) -> None:
         self.problems.append(Problem(self.name, pos[0], pos[1], message))
@@ -74,6 +75,8 @@ class FileBuilder:
         before = len(self.problems)
         self.unknown_keys(node, CUSTOMER_KEYS, "customer")
         cid = self.customer_id(node)
+        if cid is not None:
+            self.declared.append((cid, self.loc(node.pos)))
         note = self.string(node, "note", "") if "note" in node else ""
         profiles = self.profiles(node)
         cards = self.cards(node)

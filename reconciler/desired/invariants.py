@@ -9,13 +9,16 @@ from reconciler.errors import Problem
 from reconciler.model import DesiredCustomer, Location
 
 
-def cross_file_problems(customers: Iterable[DesiredCustomer]) -> list[Problem]:
-    """Every customer, identifier (per scope) and card number declared more than once."""
+def cross_file_problems(
+    customers: Iterable[DesiredCustomer], declared: Iterable[tuple[int, Location]]
+) -> list[Problem]:
+    """Every customer id (of ``declared``), identifier (per scope) and card number declared more than once."""
     ids: dict[int, list[tuple[Location, int]]] = {}
     identifiers: dict[tuple[Any, ...], list[tuple[Location, int]]] = {}
     cards: dict[str, list[tuple[Location, int]]] = {}
+    for cid, loc in declared:
+        ids.setdefault(cid, []).append((loc, cid))
     for customer in customers:
-        ids.setdefault(customer.id, []).append((customer.loc, customer.id))
         for profile in customer.profiles:
             scope = str(profile.key)  # a str hashes in C; the dataclass's hash is Python code
             for ident in profile.identifiers:

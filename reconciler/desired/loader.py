@@ -13,7 +13,7 @@ from reconciler.desired.build import FileBuilder
 from reconciler.desired.invariants import catalogue_problems, cross_file_problems
 from reconciler.desired.reader import read_yaml
 from reconciler.errors import Problem, StateError
-from reconciler.model import DesiredCustomer, DesiredState
+from reconciler.model import DesiredCustomer, DesiredState, Location
 
 if TYPE_CHECKING:
     from reconciler.config import Config
@@ -85,6 +85,7 @@ def _collect(
     files, problems = state_files(paths)
     customers: list[DesiredCustomer] = []
     names: list[str] = []
+    declared: list[tuple[int, Location]] = []
     for path in files:
         name = display_name(path)
         names.append(name)
@@ -93,7 +94,8 @@ def _collect(
         builder = FileBuilder(name)
         customers += builder.customers(parsed.data)
         problems += builder.problems
-    problems += cross_file_problems(customers)
+        declared += builder.declared
+    problems += cross_file_problems(customers, declared)
     problems += catalogue_problems(customers, labels, series)
     problems.sort(key=lambda p: (p.file, p.line, p.col, p.message))
     return LoadResult(DesiredState(tuple(customers), tuple(names)), problems)

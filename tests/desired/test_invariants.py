@@ -6,7 +6,7 @@ import pytest
 
 from reconciler.desired import load_state
 from reconciler.errors import StateError
-from reconciler.model import CardSpec, ProfileKey
+from reconciler.model import ProfileKey
 from tests.desired.conftest import Write, problems_of
 
 TOM = """
@@ -46,7 +46,13 @@ def test_a_valid_file_builds_customers_with_locations(write: Write) -> None:
 
 def test_fingerprint_ignores_layout_note_and_order(write: Write) -> None:
     a = load_state([write("a.yaml", TOM)]).customers[0]
-    reordered = "customers:\n  - note: moved\n    cards: [{series: DIGI01, status: CARD BLOCKED}, {series: 121212, number: GOLD1, status: ACTIVE}]\n    identifiers: {WECHAT:wechat-con1: {wechat: oXyz}, INSTORE: {email: tom@example.com, mobile: '919876543210'}}\n    id: 1\n"
+    reordered = (
+        "customers:\n  - note: moved\n"
+        "    cards: [{series: DIGI01, status: CARD BLOCKED},\n"
+        "            {series: 121212, number: GOLD1, status: ACTIVE}]\n"
+        "    identifiers:\n      WECHAT:wechat-con1: {wechat: oXyz}\n"
+        "      INSTORE: {email: tom@example.com, mobile: '919876543210'}\n    id: 1\n"
+    )
     b = load_state([write("b.yaml", reordered)]).customers[0]
     assert a.fingerprint == b.fingerprint and len(a.fingerprint) == 64
     c = load_state([write("c.yaml", TOM.replace("GOLD1", "GOLD2"))]).customers[0]
@@ -81,7 +87,9 @@ def test_same_identifier_in_same_scope_on_two_customers(write: Write) -> None:
 
 
 def test_card_number_declared_twice(write: Write) -> None:
-    path = write("a.yaml", "customers:\n  - id: 1\n    cards: [{number: C1, series: 5}, {number: C1, series: 5}]\n")
+    path = write(
+        "a.yaml", "customers:\n  - id: 1\n    cards: [{number: C1, series: 5}, {number: C1, series: 5}]\n"
+    )
     assert problems_of(path) == [
         "a.yaml:3:13: card number 'C1' declared 2 times (customer 1); also at a.yaml:3:38",
         "a.yaml:3:38: card number 'C1' declared 2 times (customer 1); also at a.yaml:3:13",
@@ -89,21 +97,47 @@ def test_card_number_declared_twice(write: Write) -> None:
 
 
 IDENTIFIER_CASES = [
-    ("mobile letters", 'INSTORE: {mobile: "91abc"}', "3:37: malformed mobile '91abc': digits only, with country code, 8-15 digits"),
+    (
+        "mobile letters",
+        'INSTORE: {mobile: "91abc"}',
+        "3:37: malformed mobile '91abc': digits only, with country code, 8-15 digits",
+    ),
     ("mobile short", 'INSTORE: {mobile: "1234567"}', "3:37: malformed mobile '1234567'"),
-    ("mobile unquoted", "INSTORE: {mobile: 919876543210}", '3:37: mobile must be a string, not int 919876543210: quote it ("919876543210")'),
+    (
+        "mobile unquoted",
+        "INSTORE: {mobile: 919876543210}",
+        '3:37: mobile must be a string, not int 919876543210: quote it ("919876543210")',
+    ),
     ("email", "INSTORE: {email: a b@x.com}", "3:36: malformed email 'a b@x.com'"),
     ("type not taken", "INSTORE: {wechat: oX1}", "3:37: source INSTORE does not take 'wechat' (only WECHAT)"),
     ("unknown type", "INSTORE: {phone: x}", "3:29: unknown identifier type 'phone'"),
-    ("card as identifier", "INSTORE: {cardnumber: x}", "3:29: 'cardnumber' is not an identifier here: declare cards under 'cards:'"),
-    ("multi-account without account", "WECHAT: {wechat: oX1}", "3:19: source WECHAT takes several accounts: write 'WECHAT:<accountId>'"),
-    ("single account with account", "INSTORE:x: {mobile: '919876543210'}", "3:19: source INSTORE has a single account"),
+    (
+        "card as identifier",
+        "INSTORE: {cardnumber: x}",
+        "3:29: 'cardnumber' is not an identifier here: declare cards under 'cards:'",
+    ),
+    (
+        "multi-account without account",
+        "WECHAT: {wechat: oX1}",
+        "3:19: source WECHAT takes several accounts: write 'WECHAT:<accountId>'",
+    ),
+    (
+        "single account with account",
+        "INSTORE:x: {mobile: '919876543210'}",
+        "3:19: source INSTORE has a single account",
+    ),
     ("unknown source", "SHOP: {mobile: '919876543210'}", "3:19: unknown source 'SHOP' in profile 'SHOP'"),
-    ("empty profile", "INSTORE: ", "3:28: profile INSTORE must map identifier types to values: write {} to remove"),
+    (
+        "empty profile",
+        "INSTORE: ",
+        "3:28: profile INSTORE must map identifier types to values: write {} to remove",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("profile", "expected"), [c[1:] for c in IDENTIFIER_CASES], ids=[c[0] for c in IDENTIFIER_CASES])
+@pytest.mark.parametrize(
+    ("profile", "expected"), [c[1:] for c in IDENTIFIER_CASES], ids=[c[0] for c in IDENTIFIER_CASES]
+)
 def test_identifier_rules(write: Write, profile: str, expected: str) -> None:
     path = write("a.yaml", f"customers:\n  - id: 1\n    identifiers: {{{profile}}}\n")
     (problem,) = problems_of(path)
@@ -112,18 +146,48 @@ def test_identifier_rules(write: Write, profile: str, expected: str) -> None:
 
 CUSTOMER_CASES = [
     ("missing id", "customers:\n  - note: x\n", "a.yaml:2:5: customer without 'id:'"),
-    ("negative id", "customers:\n  - id: -4\n", "a.yaml:2:9: customer id must be a positive integer, not int -4"),
-    ("cards null", "customers:\n  - id: 1\n    cards:\n", "a.yaml:3:11: 'cards' must be a list of cards: write [] to delink"),
-    ("card without series", "customers:\n  - id: 1\n    cards: [{number: X}]\n", "a.yaml:3:13: card without 'series:'"),
-    ("card unknown key", "customers:\n  - id: 1\n    cards: [{series: 1, colour: red}]\n", "a.yaml:3:25: unknown key 'colour' in card"),
-    ("series bool", "customers:\n  - id: 1\n    cards: [{series: true}]\n", "a.yaml:3:22: series must be an id (integer) or a code, not bool True"),
-    ("merge with self", "customers:\n  - id: 1\n    allow: {merge_with: [1]}\n", "a.yaml:3:26: a customer cannot list itself in merge_with"),
-    ("merge_with text", "customers:\n  - id: 1\n    allow: {merge_with: [x]}\n", "a.yaml:3:26: merge_with holds customer ids"),
+    (
+        "negative id",
+        "customers:\n  - id: -4\n",
+        "a.yaml:2:9: customer id must be a positive integer, not int -4",
+    ),
+    (
+        "cards null",
+        "customers:\n  - id: 1\n    cards:\n",
+        "a.yaml:3:11: 'cards' must be a list of cards: write [] to delink",
+    ),
+    (
+        "card without series",
+        "customers:\n  - id: 1\n    cards: [{number: X}]\n",
+        "a.yaml:3:13: card without 'series:'",
+    ),
+    (
+        "card unknown key",
+        "customers:\n  - id: 1\n    cards: [{series: 1, colour: red}]\n",
+        "a.yaml:3:25: unknown key 'colour' in card",
+    ),
+    (
+        "series bool",
+        "customers:\n  - id: 1\n    cards: [{series: true}]\n",
+        "a.yaml:3:22: series must be an id (integer) or a code, not bool True",
+    ),
+    (
+        "merge with self",
+        "customers:\n  - id: 1\n    allow: {merge_with: [1]}\n",
+        "a.yaml:3:26: a customer cannot list itself in merge_with",
+    ),
+    (
+        "merge_with text",
+        "customers:\n  - id: 1\n    allow: {merge_with: [x]}\n",
+        "a.yaml:3:26: merge_with holds customer ids",
+    ),
     ("no customers key", "people: []\n", "a.yaml:1:1: missing 'customers:'"),
 ]
 
 
-@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in CUSTOMER_CASES], ids=[c[0] for c in CUSTOMER_CASES])
+@pytest.mark.parametrize(
+    ("text", "expected"), [c[1:] for c in CUSTOMER_CASES], ids=[c[0] for c in CUSTOMER_CASES]
+)
 def test_customer_rules(write: Write, text: str, expected: str) -> None:
     problems = problems_of(write("a.yaml", text))
     assert any(p.startswith(expected) for p in problems), problems

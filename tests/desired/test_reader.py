@@ -18,10 +18,18 @@ CASES = [
         "customers:\n  - id: 1\n    <<: {note: x}\n",
         "s.yaml:3:5: YAML merge keys (<<) are not allowed: write the keys out",
     ),
-    ("duplicate key", "customers:\n  - id: 1\n    id: 2\n", "s.yaml:3:5: duplicate key 'id' (first at line 2, column 5)"),
+    (
+        "duplicate key",
+        "customers:\n  - id: 1\n    id: 2\n",
+        "s.yaml:3:5: duplicate key 'id' (first at line 2, column 5)",
+    ),
     ("complex key", "customers:\n  - ? [a]\n    : 1\n", "s.yaml:2:7: mapping keys must be plain scalars"),
     ("custom tag", "customers:\n  - id: !secret 1\n", "s.yaml:2:9: YAML tag !secret is not allowed"),
-    ("two documents", "customers: []\n---\ncustomers: []\n", "s.yaml:2:1: only one YAML document per file (remove this '---')"),
+    (
+        "two documents",
+        "customers: []\n---\ncustomers: []\n",
+        "s.yaml:2:1: only one YAML document per file (remove this '---')",
+    ),
     ("control char", "customers: []\nx: \x07\n", "s.yaml:2:4: character U+0007 is not allowed in YAML"),
     ("not a mapping", "- id: 1\n", "s.yaml:1:1: a state file is a mapping with one key, 'customers:'"),
     ("unclosed", "customers: [\n", "s.yaml:2:1: YAML syntax: did not find expected node content"),
@@ -55,7 +63,10 @@ def test_empty_file_declares_nobody(write: Write) -> None:
 
 
 def test_yaml_12_scalars_keep_no_as_a_string(write: Write) -> None:
-    path = write("s.yaml", "customers:\n  - id: 1\n    note: no\n    identifiers:\n      WECHAT:a:\n        wechat: on\n")
+    path = write(
+        "s.yaml",
+        "customers:\n  - id: 1\n    note: no\n    identifiers:\n      WECHAT:a:\n        wechat: on\n",
+    )
     assert problems_of(path) == []
 
 
