@@ -7,6 +7,7 @@ documents. Problems point at the offending key or value.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Any
 
@@ -132,15 +133,18 @@ class FileBuilder:
             self.problem(parent.val_pos[key], f"profile {key} must map identifier types to values{hint}")
             return None
         identifiers = []
-        for type_ in node:
-            value = self.string(node, type_, type_)
-            why = rules.identifier_problem(source, type_, value) if isinstance(node[type_], str) else None
+        name, val_pos = self.name, node.val_pos
+        for type_, value in node.items():
+            why = None
+            if type(value) is str:
+                why = rules.identifier_problem(source, type_, value)
+            else:
+                value = self.string(node, type_, type_)
             if why:
-                self.problem(
-                    node.val_pos[type_] if type_ in rules.IDENTIFIER_TYPES else node.key_pos[type_], why
-                )
-            identifiers.append(DesiredIdentifier(type_, value, self.loc(node.val_pos[type_])))
-        return DesiredProfile(ProfileKey.parse(key), tuple(identifiers), self.loc(parent.key_pos[key]))
+                self.problem(val_pos[type_] if type_ in rules.IDENTIFIER_TYPES else node.key_pos[type_], why)
+            line, col = val_pos[type_]
+            identifiers.append(DesiredIdentifier(type_, value, Location(name, line, col)))
+        return DesiredProfile(_profile_key(key), tuple(identifiers), self.loc(parent.key_pos[key]))
 
     def cards(self, node: YMap) -> tuple[CardSpec, ...] | None:
         if "cards" not in node:
@@ -193,6 +197,11 @@ class FileBuilder:
             elif item == cid:
                 self.problem(pos, "a customer cannot list itself in merge_with")
         return frozenset(i for i in ids if type(i) is int)
+
+
+@functools.lru_cache(maxsize=4096)
+def _profile_key(text: str) -> ProfileKey:
+    return ProfileKey.parse(text)
 
 
 def _show(value: Any) -> str:

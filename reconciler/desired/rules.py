@@ -19,6 +19,7 @@ change of mobile is a remove plus an add that the plan shows as such.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from reconciler.model import MULTI_ACCOUNT_SOURCES
@@ -62,6 +63,7 @@ ACCOUNT_ID = re.compile(r"[^\s:]+")
 MAX_VALUE = 255
 
 
+@functools.lru_cache(maxsize=4096)  # a few distinct keys, repeated on every customer
 def profile_key_problem(key: str) -> str | None:
     """Why ``key`` is not a valid profile key (``SOURCE`` or ``SOURCE:accountId``), or None."""
     source, colon, account = key.partition(":")
