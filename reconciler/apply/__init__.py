@@ -1,0 +1,31 @@
+"""Apply: execute a reviewed Plan against the live API, journaling every write (DESIGN.md 5).
+
+``apply_plan(plan, writer, desired, config, journal)`` returns an ``ApplyResult`` whose ``exit_code``
+follows DESIGN.md 4.6 (see ``result.py`` for the incident rule). The rules of execution are in
+``executor.py``; how an unknown outcome is settled is in ``resolve.py``.
+"""
+
+from __future__ import annotations
+
+from reconciler.apply.executor import MAX_SENDS, apply_plan
+from reconciler.apply.result import (
+    APPLIED,
+    FAILED,
+    SKIPPED,
+    STALE,
+    ApplyResult,
+    CallOutcome,
+    CustomerResult,
+)
+
+__all__ = [
+    "APPLIED",
+    "FAILED",
+    "MAX_SENDS",
+    "SKIPPED",
+    "STALE",
+    "ApplyResult",
+    "CallOutcome",
+    "CustomerResult",
+    "apply_plan",
+]

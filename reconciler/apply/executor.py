@@ -1,0 +1,259 @@
+"""Runs a Plan's calls: in dependency order, customers in parallel, each customer's calls in sequence.
+
+- Every call waits for the calls in its ``after`` (its own customer's previous call, a release it
+  depends on, the generate whose number it links). If one of them did not apply, the call is not sent:
+  the customer is ``stale`` if that call was stale, else ``failed``.
+- Before a customer's first write its live state is re-read and ``live_facts`` compared with the digest
+  the plan was computed from; a difference skips the customer as stale (nothing is sent for it).
+- A write with an unknown outcome (timeout, dropped connection, 5xx) is settled by re-reading
+  (``resolve.took_effect``); it is sent again only when the re-read proves it did not take effect, each
+  resend backed by its own proof, at most ``MAX_SENDS`` sends in all. A ``generateCard`` cannot be
+  proven either way (its number was in the lost answer); it is generated again, which at worst leaves
+  one spare NOT_ISSUED, unlinked card in the series, and the result says so.
+- A write the API refused (an ``ApiError``) fails that customer's remaining calls; others go on.
+- Merge warnings on a call the plan did not mark as an allowed merge are incidents.
+Concurrency and the rate limit are the client's (``api.concurrency``, ``api.requests_per_minute``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from reconciler.apply.resolve import MERGED, call_profile, item_value, took_effect
+from reconciler.apply.result import (
+    APPLIED,
+    FAILED,
+    SKIPPED,
+    STALE,
+    ApplyResult,
+    CallOutcome,
+    CustomerResult,
+)
+from reconciler.capillary import CapillaryWriter
+from reconciler.config import Config
+from reconciler.diff import live_facts
+from reconciler.errors import ApiError, OutcomeUnknownError
+from reconciler.journal import FORMAT_VERSION, Journal
+from reconciler.model import ChangeResult, DesiredCustomer
+from reconciler.plan import CHANGE_IDENTIFIER, CREATE_CARD, GENERATE_CARD, MERGE, Call, Plan
+from reconciler.render.mask import mask_value
+
+MAX_SENDS = 3
+STATUS_REASON = "reconciler apply"
+
+
+@dataclass
+class _Run:
+    plan: Plan
+    writer: CapillaryWriter
+    desired: Mapping[int, DesiredCustomer]
+    config: Config
+    journal: Journal
+    generated: dict[str, str] = field(default_factory=dict)
+    done: dict[str, asyncio.Event] = field(default_factory=dict)
+    outcomes: dict[str, CallOutcome] = field(default_factory=dict)
+    incidents: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    allowed_merges: frozenset[str] = frozenset()
+
+    # ----- customers ---------------------------------------------------------------------------
+
+    async def customer(self, cid: int, calls: list[Call]) -> CustomerResult:
+        outcomes: list[CallOutcome] = []
+        for i, call in enumerate(calls):
+            blocker = await self._blocker(call)
+            if blocker is not None:
+                status = STALE if blocker.status == STALE else FAILED
+                reason = f"depends on {blocker.call_id} of customer {blocker.customer_id} ({blocker.status})"
+                return await self._finish(cid, outcomes, calls[i:], status, reason)
+            if i == 0:
+                problem = await self._precondition(cid)
+                if problem is not None:
+                    return await self._finish(cid, outcomes, calls, *problem)
+            outcome = await self._call(call)
+            self._settle(outcome)
+            outcomes.append(outcome)
+            if outcome.status != APPLIED:
+                return await self._finish(cid, outcomes, calls[i + 1 :], FAILED, outcome.detail)
+        return CustomerResult(cid, APPLIED, "", tuple(outcomes))
+
+    async def _blocker(self, call: Call) -> CallOutcome | None:
+        for dep in call.after:
+            await self.done[dep].wait()
+            if self.outcomes[dep].status != APPLIED:
+                return self.outcomes[dep]
+        return None
+
+    async def _precondition(self, cid: int) -> tuple[str, str] | None:
+        try:
+            live = await self.writer.get_customer(cid)
+        except ApiError as exc:
+            await self.journal.record("precondition", customer_id=cid, ok=False, error=str(exc))
+            return FAILED, f"re-reading the customer failed: {exc}"
+        facts = live_facts(live, self.desired[cid], self.config)
+        ok = facts == self.plan.facts.get(cid)
+        await self.journal.record("precondition", customer_id=cid, ok=ok, facts=facts)
+        return None if ok else (STALE, "its live state changed since the plan was made")
+
+    async def _finish(
+        self, cid: int, outcomes: list[CallOutcome], rest: list[Call], status: str, reason: str
+    ) -> CustomerResult:
+        for call in rest:
+            mark = STALE if status == STALE else SKIPPED
+            outcome = CallOutcome(call.id, cid, call.op, mark, reason)
+            await self.journal.record("skipped", call=call.id, customer_id=cid, status=mark, reason=reason)
+            self._settle(outcome)
+            outcomes.append(outcome)
+        return CustomerResult(cid, status, reason, tuple(outcomes))
+
+    def _settle(self, outcome: CallOutcome) -> None:
+        self.outcomes[outcome.call_id] = outcome
+        self.done[outcome.call_id].set()
+
+    # ----- one call ----------------------------------------------------------------------------
+
+    async def _call(self, call: Call) -> CallOutcome:
+        sends = 0
+        while sends < MAX_SENDS:
+            sends += 1
+            await self._intent(call, sends)
+            try:
+                result = await self._send(call)
+            except OutcomeUnknownError as exc:
+                await self._outcome(call, sends, "unknown", status=exc.status, message=exc.api_message)
+                verdict = await self._resolve(call, sends)
+                if verdict is False:
+                    continue
+                if verdict is None:
+                    return CallOutcome(call.id, call.customer_id, call.op, FAILED, _UNKNOWN, sends)
+                return self._applied(call, sends, ChangeResult(None), merged=verdict == MERGED)
+            except ApiError as exc:
+                await self._outcome(
+                    call, sends, "failed", status=exc.status, code=exc.code, message=exc.api_message
+                )
+                return CallOutcome(call.id, call.customer_id, call.op, FAILED, str(exc), sends)
+            codes = [code for code, _ in result.warnings]
+            await self._outcome(call, sends, "ok", created_id=result.created_id, warnings=codes)
+            return self._applied(call, sends, result, merged=result.merged)
+        detail = f"sent {sends} times; each time the outcome was unknown and a re-read showed no effect"
+        return CallOutcome(call.id, call.customer_id, call.op, FAILED, detail, sends)
+
+    async def _resolve(self, call: Call, sends: int) -> bool | str | None:
+        verdict = await took_effect(call, self.writer, self.generated)
+        how = "re-read" if call.op != GENERATE_CARD else "cannot be re-read; generating again"
+        await self.journal.record("resolved", call=call.id, attempt=sends, applied=verdict, how=how)
+        if call.op == GENERATE_CARD and verdict is None:
+            self.notes.append(
+                f"customer {call.customer_id}: a card generation's answer was lost; one spare NOT_ISSUED "
+                "card may exist unlinked in its series"
+            )
+            return False
+        return verdict
+
+    def _applied(self, call: Call, sends: int, result: ChangeResult, *, merged: bool) -> CallOutcome:
+        codes = tuple(code for code, _ in result.warnings)
+        detail = "" if sends == 1 else f"applied after {sends} sends (unknown outcomes settled by re-reading)"
+        if merged and call.id in self.allowed_merges:
+            self.notes.append(f"customer {call.customer_id}: merged as the plan allowed ({call.id})")
+        elif merged:
+            self.incidents.append(
+                f"customer {call.customer_id}: call {call.id} ({call.op}) MERGED accounts "
+                f"(warnings {', '.join(map(str, codes)) or 'seen on re-read'}); the plan did not allow it"
+            )
+        return CallOutcome(call.id, call.customer_id, call.op, APPLIED, detail, sends, codes, merged)
+
+    async def _send(self, call: Call) -> ChangeResult:
+        w, card = self.writer, call.card
+        if call.op == CHANGE_IDENTIFIER:
+            body = call.body(self.generated)
+            profile = call_profile(call)
+            return await w.change_identifier(call.customer_id, profile, body["add"], body["remove"])
+        if card is None:
+            raise ApiError(f"call {call.id} ({call.op}) has no card")
+        series = card.series_id if card.series_id is not None else card.series_code
+        if call.op == CREATE_CARD:
+            await w.create_card(item_value(card, self.generated), series or "", card.label or "NOT_ISSUED")
+        elif call.op == GENERATE_CARD:
+            if card.series_id is None:
+                raise ApiError(f"call {call.id}: generating needs a series id")
+            numbers = await w.generate_cards(card.series_id, 1)
+            if not numbers:
+                raise ApiError("card generation returned no number")
+            self.generated[call.id] = numbers[0]
+        else:
+            await w.set_card_status(item_value(card, self.generated), card.label or "", STATUS_REASON)
+        return ChangeResult(None)
+
+    async def _intent(self, call: Call, attempt: int) -> None:
+        data = call.to_dict()
+        await self.journal.record(
+            "intent",
+            call=call.id,
+            attempt=attempt,
+            customer_id=call.customer_id,
+            op=call.op,
+            method=call.method,
+            path=call.path,
+            query=data["query"],
+            body=data["body"],
+            generated={k: mask_value("cardnumber", v) for k, v in self.generated.items() if k in call.after},
+        )
+
+    async def _outcome(self, call: Call, attempt: int, result: str, **fields: object) -> None:
+        if result == "ok" and call.id in self.generated:
+            fields["card"] = mask_value("cardnumber", self.generated[call.id])
+        await self.journal.record(
+            "outcome",
+            call=call.id,
+            attempt=attempt,
+            method=call.method,
+            path=call.path,
+            result=result,
+            **fields,
+        )
+
+
+_UNKNOWN = "the write's outcome is unknown and a re-read could not settle it; not resent"
+
+
+async def apply_plan(
+    plan: Plan,
+    writer: CapillaryWriter,
+    desired: Mapping[int, DesiredCustomer],
+    config: Config,
+    journal: Journal,
+) -> ApplyResult:
+    """Execute ``plan``'s calls through ``writer``, journaling every write; never raises for an API error."""
+    started = time.monotonic()
+    merge_actions = {a.id for a in plan.actions if a.risk == MERGE and not a.blocked}
+    merges = frozenset(c.id for c in plan.calls if merge_actions.intersection(c.actions))
+    run = _Run(plan, writer, desired, config, journal, allowed_merges=merges)
+    run.done = {c.id: asyncio.Event() for c in plan.calls}
+    by_customer: dict[int, list[Call]] = {}
+    for call in plan.calls:
+        by_customer.setdefault(call.customer_id, []).append(call)
+    journal.write_now(
+        "run",
+        format_version=FORMAT_VERSION,
+        checksum=plan.checksum,
+        target=plan.target,
+        calls=len(plan.calls),
+        customers=len(by_customer),
+    )
+    results = await asyncio.gather(*(run.customer(cid, calls) for cid, calls in by_customer.items()))
+    result = ApplyResult(
+        plan.target,
+        plan.checksum,
+        tuple(sorted(results, key=lambda r: r.id)),
+        tuple(run.incidents),
+        tuple(run.notes),
+        str(journal.path),
+        time.monotonic() - started,
+    )
+    journal.write_now(
+        "end", counts=result.counts, incidents=len(result.incidents), exit_code=result.exit_code
+    )
+    return result

@@ -1,0 +1,115 @@
+"""What an apply did: per call, per customer, and overall, with the exit code it earns (DESIGN.md 4.6).
+
+Customer statuses: ``applied`` (every call ran), ``stale`` (its live facts changed since the plan, or it
+depends on a stale customer: nothing was sent for it), ``failed`` (a write failed or its outcome could not
+be settled, or it depends on such a call; the calls before it may have been applied).
+
+Exit codes: 0 all applied; 5 some customers stale and none failed; 6 some failed, **or any incident**.
+An incident is a merge warning (8050/8051/8066/8067) on a call the plan did not mark as an allowed merge:
+the reviewed plan did not show it, so the run cannot report success, and 6 ("partial") is the code that
+tells the workflow that live state is not what was reviewed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from reconciler.errors import EXIT_OK, EXIT_PARTIAL, EXIT_STALE
+
+APPLIED, STALE, FAILED, SKIPPED = "applied", "stale", "failed", "skipped"
+CUSTOMER_STATUSES = (APPLIED, STALE, FAILED)
+
+
+@dataclass(frozen=True, slots=True)
+class CallOutcome:
+    """The fate of one planned call."""
+
+    call_id: str
+    customer_id: int
+    op: str
+    status: str  # applied | failed | skipped | stale
+    detail: str = ""  # why it failed or was skipped; how an unknown outcome was resolved
+    sends: int = 0  # how many times it was sent
+    warnings: tuple[int, ...] = ()
+    merged: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "call": self.call_id,
+            "op": self.op,
+            "status": self.status,
+            "detail": self.detail,
+            "sends": self.sends,
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerResult:
+    """One customer of the plan: its status, the reason, and its calls' outcomes."""
+
+    id: int
+    status: str
+    reason: str
+    calls: tuple[CallOutcome, ...]
+
+    @property
+    def applied_calls(self) -> int:
+        return sum(1 for c in self.calls if c.status == APPLIED)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "id": self.id,
+            "status": self.status,
+            "reason": self.reason,
+            "calls": [c.to_dict() for c in self.calls],
+        }
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """The whole run."""
+
+    target: str
+    checksum: str
+    customers: tuple[CustomerResult, ...]
+    incidents: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # things a reader should know that are not failures
+    journal: str = ""
+    seconds: float = 0.0
+
+    @cached_property
+    def counts(self) -> dict[str, int]:
+        found = Counter(c.status for c in self.customers)
+        return {s: found.get(s, 0) for s in CUSTOMER_STATUSES}
+
+    @property
+    def writes_sent(self) -> int:
+        return sum(o.sends for c in self.customers for o in c.calls)
+
+    @property
+    def exit_code(self) -> int:
+        """6 on any failure or incident; else 5 if anything was stale; else 0."""
+        if self.incidents or self.counts[FAILED]:
+            return EXIT_PARTIAL
+        return EXIT_STALE if self.counts[STALE] else EXIT_OK
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (``format_version`` 1); values never appear, only ids and codes."""
+        return {
+            "format_version": 1,
+            "target": self.target,
+            "checksum": self.checksum,
+            "exit_code": self.exit_code,
+            "incidents": list(self.incidents),
+            "notes": list(self.notes),
+            "summary": {**self.counts, "customers": len(self.customers), "writes_sent": self.writes_sent},
+            "journal": self.journal,
+            "seconds": round(self.seconds, 3),
+            "customers": [c.to_dict() for c in self.customers],
+        }

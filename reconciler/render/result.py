@@ -1,0 +1,77 @@
+"""Renderers of an ApplyResult: text, Markdown (the PR/commit comment) and JSON. Incidents come first.
+
+No identifier value appears in a result: only customer ids, call ids, operations and API codes.
+"""
+
+from __future__ import annotations
+
+import json
+
+from reconciler.apply.result import APPLIED, FAILED, STALE, ApplyResult, CustomerResult
+
+MARKDOWN_LIMIT = 60_000
+_VERDICT = {0: "Applied.", 5: "Stale: some customers changed since the plan and were skipped.", 6: "PARTIAL"}
+
+
+def verdict(result: ApplyResult) -> str:
+    """One line: what the exit code means for this run."""
+    if result.incidents:
+        return f"INCIDENT: {len(result.incidents)} unexpected merge(s); see above."
+    if result.exit_code == 6:
+        return f"PARTIAL: {result.counts[FAILED]} customer(s) failed; run apply again to finish."
+    return _VERDICT[result.exit_code]
+
+
+def _counts(result: ApplyResult) -> str:
+    c = result.counts
+    return (
+        f"{c[APPLIED]} applied, {c[STALE]} skipped (stale), {c[FAILED]} failed "
+        f"of {len(result.customers)} customers; {result.writes_sent} writes sent in {result.seconds:.1f} s"
+    )
+
+
+def _customer_line(c: CustomerResult) -> str:
+    calls = f"{c.applied_calls}/{len(c.calls)} calls"
+    reason = f": {c.reason}" if c.reason else ""
+    return f"customer {c.id}: {c.status} ({calls}){reason}"
+
+
+def render_result_text(result: ApplyResult) -> str:
+    """The result for a terminal or CI log."""
+    out = [f"Target: {result.target}"]
+    out += [f"INCIDENT: {i}" for i in result.incidents]
+    out.append("")
+    out += [_customer_line(c) for c in result.customers if c.status != APPLIED]
+    if any(c.status != APPLIED for c in result.customers):
+        out.append("")
+    out += [f"note: {n}" for n in result.notes]
+    out += [_counts(result), verdict(result), f"Checksum: {result.checksum}", f"Journal: {result.journal}"]
+    return "\n".join(out) + "\n"
+
+
+def render_result_markdown(result: ApplyResult) -> str:
+    """Summary first (incidents, counts, verdict), then per-customer details; under 60,000 characters."""
+    head = [f"## reconciler apply: {verdict(result)}", "", f"Target: **{result.target}**", ""]
+    head += [f"> :rotating_light: **INCIDENT**: {i}" for i in result.incidents]
+    head += ["", _counts(result), "", f"Checksum `{result.checksum}`", ""]
+    head += [f"- note: {n}" for n in result.notes]
+    body = ["<details><summary>Customers not applied</summary>", ""]
+    rows = [f"- {_customer_line(c)}" for c in result.customers if c.status != APPLIED]
+    tail = ["", "</details>", ""]
+    text = "\n".join(head) + "\n"
+    budget = MARKDOWN_LIMIT - len(text) - 200
+    kept: list[str] = []
+    for row in rows:
+        budget -= len(row) + 1
+        if budget < 0:
+            kept.append(f"- ... and {len(rows) - len(kept)} more (see the JSON result or the journal)")
+            break
+        kept.append(row)
+    if rows:
+        text += "\n".join(body + kept + tail)
+    return text
+
+
+def render_result_json(result: ApplyResult) -> str:
+    """The versioned JSON result."""
+    return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
