@@ -9,7 +9,7 @@ import pytest
 
 from reconciler.sandbox.server import SandboxServer
 
-from .harness import Workspace
+from .harness import Workspace, writes
 
 
 @pytest.fixture
@@ -20,9 +20,17 @@ def server() -> Iterator[SandboxServer]:
 
 
 @pytest.fixture
-def ws(tmp_path: Path, server: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Workspace:
-    """A workspace planned against ``server`` with OAuth credentials from the environment."""
+def oauth_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sandbox's OAuth credentials in the environment; the default masking key."""
     monkeypatch.setenv("CAPILLARY_OAUTH_KEY", "sandbox")
     monkeypatch.setenv("CAPILLARY_OAUTH_SECRET", "sandbox")
     monkeypatch.delenv("RECONCILER_MASK_KEY", raising=False)
-    return Workspace(tmp_path / "repo", server)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
+@pytest.fixture
+def ws(tmp_path: Path, server: SandboxServer, oauth_env: None) -> Iterator[Workspace]:
+    """A workspace planned against ``server``; afterwards, the sandbox must have received no write."""
+    workspace = Workspace(tmp_path / "repo", server)
+    yield workspace
+    assert writes(workspace.requests()) == [], "a plan sent a write"
