@@ -1,0 +1,98 @@
+"""``reconciler import``: write state YAML for existing customers, then prove it by an empty plan."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import click
+
+from reconciler.capillary import CapillaryReader, open_client
+from reconciler.commands.plan import render as render_plan
+from reconciler.commands.workspace import config_option, report_state_error
+from reconciler.config import Config, load_config
+from reconciler.desired import load_state
+from reconciler.errors import EXIT_ERROR, EXIT_OK, ReconcilerError, StateError, UsageError
+from reconciler.importer import (
+    Imported,
+    parse_lookup,
+    parse_request_file,
+    read_for_import,
+    write_state,
+)
+from reconciler.live import make_plan
+from reconciler.model import Identifier
+from reconciler.plan import Plan, describe_target
+
+
+def _state_paths(config: Config, written: list[Path]) -> list[Path]:
+    state_dir = (config.root / config.state_dir).resolve()
+    outside = [p for p in written if not p.resolve().is_relative_to(state_dir)]
+    return [state_dir, *outside] if state_dir.exists() else outside
+
+
+async def _plan_written(
+    reader: CapillaryReader, config: Config, imported: Imported, written: list[Path]
+) -> Plan:
+    state = load_state(_state_paths(config, written), config)
+    ids = {c.id for c in imported.customers}
+    scope = [c for c in state.customers if c.id in ids]
+    return await make_plan(reader, scope, state.by_id(), config, target=describe_target(config))
+
+
+async def run_import(
+    config: Config, ids: list[int], lookups: list[Identifier], out: Path, per_customer: bool
+) -> tuple[Imported, list[Path], Plan]:
+    """Read, write and plan; the plan must be empty for the import to count."""
+    target = describe_target(config)
+    async with open_client(config) as reader:
+        imported = await read_for_import(reader, ids, lookups, config)
+        for warning in imported.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        if not imported.customers:
+            raise ReconcilerError("nothing to import: no usable customer among those requested")
+        written = write_state(imported, out, per_customer=per_customer, config=config, target=target)
+        return imported, written, await _plan_written(reader, config, imported, written)
+
+
+@click.command("import")
+@config_option
+@click.option("--id", "ids", type=int, multiple=True, metavar="ID", help="A customer id (repeatable).")
+@click.option("--lookup", "lookups", multiple=True, metavar="TYPE=VALUE", help="A customer by identifier.")
+@click.option("--from-file", type=click.Path(path_type=Path), help="A file of ids and TYPE=VALUE lines.")
+@click.option("--out", type=click.Path(path_type=Path), help="File (or directory with --file-per-customer).")
+@click.option(
+    "--one-file/--file-per-customer", "one_file", default=True, help="One file (default) or one each."
+)
+@click.pass_context
+def command(
+    ctx: click.Context,
+    config_path: Path,
+    ids: tuple[int, ...],
+    lookups: tuple[str, ...],
+    from_file: Path | None,
+    out: Path | None,
+    one_file: bool,
+) -> None:
+    """Write state YAML for live customers; fails unless a plan on it shows no changes."""
+    if sum(bool(x) for x in (ids, lookups, from_file)) != 1:
+        raise UsageError("give exactly one of --id, --lookup or --from-file")
+    config = load_config(config_path)
+    wanted, idents = list(ids), [parse_lookup(t) for t in lookups]
+    if from_file is not None:
+        wanted, idents = parse_request_file(from_file)
+    state_dir = config.root / config.state_dir
+    out = out or (state_dir / "imported.yaml" if one_file else state_dir)
+    try:
+        imported, written, plan = asyncio.run(run_import(config, wanted, idents, out, not one_file))
+    except StateError as exc:
+        report_state_error(exc)
+        click.echo("error: the imported YAML does not validate (the file is kept for inspection)", err=True)
+        ctx.exit(EXIT_ERROR)
+    where = str(written[0]) if len(written) == 1 else f"{len(written)} files in {out}"
+    if plan.has_changes or plan.blocked:
+        click.echo(render_plan(plan, "text"), err=True)
+        click.echo(f"error: a plan on the imported YAML ({where}) is not empty; see above", err=True)
+        ctx.exit(EXIT_ERROR)
+    click.echo(f"Imported {len(imported.customers)} customers into {where}; plan: no changes.")
+    ctx.exit(EXIT_OK)

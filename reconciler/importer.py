@@ -1,0 +1,186 @@
+"""Import: canonical state YAML for customers that already exist, so a team can adopt the tool.
+
+``read_for_import`` resolves the requested customers (ids, or ``TYPE=VALUE`` lookups), reads them, and
+collects warnings: victims (merged-away accounts: skipped), campaign accounts (skipped), unknown ids
+(skipped), customers that are not ACTIVE, and identifiers shared with other accounts. ``render_state``
+writes the same format ``state/`` uses (``reconciler/desired/__init__.py``), with a stable key order: id,
+identifiers (profiles sorted, types in ``manage.identifiers`` order), cards (sorted by number). Only the
+managed identifier types are written; cards (number, series code, status label) when ``manage.cards``,
+leaving out EXPIRED/DELETED cards (apply never touches those). The command then plans what it wrote and
+fails unless the plan is empty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reconciler.capillary import CapillaryReader
+from reconciler.config import Config
+from reconciler.diff import CARD_IDENTIFIER_TYPES, DEAD_CARD_STATUSES
+from reconciler.errors import ApiError, MergedCustomerError, NotFoundError, ReconcilerError, UsageError
+from reconciler.model import Identifier, LiveCustomer
+from reconciler.render.mask import mask_value
+
+HEADER = "# yaml-language-server: $schema=../schemas/state.schema.json\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """The customers to write, and what the user should be warned about."""
+
+    customers: tuple[LiveCustomer, ...]
+    warnings: tuple[str, ...]
+
+
+def parse_lookup(text: str) -> Identifier:
+    """``TYPE=VALUE`` as an Identifier; a UsageError otherwise."""
+    kind, sep, value = text.partition("=")
+    if not (sep and kind.strip() and value.strip()):
+        raise UsageError(f"--lookup {text!r}: expected TYPE=VALUE, e.g. mobile=919876543210")
+    return Identifier(kind.strip(), value.strip())
+
+
+def parse_request_file(path: Path) -> tuple[list[int], list[Identifier]]:
+    """A file of customer ids and ``TYPE=VALUE`` lines (``#`` comments, blank lines ignored)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UsageError(f"--from-file {path}: {exc.strerror or exc}") from exc
+    ids, lookups = [], []
+    for number, raw in enumerate(lines, 1):
+        text = raw.split("#", 1)[0].strip()
+        if not text:
+            continue
+        if text.isdigit():
+            ids.append(int(text))
+        elif "=" in text:
+            lookups.append(parse_lookup(text))
+        else:
+            raise UsageError(f"{path}:{number}: expected a customer id or TYPE=VALUE, got {text!r}")
+    return ids, lookups
+
+
+async def _resolve_lookups(
+    reader: CapillaryReader, lookups: Sequence[Identifier], warnings: list[str]
+) -> list[int]:
+    holders = await asyncio.gather(*(reader.find_identifier_holder(i) for i in lookups))
+    ids = []
+    for ident, holder in zip(lookups, holders, strict=True):
+        shown = f"{ident.type} {mask_value(ident.type, ident.value)}"
+        if holder is None:
+            warnings.append(f"{shown}: no customer holds it; skipped")
+        elif holder.victim:
+            warnings.append(f"{shown}: held by a merge victim (merged into {holder.customer_id}); skipped")
+        else:
+            ids.append(holder.customer_id)
+    return ids
+
+
+def _usable(cid: int, live: LiveCustomer | ApiError, warnings: list[str]) -> LiveCustomer | None:
+    if isinstance(live, MergedCustomerError):
+        warnings.append(f"customer {cid} is a merge victim (merged into another account); skipped")
+    elif isinstance(live, NotFoundError):
+        warnings.append(f"customer {cid} does not exist; skipped")
+    elif isinstance(live, ApiError):
+        raise live
+    elif live.campaign:
+        warnings.append(f"customer {cid} is a campaign (non-registered) account; skipped")
+    else:
+        if live.status != "ACTIVE":
+            warnings.append(f"customer {cid} has status {live.status}: the API rejects changes to it")
+        return live
+    return None
+
+
+def managed_identifiers(customer: LiveCustomer, config: Config) -> list[tuple[str, Identifier]]:
+    """``(profile, identifier)`` of every managed, non-card identifier the customer holds."""
+    managed = set(config.manage.identifiers)
+    return [
+        (str(p.key), i)
+        for p in customer.profiles
+        for i in p.identifiers
+        if i.type in managed and i.type.lower() not in CARD_IDENTIFIER_TYPES
+    ]
+
+
+async def _shared(reader: CapillaryReader, customers: Sequence[LiveCustomer], config: Config) -> list[str]:
+    """Identifiers another account also answers to (found by lookup, or on two imported customers)."""
+    owners: dict[Identifier, set[int]] = defaultdict(set)
+    for c in customers:
+        for _, ident in managed_identifiers(c, config):
+            owners[ident].add(c.id)
+    idents = sorted(owners)
+    holders = await asyncio.gather(*(reader.find_identifier_holder(i) for i in idents))
+    out = []
+    for ident, holder in zip(idents, holders, strict=True):
+        others = set(owners[ident])
+        if holder is not None and holder.customer_id not in others:
+            others.add(holder.customer_id)
+        if len(others) > 1:
+            ids = ", ".join(map(str, sorted(others)))
+            out.append(f"{ident.type} {mask_value(ident.type, ident.value)} is shared by customers {ids}")
+    return out
+
+
+async def read_for_import(
+    reader: CapillaryReader, ids: Sequence[int], lookups: Sequence[Identifier], config: Config
+) -> Imported:
+    """Resolve, read and check the customers to import."""
+    warnings: list[str] = []
+    wanted = list(dict.fromkeys([*ids, *await _resolve_lookups(reader, lookups, warnings)]))
+    read = await reader.get_customers(wanted)
+    customers = [c for cid in wanted if (c := _usable(cid, read[cid], warnings)) is not None]
+    warnings += await _shared(reader, customers, config)
+    return Imported(tuple(sorted(customers, key=lambda c: c.id)), tuple(warnings))
+
+
+def customer_data(customer: LiveCustomer, config: Config) -> dict[str, Any]:
+    """One customer in the state format, keys in canonical order."""
+    order = {t: n for n, t in enumerate(config.manage.identifiers)}
+    profiles: dict[str, dict[str, str]] = {}
+    for profile, ident in sorted(managed_identifiers(customer, config), key=lambda x: x[0]):
+        profiles.setdefault(profile, {}).setdefault(ident.type, ident.value)
+    data: dict[str, Any] = {"id": customer.id}
+    if profiles:
+        data["identifiers"] = {
+            key: dict(sorted(values.items(), key=lambda kv: (order.get(kv[0], 99), kv[0])))
+            for key, values in profiles.items()
+        }
+    if config.manage.cards:
+        data["cards"] = [
+            {"number": c.number, "series": c.series_code or c.series_id, "status": c.status_label}
+            for c in sorted(customer.cards, key=lambda c: c.number)
+            if c.status not in DEAD_CARD_STATUSES
+        ]
+    return data
+
+
+def render_state(customers: Sequence[LiveCustomer], config: Config, target: str) -> str:
+    """A state file declaring ``customers`` exactly as they are live."""
+    body = {"customers": [customer_data(c, config) for c in customers]}
+    text = yaml.safe_dump(body, sort_keys=False, allow_unicode=True, default_flow_style=False, width=1000)
+    return f"{HEADER}# Imported by `reconciler import` from {target}.\n{text}"
+
+
+def write_state(
+    imported: Imported, out: Path, *, per_customer: bool, config: Config, target: str
+) -> list[Path]:
+    """Write one file (``out``) or one file per customer (in directory ``out``); never overwrites."""
+    if per_customer:
+        files = {out / f"customer-{c.id}.yaml": [c] for c in imported.customers}
+    else:
+        files = {out: list(imported.customers)}
+    existing = [p for p in files if p.exists()]
+    if existing:
+        raise ReconcilerError(f"{existing[0]} exists; import never overwrites (choose another --out)")
+    for path, customers in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render_state(customers, config, target), encoding="utf-8")
+    return list(files)
