@@ -1,0 +1,78 @@
+"""Scenario 9: a plan never writes, and reads exactly what it needs (the sandbox's request log)."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciler.scope import in_shard
+
+from .harness import DIGI, GOLD, Workspace, declared, live_card, live_customer, route_counts, writes
+
+A, B, C = 9301, 9302, 9303
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+def test_plan_reads_exactly_what_it_needs_and_never_writes(ws: Workspace, fmt: str) -> None:
+    ws.seed(
+        [
+            live_customer(A, {"mobile": "919800003001"}),
+            live_customer(B, {"mobile": "919800003002", "email": "b@example.com"}),
+            live_customer(C, {"mobile": "919800003003"}),
+        ],
+        [live_card("GOLD0000301", GOLD, "NOT_ISSUED")],
+    )
+    cards = [
+        {"number": "GOLD0000301", "series": GOLD},  # exists: GET card
+        {"number": "GOLD0000302", "series": GOLD},  # does not exist: GET card (404), then create at apply
+        {"series": DIGI},  # generate: nothing to look up
+    ]
+    ws.write_state(
+        [
+            declared(A, {"mobile": "919800003011", "email": "a@example.com"}, cards=cards),  # 2 adds
+            declared(B, {"mobile": "919800003002"}),  # a remove: no lookup
+            declared(C, {"mobile": "919800003003"}),  # unchanged
+        ]
+    )
+    result = ws.cli("--format", fmt)
+    assert result.exit_code == 0, result.output
+    requests = ws.requests()
+    assert writes(requests) == []
+    assert route_counts(requests) == {
+        "POST /v3/oauth/token/generate": 1,
+        "GET /v2/customers/{id}": 3,  # one per customer in scope
+        "GET /v2/customers/lookup/customerDetails": 2,  # one per identifier added
+        "GET /v2/card": 2,  # one per card linked by number
+        "GET /v2/card/series/get/all": 1,
+        "GET /v2/genericStatus/card/labels": 1,
+    }
+    assert {r["customerId"] for r in requests if r["route"] == "/v2/customers/{id}"} == {A, B, C}
+
+
+def test_declared_holder_outside_the_scope_is_read_once_to_decide_move_or_conflict(ws: Workspace) -> None:
+    ws.seed(
+        [
+            live_customer(A, {"mobile": "919800003001"}),
+            live_customer(B, {"mobile": "919800003002", "email": "moving@example.com"}),
+        ]
+    )
+    ws.write_state([declared(A, {"mobile": "919800003001", "email": "moving@example.com"})], "a.yaml")
+    ws.write_state([declared(B, {"mobile": "919800003002"})], "b.yaml")
+    plan = ws.plan(shard=_shard_of(A, B))
+    take, release = plan.actions  # actions are listed by customer; the calls carry the order
+    assert [(a.customer_id, a.kind, a.risk) for a in (take, release)] == [
+        (A, "add", "move"),
+        (B, "remove", "plain"),
+    ]
+    assert take.depends_on == (release.id,)
+    assert [c.customer_id for c in plan.calls] == [B, A]
+    counts = route_counts(ws.requests())
+    assert counts["GET /v2/customers/{id}"] == 2 and counts["GET /v2/customers/lookup/customerDetails"] == 1
+
+
+def _shard_of(customer_id: int, other: int) -> str:
+    """A shard spec K/N that holds ``customer_id`` and not ``other``."""
+    for n in range(2, 50):
+        k = next(k for k in range(1, n + 1) if in_shard(customer_id, (k, n)))
+        if not in_shard(other, (k, n)):
+            return f"{k}/{n}"
+    raise AssertionError("no shard separates the two customers")
