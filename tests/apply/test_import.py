@@ -1,0 +1,84 @@
+"""Import: YAML for existing customers that validates and plans empty; warnings for victims and sharing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from reconciler.sandbox.server import SandboxServer
+from tests.apply import population
+from tests.apply.conftest import make_workspace, serve
+
+
+def test_import_of_50_customers_validates_and_plans_empty(tmp_path: Path) -> None:
+    server = serve(population.fixture(50, 0))
+    try:
+        ws = make_workspace(tmp_path, server, {})
+        ids = "\n".join(str(population.cid(i)) for i in range(50))
+        (tmp_path / "ids.txt").write_text(f"# customers to adopt\n{ids}\n")
+        done = ws.cli("import", "--from-file", "ids.txt")
+        assert done.returncode == 0, done.stderr
+        assert "Imported 50 customers" in done.stdout and "no changes" in done.stdout
+        assert ws.cli("validate").returncode == 0
+        assert ws.cli("plan", "--all", "--detailed-exitcode").returncode == 0
+        text = (tmp_path / "state" / "imported.yaml").read_text()
+        first = yaml.safe_load(text)["customers"][0]
+        assert list(first) == ["id", "identifiers", "cards"]
+        assert first["identifiers"]["INSTORE"] == {
+            "mobile": "919000000000",
+            "email": "c0@example.com",
+            "externalId": "EXT0",
+        }
+        assert first["cards"] == [{"number": "G00000000", "series": "GOLD01", "status": "ACTIVE"}]
+    finally:
+        server.stop()
+
+
+def test_import_per_customer_files_is_deterministic(tmp_path: Path, demo_server: SandboxServer) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a = make_workspace(tmp_path / "a", demo_server, {})
+    b = make_workspace(tmp_path / "b", demo_server, {})
+    for ws in (a, b):
+        done = ws.cli("import", "--id", "564854782", "--id", "564854863", "--file-per-customer")
+        assert done.returncode == 0, done.stderr
+    names = sorted(p.name for p in (a.root / "state").iterdir())
+    assert names == ["customer-564854782.yaml", "customer-564854863.yaml"]
+    for name in names:
+        assert (a.root / "state" / name).read_bytes() == (b.root / "state" / name).read_bytes()
+
+
+def test_import_warns_about_a_victim_and_skips_it(tmp_path: Path, demo_server: SandboxServer) -> None:
+    ws = make_workspace(tmp_path, demo_server, {})
+    done = ws.cli("import", "--id", "564854782", "--id", "564855017")
+    assert done.returncode == 0, done.stderr
+    assert "564855017 is a merge victim" in done.stderr
+    by_lookup = ws.cli("import", "--lookup", "mobile=919812300017", "--out", "state/x.yaml")
+    assert by_lookup.returncode == 1  # the only customer asked for is a victim: nothing to import
+    assert "merge victim" in by_lookup.stderr and "919812300017" not in by_lookup.stderr
+
+
+def test_import_warns_about_an_identifier_shared_with_another_account(tmp_path: Path) -> None:
+    fixture = population.fixture(2, 0)
+    wechat = {"source": "WECHAT", "accountId": "wechat-con1"}
+    fixture["customers"][1]["profiles"].append(
+        {**wechat, "identifiers": [{"type": "email", "value": "c0@example.com"}]}
+    )
+    server = serve(fixture)
+    try:
+        ws = make_workspace(tmp_path, server, {})
+        done = ws.cli("import", "--id", str(population.cid(0)), "--id", str(population.cid(1)))
+        assert "is shared by customers 700000000, 700000001" in done.stderr
+        assert "c0@example.com" not in done.stderr  # masked
+    finally:
+        server.stop()
+
+
+def test_import_refuses_bad_requests(tmp_path: Path, demo_server: SandboxServer) -> None:
+    ws = make_workspace(tmp_path, demo_server, {})
+    assert ws.cli("import").returncode == 2
+    assert ws.cli("import", "--lookup", "nonsense").returncode == 2
+    (tmp_path / "bad.txt").write_text("564854782\nnot an id\n")
+    bad = ws.cli("import", "--from-file", "bad.txt")
+    assert bad.returncode == 2 and "bad.txt:2:" in bad.stderr and "Traceback" not in bad.stderr
