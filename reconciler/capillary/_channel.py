@@ -13,6 +13,7 @@ Retry rules (DESIGN.md 5, issue #3):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from dataclasses import dataclass
@@ -147,15 +148,19 @@ class Channel:
     async def _send(
         self, method: str, path: str, params: dict[str, Any] | None, body: Any, attempt: int
     ) -> tuple[str, httpx.Response]:
-        """Send once within the concurrency bound and the API's rate limit."""
-        headers, tag = await self.auth.headers() if self.auth and path != TOKEN_PATH else ({}, "")
+        """Send once within the concurrency bound and the API's rate limit, with fresh auth headers.
+
+        The token request takes no concurrency slot: the tasks holding every slot may be waiting for it.
+        """
         limiter = self._limits.for_key(api_key(method, path))
-        async with self._slots:
+        token_request = path == TOKEN_PATH
+        async with contextlib.nullcontext() if token_request else self._slots:
             await limiter.acquire()
             try:
+                headers, tag = ({}, "") if token_request or not self.auth else await self.auth.headers()
                 response = await self.client.request(method, path, params=params, json=body, headers=headers)
             finally:
-                await limiter.release()
+                limiter.release()
         log.debug("%s %s -> %d (attempt %d)", method, path, response.status_code, attempt)
         return tag, response
 

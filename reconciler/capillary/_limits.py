@@ -8,7 +8,6 @@ arrived: however the server timestamps it, no window it sees can hold more than 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import time
 from collections import deque
@@ -30,19 +29,22 @@ class WindowLimiter:
         self._done: deque[float] = deque()  # completion times within the last window, ascending
         self._in_flight = 0
         self._paused_until = 0.0
-        self._changed = asyncio.Condition()
+        self._released = asyncio.Event()
 
     async def acquire(self) -> None:
-        """Wait until one more request may be sent now, and take its slot."""
-        async with self._changed:
-            while True:
-                delay = self._delay(time.monotonic())
-                if delay <= 0:
-                    self._in_flight += 1
-                    return
-                timeout = None if delay == float("inf") else delay
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), timeout=timeout)
+        """Wait until one more request may be sent now, and take its slot.
+
+        No lock: the event loop runs one task at a time and nothing awaits between the check and the take.
+        """
+        while True:
+            delay = self._delay(time.monotonic())
+            if delay <= 0:
+                self._in_flight += 1
+                return
+            if delay == float("inf"):
+                await self._released.wait()  # every slot is in flight: wait for an answer
+            else:
+                await asyncio.sleep(delay)
 
     def _delay(self, now: float) -> float:
         """Seconds to wait before a send is allowed (``inf``: until a request in flight completes)."""
@@ -56,13 +58,13 @@ class WindowLimiter:
             return 0.0
         return self._done[0] + self.window - now if self._done else float("inf")
 
-    async def release(self) -> None:
+    def release(self) -> None:
         """Mark the request taken by ``acquire`` as answered (or failed)."""
-        async with self._changed:
-            self._in_flight -= 1
-            if self.limit > 0:
-                self._done.append(time.monotonic())
-            self._changed.notify_all()
+        self._in_flight -= 1
+        if self.limit > 0:
+            self._done.append(time.monotonic())
+        released, self._released = self._released, asyncio.Event()
+        released.set()
 
     def pause(self, seconds: float) -> None:
         """Hold every request of this API for ``seconds`` (the server said 429)."""

@@ -82,7 +82,7 @@ def parse_profile(data: Any) -> tuple[LiveProfile, list[LiveCard]]:
             cards.append(_card_from_identifier(item, _int(data.get("userId") or 0, "userId")))
         else:
             identifiers.append(parse_identifier(item, f"identifier of profile {key}"))
-    return LiveProfile(key, tuple(dict.fromkeys(identifiers))), cards
+    return LiveProfile(key, tuple(sorted(set(identifiers)))), cards
 
 
 def _card_from_identifier(item: Mapping[str, Any], customer_id: int) -> LiveCard:
@@ -136,8 +136,8 @@ def parse_customer(data: Any) -> LiveCustomer:
     status = _mapping(data.get("customerStatus")).get("status") or data.get("status") or "ACTIVE"
     return LiveCustomer(
         id=customer_id,
-        profiles=tuple(profiles),
-        cards=tuple(by_number.values()),
+        profiles=tuple(sorted(profiles, key=lambda p: p.key)),
+        cards=tuple(sorted(by_number.values(), key=lambda c: c.number)),
         campaign=loyalty.get("loyaltyType") == "non_loyalty",
         status=str(status).upper(),
         warnings=tuple(code for code, _ in warning_codes(data)),

@@ -1,0 +1,164 @@
+"""Reads through faults, the rate limit, 429s and expiring tokens, against a real loopback sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from reconciler.capillary import open_client
+from reconciler.model import Identifier, LiveCustomer, LiveProfile, ProfileKey
+from reconciler.sandbox import Settings, Store
+from reconciler.sandbox.server import SandboxServer
+from tests.client.conftest import FIRST_ID, SANDBOX_OAUTH, config_for, many_customers
+from tests.client.throttle import Throttle
+
+READ_ROUTE = "GET /v2/customers/{id}"
+
+
+def serve(count: int, settings: Settings | None = None, **throttle: Any) -> tuple[SandboxServer, Throttle]:
+    """A sandbox with ``count`` customers behind a ``Throttle`` (share 0 unless given)."""
+    store = Store()
+    store.seed(many_customers(count))
+    server = SandboxServer(store=store, settings=settings)
+    gate = Throttle(server.app, throttle.pop("share", 0.0), **throttle)
+    server.app = gate  # type: ignore[assignment]  # uvicorn serves the wrapper
+    return server, gate
+
+
+def _customer(i: int) -> LiveCustomer:
+    idents = (Identifier("email", f"c{i}@example.com"), Identifier("mobile", f"91{8_000_000_000 + i}"))
+    return LiveCustomer(FIRST_ID + i, (LiveProfile(ProfileKey("INSTORE"), idents),), ())
+
+
+def windows_max(times: list[float], window: float) -> int:
+    """The most requests any ``window``-second interval holds."""
+    times = sorted(times)
+    best, start = 0, 0
+    for end, t in enumerate(times):
+        while t - times[start] >= window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+@pytest.fixture
+def faulty() -> Iterator[tuple[SandboxServer, Throttle]]:
+    server, gate = serve(2000, share=0.05)
+    with server:
+        server.set_faults(
+            {
+                "seed": 11,
+                "endpoints": {
+                    READ_ROUTE: {
+                        "error_500": 0.10,
+                        "error_521": 0.05,
+                        "drop_before": 0.03,
+                        "drop_after_commit": 0.02,
+                    }
+                },
+            }
+        )
+        yield server, gate
+
+
+def test_2000_reads_through_faults_all_correct(
+    faulty: tuple[SandboxServer, Throttle],
+) -> None:
+    server, gate = faulty
+    ids = [FIRST_ID + i for i in range(2000)]
+
+    async def run() -> dict[int, Any]:
+        config = config_for(server.url, concurrency=32, requests_per_minute=0)
+        async with open_client(config, credentials=SANDBOX_OAUTH) as reader:
+            return dict(await reader.get_customers(ids))
+
+    got = asyncio.run(run())
+    assert got == {FIRST_ID + i: _customer(i) for i in range(2000)}
+    statuses = [r["status"] for r in server.request_log()["requests"] if r["route"] == "/v2/customers/{id}"]
+    assert statuses.count(500) > 100 and statuses.count(521) > 50 and statuses.count(0) > 50  # 0: dropped
+    assert len(gate.throttled) > 50
+
+
+def test_rate_limit_never_exceeded_in_any_minute_at_concurrency_32() -> None:
+    server, _ = serve(100, Settings(rate_limit_per_minute=25))
+    with server:
+
+        async def run() -> None:
+            config = config_for(server.url, concurrency=32, requests_per_minute=25)
+            async with open_client(config, credentials=SANDBOX_OAUTH) as reader:
+                task = asyncio.ensure_future(reader.get_customers(range(FIRST_ID, FIRST_ID + 100)))
+                await asyncio.sleep(2.0)  # the first minute's budget goes at once; the rest must wait
+                task.cancel()
+
+        asyncio.run(run())
+        reads = [r for r in server.request_log()["requests"] if r["route"] == "/v2/customers/{id}"]
+    assert len(reads) == 25  # the whole budget was used, and not one request more
+    assert all(r["status"] == 200 for r in reads)
+
+
+def test_sliding_window_holds_across_many_windows() -> None:
+    server, _ = serve(200)
+    with server:
+
+        async def run() -> None:
+            config = config_for(server.url, concurrency=32, requests_per_minute=20)
+            async with open_client(config, credentials=SANDBOX_OAUTH, rate_window=0.25) as reader:
+                got = await reader.get_customers(range(FIRST_ID, FIRST_ID + 120))
+            assert all(isinstance(c, LiveCustomer) for c in got.values())
+
+        started = time.monotonic()
+        asyncio.run(run())
+        elapsed = time.monotonic() - started
+        times = [r["time"] for r in server.request_log()["requests"] if r["route"] == "/v2/customers/{id}"]
+    assert len(times) == 120 and windows_max(times, 0.25) <= 20
+    assert elapsed < 2.5  # 6 windows of 0.25 s: the limiter does not hold back more than it must
+
+
+def test_429_retry_after_pauses_every_task_of_that_api() -> None:
+    server, gate = serve(40, share=1.0, limit=1, retry_after=1)
+    with server:
+
+        async def run() -> dict[int, Any]:
+            config = config_for(server.url, concurrency=8, requests_per_minute=0)
+            async with open_client(config, credentials=SANDBOX_OAUTH) as reader:
+                return dict(await reader.get_customers(range(FIRST_ID, FIRST_ID + 40)))
+
+        got = asyncio.run(run())
+    assert all(isinstance(c, LiveCustomer) for c in got.values()) and len(got) == 40
+    (refused,) = gate.throttled
+    during_pause = [t for t in gate.passed if refused + 0.05 < t < refused + 0.95]
+    assert during_pause == []
+
+
+def test_token_expiring_mid_run_is_refreshed_without_a_failure() -> None:
+    server, _ = serve(300, Settings(token_ttl_seconds=1))
+    with server:
+        server.set_faults({"endpoints": {READ_ROUTE: {"latency_ms": 20}}})
+
+        async def run() -> dict[int, Any]:
+            config = config_for(server.url, concurrency=4, requests_per_minute=0)
+            async with open_client(config, credentials=SANDBOX_OAUTH) as reader:
+                return dict(await reader.get_customers(range(FIRST_ID, FIRST_ID + 300)))
+
+        got = asyncio.run(run())
+        log = server.request_log()
+    assert all(isinstance(c, LiveCustomer) for c in got.values())
+    assert log["countsByRoute"]["POST /v3/oauth/token/generate"] >= 2
+    assert all(r["status"] == 200 for r in log["requests"])
+
+
+def test_a_refused_token_is_replaced_once_and_the_read_succeeds() -> None:
+    server, gate = serve(5, share=1.0, limit=1, status=401)
+    with server:
+
+        async def run() -> LiveCustomer:
+            async with open_client(config_for(server.url), credentials=SANDBOX_OAUTH) as reader:
+                return await reader.get_customer(FIRST_ID)
+
+        assert asyncio.run(run()) == _customer(0)
+        assert server.request_log()["countsByRoute"]["POST /v3/oauth/token/generate"] == 2
+    assert len(gate.throttled) == 1
