@@ -1,0 +1,106 @@
+"""Writes: outcome-unknown failures are never resent, refusals are retried, results are parsed."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import httpx
+import pytest
+
+from reconciler.capillary import CapillaryWriter, open_client
+from reconciler.capillary._channel import Channel, RetryPolicy
+from reconciler.capillary._limits import Limits
+from reconciler.errors import OutcomeUnknownError, TransientError
+from reconciler.model import Identifier, ProfileKey
+from reconciler.sandbox.server import SandboxServer
+from tests.client.conftest import SANDBOX_OAUTH, config_for
+
+TOM = 564854782
+CHANGE = "POST /v2/customers/{id}/changeIdentifier"
+REMOVE_EXT = [{"type": "externalId", "value": "EXT564854782"}]
+
+
+def change_posts(server: SandboxServer) -> list[int]:
+    """The statuses of every changeIdentifier POST the sandbox received (0: connection dropped)."""
+    route = "/v2/customers/{id}/changeIdentifier"
+    return [r["status"] for r in server.request_log()["requests"] if r["route"] == route]
+
+
+async def remove_external_id(server: SandboxServer) -> None:
+    async with open_client(config_for(server.url), write=True, credentials=SANDBOX_OAUTH) as writer:
+        assert isinstance(writer, CapillaryWriter)
+        await writer.change_identifier(TOM, ProfileKey("INSTORE"), add=[], remove=REMOVE_EXT)
+
+
+def tom_has_external_id(server: SandboxServer) -> bool:
+    (tom,) = (c for c in server.dump()["customers"] if c["id"] == TOM)
+    return any(i["value"] == "EXT564854782" for p in tom["profiles"] for i in p["identifiers"])
+
+
+def test_write_dropped_after_commit_is_outcome_unknown_and_not_resent(demo: SandboxServer) -> None:
+    demo.set_faults({"endpoints": {CHANGE: {"drop_after_commit": 1.0}}})
+    with pytest.raises(OutcomeUnknownError) as info:
+        asyncio.run(remove_external_id(demo))
+    assert (info.value.method, info.value.path) == ("POST", f"/v2/customers/{TOM}/changeIdentifier")
+    assert change_posts(demo) == [0]  # one POST, dropped, never resent
+    assert not tom_has_external_id(demo)  # ... and it had committed
+
+
+def test_write_answered_500_is_outcome_unknown_and_not_resent(demo: SandboxServer) -> None:
+    demo.set_faults({"endpoints": {CHANGE: {"error_500": 1.0}}})
+    with pytest.raises(OutcomeUnknownError, match="HTTP 500"):
+        asyncio.run(remove_external_id(demo))
+    assert change_posts(demo) == [500]
+
+
+def test_write_refused_with_521_is_retried_until_it_succeeds(demo: SandboxServer) -> None:
+    demo.set_faults({"endpoints": {CHANGE: {"error_521": 1.0, "limit": 2}}})
+    asyncio.run(remove_external_id(demo))
+    assert change_posts(demo) == [521, 521, 200]
+    assert not tom_has_external_id(demo)
+
+
+def test_write_that_could_not_connect_is_retried_then_transient() -> None:
+    with socket.socket() as sock:  # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+    async def run() -> None:
+        async with httpx.AsyncClient(base_url=dead) as client:
+            channel = Channel(
+                client, limits=Limits(0), concurrency=1, read_only=False, retry=RetryPolicy(3, 0.01)
+            )
+            await CapillaryWriter(channel).create_card("X1", 121212)
+
+    with pytest.raises(TransientError, match="ConnectError") as info:
+        asyncio.run(run())
+    assert not isinstance(info.value, OutcomeUnknownError)
+
+
+def test_card_writes_and_identifier_change_reach_the_sandbox(demo: SandboxServer) -> None:
+    async def run() -> None:
+        async with open_client(config_for(demo.url), write=True, credentials=SANDBOX_OAUTH) as writer:
+            assert isinstance(writer, CapillaryWriter)
+            await writer.create_card("GOLD0000777", 121212)
+            await writer.create_card("DIGI00000777", "DIGI01", status_label="NOT_ISSUED")
+            generated = await writer.generate_cards(131313, 3)
+            await writer.set_card_status("GOLD0000006", "ACTIVE", "found again")
+            add = [{"type": "email", "value": "tom.new@example.com"}]
+            remove = [{"type": "email", "value": "tom.sawyer@example.com"}]
+            result = await writer.change_identifier(TOM, ProfileKey("INSTORE"), add, remove)
+            assert result.created_id is not None and not result.merged
+            assert len(generated) == 3 and all(await asyncio.gather(*map(writer.get_card, generated)))
+            tom = await writer.get_customer(TOM)
+            card = await writer.get_card("GOLD0000006")
+        profile = tom.profile(ProfileKey("INSTORE"))
+        assert profile is not None and Identifier("email", "tom.new@example.com") in profile.identifiers
+        assert card is not None and card.status == "ACTIVE"
+        assert await_none_missing(demo, ["GOLD0000777", "DIGI00000777"])
+
+    asyncio.run(run())
+
+
+def await_none_missing(server: SandboxServer, numbers: list[str]) -> bool:
+    present = {c["number"] for c in server.dump()["cards"]}
+    return all(n in present for n in numbers)
