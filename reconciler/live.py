@@ -10,6 +10,7 @@ it joins the scope (its own diff decides whether it releases the item: a move, o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
@@ -86,7 +87,32 @@ async def make_plan(
     progress: Progress = _quiet,
 ) -> Plan:
     """Read what the plan needs and build it; never writes (``reader`` may be read-only)."""
-    catalogue = asyncio.gather(reader.list_series(), reader.list_labels())
+    # One request first: it authenticates once and fails fast (one error, not one per customer) when
+    # the API is unreachable or the credentials are wrong; the rest then fan out concurrently.
+    series = await reader.list_series()
+    labels = asyncio.ensure_future(reader.list_labels())
+    try:
+        changes, holders, cards = await _read_scope(reader, scope, all_declared, config, unmanaged, progress)
+        label_list = await labels
+    finally:
+        if not labels.done():
+            labels.cancel()  # a failed read ends the plan: do not leave the label read running
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await labels
+    return build_plan(
+        changes, holders, cards, series, label_list, config, all_declared, target=target, force=force
+    )
+
+
+async def _read_scope(
+    reader: CapillaryReader,
+    scope: Sequence[DesiredCustomer],
+    all_declared: Mapping[int, DesiredCustomer],
+    config: Config,
+    unmanaged: Sequence[int],
+    progress: Progress,
+) -> tuple[Changes, dict[Identifier, Holder | None], dict[str, LiveCard | None]]:
+    """Customers in scope, then the holders of what they add, pulling declared holders into scope."""
     in_scope = {c.id: c for c in scope}
     live: dict[int, LiveCustomer | ApiError] = {}
     holders: dict[Identifier, Holder | None] = {}
@@ -106,7 +132,4 @@ async def make_plan(
             break
         log.info("pulling %d declared holder(s) into scope", len(extra))
         in_scope.update((cid, all_declared[cid]) for cid in sorted(extra))
-    series, labels = await catalogue
-    return build_plan(
-        changes, holders, cards, series, labels, config, all_declared, target=target, force=force
-    )
+    return changes, holders, cards
