@@ -45,7 +45,7 @@ READ_ONLY_POSTS = frozenset({TOKEN_PATH, BULK_READ_PATH})
 def is_read(method: str, path: str) -> bool:
     """True for the requests a read-only client may send: GET, the token POST and the bulk-read POST."""
     route = path.split("?", 1)[0]
-    return method == "GET" or (method == "POST" and route in READ_ONLY_POSTS)
+    return method == "GET" or (method == "POST" and route.endswith(tuple(READ_ONLY_POSTS)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,18 +95,17 @@ class Channel:
                 self._check_transport_retry(exc, method, path, read=read, attempt=attempt)
                 await asyncio.sleep(self._retry.delay(attempt))
                 continue
-            if response.status_code == 401 and self._renewable(path) and not reauthed:
-                assert self.auth is not None
-                self.auth.invalidate(tag)  # expired or revoked token: one retry with a fresh one
+            except (httpx.InvalidURL, httpx.StreamError) as exc:
+                raise ApiError(f"invalid request ({type(exc).__name__})", method=method, path=path) from exc
+            auth = self.auth if path != TOKEN_PATH else None
+            if response.status_code == 401 and auth and auth.renewable and not reauthed:
+                auth.invalidate(tag)  # expired or revoked token: one retry with a fresh one
                 reauthed = True
                 continue
             if response.is_success:
                 return self._success_body(response, method, path)
             error = error_from_response(response, method=method, path=path)
             await self._before_retry(response, error, read=read, attempt=attempt)
-
-    def _renewable(self, path: str) -> bool:
-        return self.auth is not None and self.auth.renewable and path != TOKEN_PATH
 
     def _check_transport_retry(
         self, exc: httpx.HTTPError, method: str, path: str, *, read: bool, attempt: int
