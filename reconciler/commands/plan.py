@@ -49,11 +49,14 @@ async def compute_plan(ws: Workspace, scope: Scope, *, force: bool = False, prog
 
 def render(plan: Plan, fmt: str, *, show_values: bool = False, to_tty: bool = False) -> str:
     """The plan in ``fmt``; raw values only in text, and only when asked."""
+    text: str
     if fmt == "json":
-        return render_json(plan)
-    if fmt == "markdown":
-        return render_markdown(plan)
-    return render_text(plan, color=to_tty and use_color(), show_values=show_values)
+        text = render_json(plan)
+    elif fmt == "markdown":
+        text = render_markdown(plan)
+    else:
+        text = render_text(plan, color=to_tty and use_color(), show_values=show_values)
+    return text
 
 
 def exit_code(plan: Plan, detailed: bool) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from reconciler.errors import EXIT_BLOCKED, EXIT_OK
 from reconciler.plan import CHANGE_IDENTIFIER, CREATE_CARD, GENERATE_CARD, UPDATE_CARD
 
@@ -20,7 +22,7 @@ def test_link_create_generate_delink_and_status(ws: Workspace) -> None:
             live_card("DIGI00000051", DIGI, "ACTIVE", A),  # held, label changes
         ],
     )
-    cards = [
+    cards: list[dict[str, Any]] = [
         {"number": "GOLD0000050", "series": GOLD},
         {"number": "GOLD0000060", "series": "GOLD01"},  # does not exist: create, then link
         {"number": "DIGI00000051", "series": DIGI, "status": "CARD BLOCKED"},

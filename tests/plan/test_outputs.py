@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,7 +72,9 @@ def _checksum_world(ws: Workspace) -> None:
     )
 
 
-def _state(mobile: str = "919800004011", label: str = "ACTIVE", email: str = "x@example.com") -> list[dict]:
+def _state(
+    mobile: str = "919800004011", label: str = "ACTIVE", email: str = "x@example.com"
+) -> list[dict[str, Any]]:
     return [
         declared(
             9401, {"mobile": mobile}, cards=[{"number": "GOLD0000401", "series": GOLD, "status": label}]

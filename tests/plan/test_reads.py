@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from reconciler.scope import in_shard
@@ -21,7 +23,7 @@ def test_plan_reads_exactly_what_it_needs_and_never_writes(ws: Workspace, fmt: s
         ],
         [live_card("GOLD0000301", GOLD, "NOT_ISSUED")],
     )
-    cards = [
+    cards: list[dict[str, Any]] = [
         {"number": "GOLD0000301", "series": GOLD},  # exists: GET card
         {"number": "GOLD0000302", "series": GOLD},  # does not exist: GET card (404), then create at apply
         {"series": DIGI},  # generate: nothing to look up
