@@ -20,6 +20,7 @@ from reconciler.github import (
     post_result,
     reviewed_checksum,
     sync_drift_issue,
+    with_headline,
 )
 
 _SHA = re.compile(r"[0-9a-f]{7,40}")
@@ -90,14 +91,31 @@ def reviewed_checksum_cmd(sha: str, author: str) -> None:
     click.echo(reviewed.checksum)
 
 
+def _check_exit_code(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    # Empty when the apply step died before recording its code: then the body is posted as it is.
+    if value is None or value == "":
+        return None
+    if not value.isdigit():
+        raise click.BadParameter(f"{value!r} is not an exit code (a whole number)")
+    return int(value)
+
+
 @command.command("post-result")
 @_sha_option
 @click.option("--file", "file", type=_file_type, required=True, help="The apply result in markdown.")
+@click.option(
+    "--exit-code",
+    "exit_code",
+    callback=_check_exit_code,
+    metavar="CODE",
+    help="Apply's exit code: the comment then says first what it means (stale, blocked, error).",
+)
 @_author_option
-def post_result_cmd(sha: str, file: Path, author: str) -> None:
+def post_result_cmd(sha: str, file: Path, exit_code: int | None, author: str) -> None:
     """Create or update the apply result comment on the pull request merged as SHA."""
+    body = with_headline(_read(file), exit_code) + _footer()
     with GitHubClient.from_env() as client:
-        _report(f"result for {sha[:12]}", post_result(client, sha, _read(file) + _footer(), author))
+        _report(f"result for {sha[:12]}", post_result(client, sha, body, author))
 
 
 @command.command("drift-issue")

@@ -17,6 +17,7 @@ from reconciler.github._flows import (
     upsert_comment,
 )
 from reconciler.github._markers import DRIFT_MARKER, PLAN_MARKER, extract_checksum, fit_body, result_marker
+from reconciler.github._result import RESULT_HEADING, with_headline
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -24,6 +25,7 @@ __all__ = [
     "DRIFT_LABEL",
     "DRIFT_MARKER",
     "PLAN_MARKER",
+    "RESULT_HEADING",
     "GitHubClient",
     "GitHubError",
     "Posted",
@@ -38,4 +40,5 @@ __all__ = [
     "reviewed_checksum",
     "sync_drift_issue",
     "upsert_comment",
+    "with_headline",
 ]

@@ -71,10 +71,28 @@ def test_apply_workflow_stops_on_a_direct_push(served: Served, runner_env: dict[
 
 def test_apply_workflow_posts_the_result(served: Served, runner_env: dict[str, str]) -> None:
     work = Path(runner_env["GITHUB_OUTPUT"]).parent / "work"
-    (work / "result.md").write_text("## Applied\n\n2 writes, 0 failed.\n")
-    done = run("apply.yml", "Post the result to the pull request", runner_env, served)
+    (work / "result.md").write_text("## reconciler apply: Applied.\n\n2 writes, 0 failed.\n")
+    code = {"steps.apply.outputs.exit-code": "0"}
+    done = run("apply.yml", "Post the result to the pull request", runner_env, served, **code)
     assert done.returncode == 0, done.stderr
+    assert served.fake.comments[42][-1]["body"].count("## reconciler apply:") == 1
     assert "2 writes, 0 failed" in served.fake.comments[42][-1]["body"]
+
+
+@pytest.mark.parametrize(
+    ("code", "says"), [("5", "STALE (exit 5)"), ("4", "BLOCKED (exit 4)"), ("", "### Plan")], ids=str
+)
+def test_apply_workflow_result_says_first_why_nothing_was_applied(
+    served: Served, runner_env: dict[str, str], code: str, says: str
+) -> None:
+    work = Path(runner_env["GITHUB_OUTPUT"]).parent / "work"
+    (work / "result.md").write_text(f"### Plan\n\n1 to add\n\n<!-- reconciler-plan checksum={NEW} -->\n")
+    context = {"steps.apply.outputs.exit-code": code}
+    done = run("apply.yml", "Post the result to the pull request", runner_env, served, **context)
+    assert done.returncode == 0, done.stderr
+    body = served.fake.comments[42][-1]["body"]
+    assert body.split("\n", 2)[1].startswith(f"## reconciler apply: {says}" if code else says)
+    assert "reconciler-plan checksum" not in body  # the quoted new plan is never taken for a reviewed one
 
 
 @pytest.mark.parametrize(

@@ -13,11 +13,12 @@ from reconciler.cli import main
 from reconciler.commands.github import command as github_group
 
 from .harness import REPO_ROOT
-from .workflow_steps import WORKFLOW_DIR, all_invocations, load, steps
+from .workflow_steps import WORKFLOW_DIR, all_invocations, invocations, load, steps
 
 WORKFLOWS = ["apply.yml", "drift.yml", "plan.yml"]
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
 WRITE_SCOPES = {"pull-requests", "issues"}
+CAPILLARY_SECRETS = {"CAPILLARY_OAUTH_KEY", "CAPILLARY_OAUTH_SECRET", "RECONCILER_MASK_KEY"}
 
 
 def cli() -> click.Group:
@@ -72,13 +73,31 @@ def test_secrets_reach_only_the_steps_that_talk_to_capillary(name: str) -> None:
     for s in steps(name):
         secret_env = {k for k, v in s.env.items() if "secrets." in v}
         if secret_env:
-            assert secret_env == {"CAPILLARY_OAUTH_KEY", "CAPILLARY_OAUTH_SECRET"}, s.name
+            assert secret_env == CAPILLARY_SECRETS, s.name
             assert re.search(r"reconciler (plan|apply)\b", s.run or ""), s.name
         if "GITHUB_TOKEN" in s.env:
             assert s.env["GITHUB_TOKEN"] == "${{ github.token }}"
             assert "reconciler github " in (s.run or ""), s.name
     for job in load(name)["jobs"].values():
         assert "secrets." not in yaml.safe_dump(job.get("env", {})), "no job-wide secrets"
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_every_plan_and_apply_masks_with_the_one_repository_key(name: str) -> None:
+    runs = [s for s in steps(name) if re.search(r"reconciler (plan|apply)\b", s.run or "")]
+    assert runs
+    for s in runs:
+        assert s.env.get("RECONCILER_MASK_KEY") == "${{ secrets.RECONCILER_MASK_KEY }}", s.name
+
+
+def test_apply_replans_the_pushed_range_and_falls_back_to_all_on_a_first_push() -> None:
+    s = next(s for s in steps("apply.yml") if s.name == "Apply the reviewed plan")
+    assert s.env["BEFORE"] == "${{ github.event.before }}"
+    scopes = [argv[1:3] for argv in invocations(s.run or "")]
+    assert scopes == [["--all", "--checksum"], ["--changed-since", "$BEFORE"]]
+    assert '[ "$BEFORE" = "0000000000000000000000000000000000000000" ]' in (s.run or "")
+    [checkout] = [c for c in steps("apply.yml") if (c.uses or "").startswith("actions/checkout@")]
+    assert checkout.raw["with"]["fetch-depth"] == 0
 
 
 def _check_argv(argv: list[str]) -> None:
