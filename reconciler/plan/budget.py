@@ -1,16 +1,40 @@
 """Safety budgets (DESIGN.md 3, 4.3): how much a plan may remove before it needs ``--force``.
 
-Removals are identifier removes plus card delinks. ``max_removals`` is absolute. ``max_removal_ratio``
-is the share of the live items the plan's customers own (managed identifiers in declared profiles, held
-cards when cards are owned); like octoDNS's update threshold it applies only when at least
-``ratio_applies_from`` such items exist, since a ratio of a handful is noise. ``--force`` lets budgets
-pass; it never lets a merge or a conflict pass.
+Removals are identifier removes plus card delinks that lose something: a remove paired with an add of the
+same type in the same profile (a changed mobile) or a delink paired with a link on the same customer (a
+replaced card) is an update, and a release for a move keeps the value under management, so neither counts.
+Otherwise a pull request that changes ten mobiles would read as a mass deletion.
+
+``max_removals`` is absolute. ``max_removal_ratio`` is the share of the live items the plan's customers own
+(managed identifiers in declared profiles, held cards when cards are owned); like octoDNS's update threshold
+it applies only when at least ``ratio_applies_from`` such items exist, since a ratio of a handful is noise.
+``--force`` lets budgets pass; it never lets a merge or a conflict pass.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
+
 from reconciler.config import SafetyConfig
-from reconciler.plan.model import Budget
+from reconciler.diff import ADD, DELINK, LINK, REMOVE
+from reconciler.plan.model import Action, Budget
+
+
+def count_removals(actions: Sequence[Action]) -> int:
+    """Removes and delinks that are neither part of a replacement nor a release for a move."""
+    adds = Counter((a.customer_id, a.profile, a.type) for a in actions if a.kind == ADD)
+    links = Counter(a.customer_id for a in actions if a.kind == LINK)
+    lost = 0
+    for a in actions:
+        if a.releases_to is not None or a.kind not in (REMOVE, DELINK):
+            continue
+        pool, key = (adds, (a.customer_id, a.profile, a.type)) if a.kind == REMOVE else (links, a.customer_id)
+        if pool[key]:
+            pool[key] -= 1  # type: ignore[index]
+        else:
+            lost += 1
+    return lost
 
 
 def evaluate_budgets(

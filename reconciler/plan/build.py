@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from reconciler.config import Config
-from reconciler.diff import DELINK, REMOVE, Changes
+from reconciler.diff import Changes
 from reconciler.model import CardLabel, DesiredCustomer, Holder, Identifier, LiveCard, Series
-from reconciler.plan.budget import evaluate_budgets
+from reconciler.plan.budget import count_removals, evaluate_budgets
 from reconciler.plan.calls import build_calls
 from reconciler.plan.model import Action, CustomerPlan, Plan
 from reconciler.plan.risk import assess
@@ -33,7 +33,7 @@ def build_plan(
     ``holders_needed(changes)`` returned; a missing entry blocks that action rather than guessing.
     """
     actions = tuple(assess(changes, holders, card_holders, series, labels, all_declared))
-    removals = sum(1 for a in actions if a.kind in (REMOVE, DELINK))
+    removals = count_removals(actions)
     live_managed = sum(cc.managed_live for cc in changes.customers)
     budgets = evaluate_budgets(removals, live_managed, config.safety, force=force)
     return Plan(

@@ -46,3 +46,16 @@ def test_force_passes_budgets_but_not_a_merge() -> None:
         [d], {1: lv}, holders={Identifier("mobile", "919000000001"): holder(7, "LINE:x")}, force=True
     )
     assert plan.blocked and not any(b.blocks for b in plan.budgets)
+
+
+def test_a_changed_value_is_an_update_not_a_removal() -> None:
+    """Ten customers each changing a mobile remove nothing: such a PR must not look like mass deletion."""
+    declared = [desired(i, {"INSTORE": {"mobile": f"91900000{i:04d}"}}) for i in range(1, 11)]
+    lives = {i: live(i, {"INSTORE": {"mobile": f"91800000{i:04d}"}}) for i in range(1, 11)}
+    plan = make_plan(declared, lives, config=Config(safety=SafetyConfig(max_removals=0)))  # type: ignore[arg-type]
+    assert sum(a.kind == "remove" for a in plan.actions) == 10
+    assert [b.actual for b in plan.budgets] == [0, 0.0] and not plan.blocked
+    dropped = make_plan(
+        [desired(1, {"INSTORE": {}})], {1: lives[1]}, config=Config(safety=SafetyConfig(max_removals=0))
+    )  # type: ignore[arg-type]
+    assert dropped.blocked and dropped.budgets[0].actual == 1

@@ -15,7 +15,7 @@ from reconciler.render.mask import MASK_KEY_ENV
 from tests.core.factory import card, desired, holder, live, make_plan, spec
 
 ROOT = Path(__file__).resolve().parents[2]
-EXPECTED = "f25851ca6bf10c21c5a6b9ab90c8b0179d33d285a47b0e6ddc53f7ae7ba3b3f1"
+EXPECTED = "c519005f296d6959afc6ef6bf90f31475cc3a8a5d9ccca3e6f824d20ba21f004"
 
 
 def fixed_plan(
