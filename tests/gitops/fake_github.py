@@ -54,7 +54,8 @@ class FakeGitHub:
         for method, pattern, handler in self._routes():
             match = re.fullmatch(pattern, path[len(prefix) :])
             if match and method == request.method:
-                return handler(request, *match.groups())
+                answer: httpx.Response = handler(request, *match.groups())
+                return answer
         return httpx.Response(404, json=fixture("error_404.json"))
 
     def _routes(self) -> list[tuple[str, str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import httpx
 import pytest
@@ -33,7 +34,7 @@ def plan_md(checksum: str, text: str = "1 to add") -> str:
     return f"## Plan\n\n{text}\n\n<!-- reconciler-plan checksum={checksum} -->\n"
 
 
-def bot_plan_comments(fake: FakeGitHub, number: int = 42) -> list[dict[str, object]]:
+def bot_plan_comments(fake: FakeGitHub, number: int = 42) -> list[dict[str, Any]]:
     return [
         c
         for c in fake.comments.get(number, [])
