@@ -7,6 +7,7 @@ Each subcommand lives in ``reconciler/commands/<name>.py`` and returns an exit c
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import sys
 from typing import Any
@@ -40,6 +41,10 @@ def main(verbose: int) -> None:
     """Reconcile Capillary loyalty identifiers and cards with the YAML under state/."""
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    # httpx/httpcore log full URLs, and a holder lookup's URL carries an identifier value: keep them quiet
+    # at every verbosity. Our own client logs method, path template and status instead.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _register() -> None:
