@@ -22,7 +22,7 @@ from reconciler.sandbox.server import SandboxServer
 
 from .fake_github import BOT, FakeGitHub
 from .harness import Served
-from .world import MASK_KEY, World
+from .world import MASK_KEY, ZEROS, World
 
 TOM, JOE = 564854782, 564854815
 TOM_EMAIL = {"state/instore.yaml": ("email: tom.sawyer@example.com", "email: tom@sawyer.example.com")}
@@ -118,6 +118,20 @@ def test_reviewed_plan_is_applied_then_a_live_change_makes_the_next_apply_stale(
     assert "nothing was written" in body.lower() and f"customer {JOE}:" in body
     assert extract_checksum(body) is None  # the new plan it quotes can never be taken for a reviewed one
     assert stale.steps["Post the result to the pull request"].outcome == "success"
+    assert stale.summary.startswith("**Apply exited with code 5**")
+
+
+def test_a_push_without_a_before_sha_replans_everything(world: World) -> None:
+    # A push that creates main has no "before": the re-plan covers every declared customer, and the
+    # demo's pending changes elsewhere include a blocked merge, so this apply is refused.
+    world.open_pull_request(1, TOM_EMAIL)
+    assert not world.plan_pull_request(1).failed
+    world.sandbox.clear_log()
+    _, merge = world.merge(1)
+    refused = world.apply_push(ZEROS, merge)
+    assert refused.steps["Apply the reviewed plan"].code == 4 and world.writes() == []
+    assert result_comment(world, 1).split("\n")[1].startswith(f"{RESULT_HEADING} BLOCKED (exit 4)")
+    assert "customer 564854958" in result_comment(world, 1)  # not in the pull request: --all was used
 
 
 def test_a_mask_key_differing_between_plan_and_apply_makes_the_apply_stale(world: World) -> None:
