@@ -9,7 +9,7 @@ with ``raise ... from exc``.
     ├── UsageError                  exit 2  bad command-line arguments
     ├── ConfigError                 exit 1  reconciler.yaml or environment (credentials) is wrong
     ├── StateError                  exit 1  state/*.yaml failed to load or validate (carries Problems)
-    ├── ApiError                    exit 1  the Capillary API answered with an error (method, path, status, code)
+    ├── ApiError                    exit 1  the API answered with an error (method, path, status, code)
     │   ├── AuthError                       401, or the token request failed
     │   ├── NotFoundError                   8015 / 8065 / 3010 and other "does not exist" codes
     │   ├── MergedCustomerError             8069: the customer is a merge victim

@@ -20,7 +20,7 @@ CARD_STATUSES = ("NOT_ISSUED", "ISSUED", "ACTIVE", "SUSPENDED", "EXPIRED", "DELE
 
 @dataclass(frozen=True, slots=True)
 class Location:
-    """Where something is declared: 1-based line and column in a file (path as given, relative if possible)."""
+    """Where something is declared: 1-based line and column in a file (path relative if possible)."""
 
     file: str
     line: int

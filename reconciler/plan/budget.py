@@ -27,12 +27,13 @@ def count_removals(actions: Sequence[Action]) -> int:
     links = Counter(a.customer_id for a in actions if a.kind == LINK)
     lost = 0
     for a in actions:
-        if a.releases_to is not None or a.kind not in (REMOVE, DELINK):
+        if a.releases_to is not None:
             continue
-        pool, key = (adds, (a.customer_id, a.profile, a.type)) if a.kind == REMOVE else (links, a.customer_id)
-        if pool[key]:
-            pool[key] -= 1  # type: ignore[index]
-        else:
+        if a.kind == REMOVE and adds[(a.customer_id, a.profile, a.type)]:
+            adds[(a.customer_id, a.profile, a.type)] -= 1
+        elif a.kind == DELINK and links[a.customer_id]:
+            links[a.customer_id] -= 1
+        elif a.kind in (REMOVE, DELINK):
             lost += 1
     return lost
 
