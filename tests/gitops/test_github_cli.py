@@ -77,8 +77,9 @@ def test_drift_issue_updates_then_closes_on_an_empty_report(served: Served, tmp_
         (["comment", "--pr", "0", "--file", "x.md"], 2, "Invalid value for '--pr'"),
         (["comment", "--pr", "42", "--file", "/nonexistent/plan.md"], 2, "does not exist"),
         (["drift-issue"], 2, "give exactly one of --file or --clean"),
+        (["post-result", "--sha", MERGE_SHA, "--file", __file__, "--exit-code", "x"], 2, "not an exit"),
     ],
-    ids=["bad-sha", "bad-pr", "missing-file", "drift-needs-input"],
+    ids=["bad-sha", "bad-pr", "missing-file", "drift-needs-input", "bad-exit-code"],
 )
 def test_bad_arguments_are_usage_errors(served: Served, args: list[str], code: int, message: str) -> None:
     done = run_cli(["github", *args], github_env(served))
