@@ -9,16 +9,19 @@ declared at REF and no longer declared are reported as no longer managed.
 from __future__ import annotations
 
 import hashlib
+import logging
 import subprocess
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler.config import Config
+from reconciler.config import CONFIG_FILE, Config
 from reconciler.desired import collect
 from reconciler.errors import UsageError
 from reconciler.model import DesiredCustomer, DesiredState
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +59,10 @@ def select_scope(
     unmanaged: tuple[int, ...] = ()
     if changed_since is not None:
         changed, unmanaged = changed_customers(state, config, changed_since)
-        customers = tuple(c for c in customers if c.id in changed)
+        if _config_changed(config, changed_since):
+            log.warning("%s changed since %s: planning every declared customer", CONFIG_FILE, changed_since)
+        else:
+            customers = tuple(c for c in customers if c.id in changed)
     if shard is not None:
         customers = tuple(c for c in customers if in_shard(c.id, shard))
         unmanaged = tuple(i for i in unmanaged if in_shard(i, shard))
@@ -78,6 +84,11 @@ def changed_customers(state: DesiredState, config: Config, ref: str) -> tuple[se
     changed |= {cid for cid, fp in now.items() if cid in before and before[cid] != fp}
     gone = tuple(sorted(cid for cid in before if cid not in now))
     return changed, gone
+
+
+def _config_changed(config: Config, ref: str) -> bool:
+    """Whether reconciler.yaml differs from ``ref``: it may change every customer's plan."""
+    return bool(_git(config.root, "diff", "--name-only", "--relative", ref, "--", CONFIG_FILE).strip())
 
 
 def _git(root: Path, *args: str) -> str:

@@ -71,6 +71,11 @@ def exit_code(plan: Plan, detailed: bool) -> int:
 @scope_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), help="Write the plan to FILE instead of stdout.")
+@click.option(
+    "--json-out",
+    type=click.Path(path_type=Path),
+    help="Also write this same plan as masked JSON to FILE (one live read for both outputs).",
+)
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 3 when there are changes (0 when none).")
 @click.option("--show-values", is_flag=True, help="Show raw identifier values (text format only).")
 @click.option("--force", is_flag=True, help="Let safety budgets pass (never merges or conflicts).")
@@ -83,6 +88,7 @@ def command(
     shard: str | None,
     fmt: str,
     out: Path | None,
+    json_out: Path | None,
     detailed_exitcode: bool,
     show_values: bool,
     force: bool,
@@ -98,4 +104,6 @@ def command(
     scope = resolve_scope(ws, all_, changed_since, shard)
     plan = asyncio.run(compute_plan(ws, scope, force=force))
     write_output(render(plan, fmt, show_values=show_values, to_tty=out is None), out)
+    if json_out is not None:
+        write_output(render_json(plan), json_out)
     ctx.exit(exit_code(plan, detailed_exitcode))

@@ -137,3 +137,13 @@ def test_shards_partition_customers_and_their_plans_union_to_the_full_plan(ws: W
     assert sorted(seen) == sorted(c.id for c in state.state.customers)  # a partition: each once
     assert union == _facts(full.actions)
     assert not full.blocked
+
+
+def test_a_changed_reconciler_yaml_puts_every_customer_in_scope(ws: Workspace) -> None:
+    """Ownership lives in reconciler.yaml: a PR that changes only it must not plan 'no changes'."""
+    ws.seed(bulk.seed_customers(4))
+    bulk.write_files(ws.root / "state", {i: bulk.block(i) for i in range(4)})
+    base = bulk.commit_all(ws.root, "declare")
+    assert ws.plan(changed_since=base).customers_in_scope == 0
+    ws.configure(safety={"max_removals": 7})
+    assert ws.plan(changed_since=base).customers_in_scope == 4
