@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from reconciler.commands.workspace import (
     load_workspace,
     report_state_error,
     resolve_scope,
+    run_async,
     scope_options,
     write_output,
 )
@@ -144,4 +144,4 @@ def command(
         ctx.exit(EXIT_ERROR)
     scope = resolve_scope(ws, all_, changed_since, shard)
     opts = ApplyOptions(checksum, auto_approve, journal, force, fmt)
-    ctx.exit(asyncio.run(run_apply(ws, scope, opts)))
+    ctx.exit(run_async(run_apply(ws, scope, opts)))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import click
 
 from reconciler.capillary import CapillaryReader, open_client
 from reconciler.commands.plan import render as render_plan
-from reconciler.commands.workspace import config_option, report_state_error
+from reconciler.commands.workspace import config_option, report_state_error, run_async
 from reconciler.config import Config, load_config
 from reconciler.desired import load_state
 from reconciler.errors import EXIT_ERROR, EXIT_OK, ReconcilerError, StateError, UsageError
@@ -84,7 +83,7 @@ def command(
     state_dir = config.root / config.state_dir
     out = out or (state_dir / "imported.yaml" if one_file else state_dir)
     try:
-        imported, written, plan = asyncio.run(run_import(config, wanted, idents, out, not one_file))
+        imported, written, plan = run_async(run_import(config, wanted, idents, out, not one_file))
     except StateError as exc:
         report_state_error(exc)
         click.echo("error: the imported YAML does not validate (the file is kept for inspection)", err=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import click
@@ -15,6 +14,7 @@ from reconciler.commands.workspace import (
     load_workspace,
     report_state_error,
     resolve_scope,
+    run_async,
     scope_options,
     use_color,
     write_output,
@@ -102,7 +102,7 @@ def command(
         report_state_error(exc)
         ctx.exit(EXIT_ERROR)
     scope = resolve_scope(ws, all_, changed_since, shard)
-    plan = asyncio.run(compute_plan(ws, scope, force=force))
+    plan = run_async(compute_plan(ws, scope, force=force))
     write_output(render(plan, fmt, show_values=show_values, to_tty=out is None), out)
     if json_out is not None:
         write_output(render_json(plan), json_out)

@@ -8,7 +8,6 @@ the per-customer precondition reads and the writes): each one pays the latency. 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import io
 import json
@@ -25,7 +24,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from reconciler.commands.apply import ApplyOptions, run_apply
-from reconciler.commands.workspace import Workspace, load_workspace, resolve_scope
+from reconciler.commands.workspace import Workspace, load_workspace, resolve_scope, run_async
 from reconciler.scope import Scope
 from tests.apply import population
 
@@ -116,7 +115,7 @@ def _cpu_seconds(pid: int) -> float:
 def _quiet(ws: Workspace, scope: Scope, opts: ApplyOptions) -> int:
     """Run apply with its result on stdout suppressed (only the figures are printed)."""
     with contextlib.redirect_stdout(io.StringIO()):
-        return asyncio.run(run_apply(ws, scope, opts))
+        return run_async(run_apply(ws, scope, opts))  # as the CLI runs it
 
 
 if __name__ == "__main__":

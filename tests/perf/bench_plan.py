@@ -12,7 +12,6 @@ Run: ``python tests/perf/bench_plan.py [--customers 10000] [--declared 100000] [
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import socket
@@ -32,7 +31,7 @@ from plan import bulk
 from plan.harness import seed_fixture
 
 from reconciler.commands.plan import compute_plan
-from reconciler.commands.workspace import load_workspace, resolve_scope
+from reconciler.commands.workspace import load_workspace, resolve_scope, run_async
 
 
 def _free_port() -> int:
@@ -85,7 +84,7 @@ def measure(config_path: Path, url: str, changed_since: str | None = None) -> di
     scope = resolve_scope(ws, False, changed_since, None)
     loaded = time.perf_counter()
     httpx.delete(f"{url}/_sandbox/requests").raise_for_status()
-    plan = asyncio.run(compute_plan(ws, scope, progress=False))
+    plan = run_async(compute_plan(ws, scope, progress=False))  # as the CLI runs it
     seconds = time.perf_counter() - loaded
     log = httpx.get(f"{url}/_sandbox/requests", timeout=60).json()
     return {
