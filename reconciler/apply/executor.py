@@ -123,7 +123,9 @@ class _Run:
             try:
                 result = await self._send(call)
             except OutcomeUnknownError as exc:
-                await self._outcome(call, sends, "unknown", status=exc.status, message=exc.api_message)
+                await self._outcome(
+                    call, sends, "unknown", status=exc.status, message=scrub(exc.api_message, call)
+                )
                 verdict = await self._resolve(call, sends)
                 if verdict is False:
                     continue
@@ -131,10 +133,9 @@ class _Run:
                     return CallOutcome(call.id, call.customer_id, call.op, FAILED, _UNKNOWN, sends)
                 return self._applied(call, sends, ChangeResult(None), merged=verdict == MERGED)
             except ApiError as exc:
-                await self._outcome(
-                    call, sends, "failed", status=exc.status, code=exc.code, message=exc.api_message
-                )
-                return CallOutcome(call.id, call.customer_id, call.op, FAILED, str(exc), sends)
+                message = scrub(exc.api_message, call)
+                await self._outcome(call, sends, "failed", status=exc.status, code=exc.code, message=message)
+                return CallOutcome(call.id, call.customer_id, call.op, FAILED, scrub(str(exc), call), sends)
             codes = [code for code, _ in result.warnings]
             await self._outcome(call, sends, "ok", created_id=result.created_id, warnings=codes)
             return self._applied(call, sends, result, merged=result.merged)
@@ -257,3 +258,12 @@ async def apply_plan(
         "end", counts=result.counts, incidents=len(result.incidents), exit_code=result.exit_code
     )
     return result
+
+
+def scrub(text: str, call: Call) -> str:
+    """An API message with the call's own identifier values masked: it goes to the journal and PR comments."""
+    items = (*call.add, *call.remove, *((call.card,) if call.card else ()))
+    for item in items:
+        if item.value and item.value in text:
+            text = text.replace(item.value, mask_value(item.type, item.value))
+    return text

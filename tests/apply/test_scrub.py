@@ -1,0 +1,25 @@
+"""API error messages reach the journal and PR comments with the call's identifier values masked."""
+
+from __future__ import annotations
+
+from reconciler.apply.executor import scrub
+from reconciler.plan import Call
+from reconciler.plan.model import CallItem
+
+
+def test_an_api_message_naming_a_value_is_masked() -> None:
+    call = Call(
+        "c1",
+        564854782,
+        "changeIdentifier",
+        "POST",
+        "/v2/customers/564854782/changeIdentifier",
+        (("source", "INSTORE"),),
+        (),
+        ("a1",),
+        add=(CallItem("mobile", "919876543210"),),
+        remove=(CallItem("email", "tom.sawyer@example.com"),),
+    )
+    text = scrub("Invalid mobile '919876543210'; email tom.sawyer@example.com not found for 564854782", call)
+    assert "919876543210" not in text and "tom.sawyer@example.com" not in text
+    assert "91******10" in text and "t***@example.com" in text and "564854782" in text
