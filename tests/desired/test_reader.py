@@ -48,7 +48,13 @@ def test_non_utf8_bytes_point_at_the_byte(write: Write) -> None:
 
 def test_deep_nesting_stops_with_a_problem(write: Write) -> None:
     path = write("s.yaml", "customers: " + "[" * 100_000 + "]" * 100_000 + "\n")
-    assert problems_of(path) == ["s.yaml:1:75: nested deeper than 64 levels"]
+    # PyYAML >= 6.0.4's scanner refuses past 1,000 levels before our own limit of 64 sees the events;
+    # either way it is one problem on line 1 that says what is wrong.
+    [problem] = problems_of(path)
+    assert problem in (
+        "s.yaml:1:75: nested deeper than 64 levels",
+        "s.yaml:1:1011: YAML syntax: exceeded maximum nesting depth",
+    )
 
 
 def test_huge_file_is_refused_before_reading(write: Write) -> None:
