@@ -6,11 +6,12 @@ import asyncio
 import json
 import socket
 import struct
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
+import uvloop
 
 from reconciler.capillary._transport import LeanTransport
 from reconciler.sandbox.admin import demo_fixture
@@ -86,6 +87,15 @@ def reset(writer: asyncio.StreamWriter) -> None:
     sock = writer.get_extra_info("socket")
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     writer.transport.abort()
+
+
+@pytest.fixture(autouse=True, params=["asyncio", "uvloop"])
+def event_loop_kind(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test on both event loops (the CLI runs on uvloop, whose transports differ)."""
+    previous = asyncio.get_event_loop_policy()
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy() if request.param == "uvloop" else None)
+    yield
+    asyncio.set_event_loop_policy(previous)
 
 
 def run(
