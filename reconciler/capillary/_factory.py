@@ -14,8 +14,8 @@ from reconciler.capillary._auth import TOKEN_PATH, BasicAuth, OAuthAuth
 from reconciler.capillary._channel import Channel, is_read
 from reconciler.capillary._credentials import Credentials
 from reconciler.capillary._limits import Limits
-from reconciler.capillary._pool import ShardedTransport
 from reconciler.capillary._reader import CapillaryReader
+from reconciler.capillary._transport import LeanTransport
 from reconciler.capillary._writer import CapillaryWriter
 from reconciler.capillary.parse import require
 from reconciler.config import Config
@@ -92,7 +92,7 @@ async def open_client(
     creds = credentials or Credentials.from_env(api.auth, sandbox=_is_sandbox_target(config))
     inner = transport or (_embedded_sandbox(config) if api.is_sandbox else None)
     if inner is None:
-        inner = ShardedTransport(api.concurrency + 2)
+        inner = LeanTransport(api.concurrency + 2)
     client = httpx.AsyncClient(
         base_url=base_url,
         transport=inner if write else ReadOnlyTransport(inner),

@@ -30,7 +30,11 @@ def test_killed_apply_converges_on_the_next_run(tmp_path: Path, seed: int) -> No
         deadline = time.monotonic() + 60
         while not (tmp_path / "killed.jsonl").exists() and time.monotonic() < deadline:
             time.sleep(0.01)  # the re-plan is done; the writes start
-        time.sleep(random.Random(seed).uniform(0.05, 0.5))
+        # Kill after a random number of writes reached the sandbox (not after a random time: a faster
+        # client would finish first), polling its request log.
+        target = random.Random(seed).randint(1, 60)
+        while _writes(server.request_log()) < target and proc.poll() is None:
+            time.sleep(0.005)
         assert proc.poll() is None, "apply finished before it could be killed"
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
@@ -44,3 +48,7 @@ def test_killed_apply_converges_on_the_next_run(tmp_path: Path, seed: int) -> No
         assert_untouched(before, server.dump(), population.undeclared_ids(N, N // 10))
     finally:
         server.stop()
+
+
+def _writes(log: dict[str, object]) -> int:
+    return sum(1 for r in log["requests"] if r["method"] in ("POST", "PUT") and "oauth" not in r["path"])  # type: ignore[attr-defined, index]
