@@ -107,7 +107,10 @@ class SandboxApp(Starlette):
         latency, fault = rt.faults.decide(key)
         scope["state"]["latency"] = latency
         if latency and key not in routes_customers.GUARDED:
-            await asyncio.sleep(latency)
+            if fault is None:  # the answer leaves `latency` after the request came, work included
+                send = _paced(send, time.monotonic() + latency)
+            else:
+                await asyncio.sleep(latency)
         if fault == "drop_before":
             await drop_connection(raw)
         elif fault in FAULT_ANSWERS:
@@ -152,3 +155,14 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
     )
     app.state.runtime = Runtime(store=store or Store(), settings=settings or Settings())
     return app
+
+
+def _paced(send: Send, not_before: float) -> Send:
+    """``send`` that holds the response start until ``not_before`` (a remote API's latency)."""
+
+    async def paced(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            await asyncio.sleep(max(0.0, not_before - time.monotonic()))
+        await send(message)
+
+    return paced

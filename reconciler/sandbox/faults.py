@@ -12,8 +12,10 @@ Format (a JSON file for ``--faults``, or the body of ``PUT /_sandbox/faults``)::
 Keys are ``METHOD route`` with the route template as the request log shows it, or ``*`` for every endpoint
 without its own entry. Shares are probabilities in [0, 1]; one seeded draw per request picks at most
 one fault.
-``limit`` caps how many faults (not latencies) the entry injects in total. The same seed and the same request
-sequence give the same faults.
+``latency_ms`` is the time from the request's arrival to its answer, the server's own work included (as a
+remote API's latency would be seen); on writes it is spent inside the per-customer guard, so overlapping
+writes meet a real 521. ``limit`` caps how many faults (not latencies) the entry injects in total. The same
+seed and the same request sequence give the same faults.
 """
 
 from __future__ import annotations
