@@ -11,6 +11,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# The v2 sources the API documents for customer writes (capillary-api.md 2.1).
+SOURCES = frozenset(
+    {
+        "FACEBOOK",
+        "WEB_ENGAGE",
+        "WECHAT",
+        "INSTORE",
+        "MARTJACK",
+        "TMALL",
+        "TAOBAO",
+        "JD",
+        "ECOMMERCE",
+        "WEBSITE",
+        "LINE",
+        "MOBILE_APP",
+    }
+)
+
 # Sources that take an accountId (capillary-api.md 2.1). The rest are single-account.
 MULTI_ACCOUNT_SOURCES = frozenset({"FACEBOOK", "WEB_ENGAGE", "WECHAT", "MOBILE_APP", "LINE"})
 

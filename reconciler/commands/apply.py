@@ -10,8 +10,8 @@ import click
 
 from reconciler.apply import ApplyResult, apply_plan
 from reconciler.capillary import CapillaryWriter, open_client
+from reconciler.commands.plan import plan_through
 from reconciler.commands.plan import render as render_plan
-from reconciler.commands.progress import ProgressReporter
 from reconciler.commands.workspace import (
     Workspace,
     config_option,
@@ -24,8 +24,7 @@ from reconciler.commands.workspace import (
 )
 from reconciler.errors import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK, EXIT_STALE, StateError, UsageError
 from reconciler.journal import Journal, default_journal_path
-from reconciler.live import make_plan
-from reconciler.plan import Plan, describe_target
+from reconciler.plan import Plan
 from reconciler.render.result import render_result_json, render_result_markdown, render_result_text
 from reconciler.scope import Scope
 
@@ -75,28 +74,11 @@ def _gate(plan: Plan, opts: ApplyOptions) -> int | None:
     return None
 
 
-async def _plan(writer: CapillaryWriter, ws: Workspace, scope: Scope, force: bool) -> Plan:
-    reporter = ProgressReporter()
-    try:
-        return await make_plan(
-            writer,
-            scope.customers,
-            ws.state.by_id(),
-            ws.config,
-            target=describe_target(ws.config),
-            unmanaged=scope.unmanaged,
-            force=force,
-            progress=reporter,
-        )
-    finally:
-        reporter.close()
-
-
 async def run_apply(ws: Workspace, scope: Scope, opts: ApplyOptions) -> int:
     """Re-plan through the writer, gate it, execute it; returns the exit code."""
     async with open_client(ws.config, write=True) as writer:
         assert isinstance(writer, CapillaryWriter)
-        plan = await _plan(writer, ws, scope, opts.force)
+        plan = await plan_through(writer, ws, scope, force=opts.force)
         code = _gate(plan, opts)
         if code is not None:
             return code

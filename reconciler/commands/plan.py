@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.capillary import open_client
+from reconciler.capillary import CapillaryReader, open_client
 from reconciler.commands.progress import ProgressReporter
 from reconciler.commands.workspace import (
     Workspace,
@@ -30,19 +30,26 @@ FORMATS = ("text", "markdown", "json")
 
 async def compute_plan(ws: Workspace, scope: Scope, *, force: bool = False, progress: bool = True) -> Plan:
     """Plan ``scope`` against the configured target through the read-only client."""
+    async with open_client(ws.config) as reader:
+        return await plan_through(reader, ws, scope, force=force, progress=progress)
+
+
+async def plan_through(
+    reader: CapillaryReader, ws: Workspace, scope: Scope, *, force: bool = False, progress: bool = True
+) -> Plan:
+    """Plan ``scope`` through ``reader`` (apply passes its writer), with progress on stderr."""
     reporter = ProgressReporter()
     try:
-        async with open_client(ws.config) as reader:
-            return await make_plan(
-                reader,
-                scope.customers,
-                ws.state.by_id(),
-                ws.config,
-                target=describe_target(ws.config),
-                unmanaged=scope.unmanaged,
-                force=force,
-                progress=reporter if progress else ProgressReporter.quiet,
-            )
+        return await make_plan(
+            reader,
+            scope.customers,
+            ws.state.by_id(),
+            ws.config,
+            target=describe_target(ws.config),
+            unmanaged=scope.unmanaged,
+            force=force,
+            progress=reporter if progress else ProgressReporter.quiet,
+        )
     finally:
         reporter.close()
 

@@ -22,24 +22,7 @@ from __future__ import annotations
 import functools
 import re
 
-from reconciler.model import MULTI_ACCOUNT_SOURCES
-
-SOURCES = frozenset(
-    {
-        "FACEBOOK",
-        "WEB_ENGAGE",
-        "WECHAT",
-        "INSTORE",
-        "MARTJACK",
-        "TMALL",
-        "TAOBAO",
-        "JD",
-        "ECOMMERCE",
-        "WEBSITE",
-        "LINE",
-        "MOBILE_APP",
-    }
-)
+from reconciler.model import MULTI_ACCOUNT_SOURCES, SOURCES
 
 ANY_SOURCE = frozenset({"mobile", "email", "externalId", "cuid"})
 SOURCE_TYPES: dict[str, frozenset[str]] = {

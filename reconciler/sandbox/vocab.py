@@ -4,25 +4,9 @@ from __future__ import annotations
 
 import re
 
-from reconciler.model import CARD_STATUSES, MULTI_ACCOUNT_SOURCES
+from reconciler.model import CARD_STATUSES, MULTI_ACCOUNT_SOURCES, SOURCES
 
-KNOWN_SOURCES = frozenset(
-    {
-        "FACEBOOK",
-        "WEB_ENGAGE",
-        "WECHAT",
-        "INSTORE",
-        "MARTJACK",
-        "TMALL",
-        "TAOBAO",
-        "JD",
-        "ECOMMERCE",
-        "WEBSITE",
-        "LINE",
-        "MOBILE_APP",
-        "MAPP_SDK",
-    }
-)
+KNOWN_SOURCES = SOURCES | {"MAPP_SDK"}  # lookups also take MAPP_SDK
 IDENTIFIER_TYPES = (
     "mobile",
     "email",
