@@ -114,8 +114,6 @@ class DesiredCustomer:
     merge_with: frozenset[int]
     loc: Location
     note: str = ""
-    # A stable digest of the declaration (locations excluded): `--changed-since` compares these.
-    fingerprint: str = ""
 
 
 @dataclass(frozen=True, slots=True)

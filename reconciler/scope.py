@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.config import CONFIG_FILE, Config
-from reconciler.desired import collect
+from reconciler.desired import collect, fingerprint
 from reconciler.errors import UsageError
 from reconciler.model import DesiredCustomer, DesiredState
 
@@ -75,14 +75,12 @@ def changed_customers(state: DesiredState, config: Config, ref: str) -> tuple[se
     files = _changed_files(root, config.state_dir, ref)
     before = _fingerprints_at(root, ref, files)
     paths = {(root / f).resolve() for f in files}
-    now = {c.id: c.fingerprint for c in state.customers}
-    changed = {
-        c.id
-        for c in state.customers
-        if Path(c.loc.file).resolve() in paths and before.get(c.id) != c.fingerprint
-    }
-    changed |= {cid for cid, fp in now.items() if cid in before and before[cid] != fp}
-    gone = tuple(sorted(cid for cid in before if cid not in now))
+    in_changed = {name for name in {c.loc.file for c in state.customers} if Path(name).resolve() in paths}
+    # Only customers declared in a changed file, now or at `ref`, can have changed.
+    candidates = [c for c in state.customers if c.id in before or c.loc.file in in_changed]
+    changed = {c.id for c in candidates if before.get(c.id) != fingerprint(c)}
+    declared = {c.id for c in state.customers}
+    gone = tuple(sorted(cid for cid in before if cid not in declared))
     return changed, gone
 
 
@@ -134,4 +132,4 @@ def _fingerprints_at(root: Path, ref: str, files: Sequence[str]) -> dict[int, st
         if not written:
             return {}
         old = collect(written).state  # an invalid old file simply contributes what it can
-    return {c.id: c.fingerprint for c in old.customers}
+    return {c.id: fingerprint(c) for c in old.customers}

@@ -84,8 +84,7 @@ class FileBuilder:
         merge_with = self.merge_with(node, cid)
         if cid is None or len(self.problems) > before:
             return None
-        digest = _digest(cid, profiles, cards, merge_with)
-        return DesiredCustomer(cid, profiles, cards, merge_with, self.loc(node.pos), note, digest)
+        return DesiredCustomer(cid, profiles, cards, merge_with, self.loc(node.pos), note)
 
     def customer_id(self, node: YMap) -> int | None:
         if "id" not in node:
@@ -219,16 +218,12 @@ def _pos_of(data: Any) -> Pos:
 
 
 def fingerprint(customer: DesiredCustomer) -> str:
-    """A stable sha256 of what the customer declares: no locations, no note, order-insensitive."""
-    return _digest(customer.id, customer.profiles, customer.cards, customer.merge_with)
+    """A stable sha256 of what the customer declares: no locations, no note, order-insensitive.
 
-
-def _digest(
-    cid: int,
-    profiles: tuple[DesiredProfile, ...],
-    cards: tuple[CardSpec, ...] | None,
-    merge_with: frozenset[int],
-) -> str:
+    Computed on demand (``--changed-since`` needs it only for the customers of changed files): for all
+    100,000 customers of a large state it would cost a fifth of the load.
+    """
+    cid, profiles, cards, merge_with = customer.id, customer.profiles, customer.cards, customer.merge_with
     declared = sorted((str(p.key), sorted((i.type, i.value) for i in p.identifiers)) for p in profiles)
     card_list = None
     if cards is not None:

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reconciler.desired.build import FileBuilder
 from reconciler.desired.invariants import catalogue_problems, cross_file_problems
-from reconciler.desired.reader import read_yaml
+from reconciler.desired.parallel import read_files
 from reconciler.errors import Problem, StateError
 from reconciler.model import DesiredCustomer, DesiredState, Location
 
@@ -83,18 +82,13 @@ def _collect(
     paths: Sequence[Path], labels: Collection[str] | None, series: Collection[int | str] | None
 ) -> LoadResult:
     files, problems = state_files(paths)
+    names = [display_name(path) for path in files]
     customers: list[DesiredCustomer] = []
-    names: list[str] = []
     declared: list[tuple[int, Location]] = []
-    for path in files:
-        name = display_name(path)
-        names.append(name)
-        parsed = read_yaml(path, name)
-        problems += parsed.problems
-        builder = FileBuilder(name)
-        customers += builder.customers(parsed.data)
-        problems += builder.problems
-        declared += builder.declared
+    for found, found_problems, found_declared in read_files(list(zip(files, names, strict=True))):
+        customers += found
+        problems += found_problems
+        declared += found_declared
     problems += cross_file_problems(customers, declared)
     problems += catalogue_problems(customers, labels, series)
     problems.sort(key=lambda p: (p.file, p.line, p.col, p.message))
