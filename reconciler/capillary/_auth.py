@@ -10,6 +10,7 @@ from reconciler.capillary._credentials import Credentials
 
 TOKEN_PATH = "/v3/oauth/token/generate"
 TOKEN_HEADER = "X-CAP-API-OAUTH-TOKEN"
+FAILURE_HOLD = 30.0  # seconds a failed token fetch is answered from memory
 REFRESH_AT = 0.8  # of the token's ttl: refresh before it can expire in flight
 
 TokenFetch = Callable[[], Awaitable[tuple[str, float]]]
@@ -49,17 +50,33 @@ class OAuthAuth(Auth):
         self._token = ""
         self._refresh_at = 0.0
         self._lock = asyncio.Lock()
+        self._failure: Exception | None = None
+        self._failed_until = 0.0
 
     async def headers(self) -> tuple[dict[str, str], str]:
-        """The token header, fetching a token first when there is none or it is due for refresh."""
+        """The token header, fetching a token first when there is none or it is due for refresh.
+
+        A fetch that failed (it retries transient failures itself) fails every request for the next
+        ``FAILURE_HOLD`` seconds with the same error, instead of each queued request asking again in turn.
+        """
         if not self._token or time.monotonic() >= self._refresh_at:
             async with self._lock:
+                if self._failure is not None and time.monotonic() < self._failed_until:
+                    raise self._failure.with_traceback(None)
                 if not self._token or time.monotonic() >= self._refresh_at:
-                    started = time.monotonic()
-                    token, ttl = await self._fetch()
-                    self._token, self._refresh_at = token, started + REFRESH_AT * ttl
+                    await self._renew()
         token = self._token
         return {TOKEN_HEADER: token}, token
+
+    async def _renew(self) -> None:
+        started = time.monotonic()
+        try:
+            token, ttl = await self._fetch()
+        except Exception as exc:
+            self._failure, self._failed_until = exc, time.monotonic() + FAILURE_HOLD
+            raise
+        self._failure = None
+        self._token, self._refresh_at = token, started + REFRESH_AT * ttl
 
     def invalidate(self, tag: str) -> None:
         """Drop the token if it is still the one that was refused."""

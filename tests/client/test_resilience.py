@@ -162,3 +162,26 @@ def test_a_refused_token_is_replaced_once_and_the_read_succeeds() -> None:
         assert asyncio.run(run()) == _customer(0)
         assert server.request_log()["countsByRoute"]["POST /v3/oauth/token/generate"] == 2
     assert len(gate.throttled) == 1
+
+
+def test_a_refused_token_request_fails_every_waiting_read_once() -> None:
+    """Wrong credentials: the 50 queued reads share the one refusal instead of each asking again."""
+    from reconciler.capillary import Credentials
+    from reconciler.errors import AuthError
+
+    server, _ = serve(50)
+    with server:
+
+        async def run() -> dict[int, Any]:
+            bad = Credentials.oauth("sandbox", "not-the-secret")
+            async with open_client(config_for(server.url, concurrency=8), credentials=bad) as reader:
+                return dict(await reader.get_customers(range(FIRST_ID, FIRST_ID + 50)))
+
+        started = time.monotonic()
+        got = asyncio.run(run())
+        elapsed = time.monotonic() - started
+        log = server.request_log()
+    assert all(isinstance(v, AuthError) for v in got.values())
+    assert log["countsByRoute"]["POST /v3/oauth/token/generate"] == 1
+    assert "not-the-secret" not in " ".join(str(v) for v in got.values())
+    assert elapsed < 10
