@@ -113,6 +113,8 @@ class SandboxApp(Starlette):
                 await asyncio.sleep(latency)
         if fault == "drop_before":
             await drop_connection(raw)
+        elif fault == "error_429":  # as the rate limit answers (Retry-After per the settings)
+            await self._throttled(rt, 1)(scope, receive, send)
         elif fault in FAULT_ANSWERS:
             status, code, message = FAULT_ANSWERS[fault]
             await error_response(code, message, status)(scope, receive, send)
@@ -126,8 +128,10 @@ class SandboxApp(Starlette):
         if key not in OPEN_ROUTES and not rt.authorised(headers):
             return error_response(401, "Authentication failed. Please check username and password.", 401)
         wait = rt.throttle(key)
-        if wait is None:
-            return None
+        return None if wait is None else self._throttled(rt, wait)
+
+    @staticmethod
+    def _throttled(rt: Runtime, wait: int) -> Response:
         extra = {"Retry-After": str(wait)} if rt.settings.retry_after_header else None
         status = rt.settings.rate_limit_status
         return error_response(status, "Rate limit exceeded, try again later", status, headers=extra)

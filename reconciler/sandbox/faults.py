@@ -5,7 +5,8 @@ Format (a JSON file for ``--faults``, or the body of ``PUT /_sandbox/faults``)::
 
     {"seed": 7,
      "endpoints": {"POST /v2/customers/{id}/changeIdentifier": {"latency_ms": 50, "error_500": 0.1,
-                    "error_461": 0.0, "error_521": 0.0, "drop_before": 0.0, "drop_after_commit": 0.2,
+                    "error_461": 0.0, "error_521": 0.0, "error_429": 0.0, "drop_before": 0.0,
+                    "drop_after_commit": 0.2,
                     "limit": 3},
                    "*": {"latency_ms": 5}}}
 
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-KINDS = ("drop_before", "error_500", "error_461", "error_521", "drop_after_commit")
+KINDS = ("drop_before", "error_500", "error_461", "error_521", "error_429", "drop_after_commit")
 
 
 @dataclass(frozen=True, slots=True)
