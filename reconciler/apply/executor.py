@@ -7,7 +7,8 @@
   the plan was computed from; a difference skips the customer as stale (nothing is sent for it).
 - A write with an unknown outcome (timeout, dropped connection, 5xx) is settled by re-reading
   (``resolve.took_effect``); it is sent again only when the re-read proves it did not take effect, each
-  resend backed by its own proof, at most ``MAX_SENDS`` sends in all. A ``generateCard`` cannot be
+  resend backed by its own proof and after a jittered, growing pause (``resend_delay``), at most
+  ``MAX_SENDS`` sends in all. A ``generateCard`` cannot be
   proven either way (its number was in the lost answer); it is generated again, which at worst leaves
   one spare NOT_ISSUED, unlinked card in the series, and the result says so.
 - A write the API refused (an ``ApiError``) fails that customer's remaining calls; others go on.
@@ -18,6 +19,7 @@ Concurrency and the rate limit are the client's (``api.concurrency``, ``api.requ
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -41,7 +43,17 @@ from reconciler.model import ChangeResult, DesiredCustomer
 from reconciler.plan import CHANGE_IDENTIFIER, CREATE_CARD, GENERATE_CARD, MERGE, Call, Plan
 from reconciler.render.mask import mask_value
 
-MAX_SENDS = 3
+MAX_SENDS = 5
+RESEND_BASE_DELAY = 0.25  # seconds before the first resend; doubles for each later one
+RESEND_MAX_DELAY = 4.0
+
+
+def resend_delay(sends: int) -> float:
+    """The pause before send ``sends + 1`` of a write proven not to have run (half fixed, half random)."""
+    ceiling = min(RESEND_MAX_DELAY, RESEND_BASE_DELAY * 2.0 ** (sends - 1))
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
 STATUS_REASON = "reconciler apply"
 
 
@@ -128,6 +140,8 @@ class _Run:
                 )
                 verdict = await self._resolve(call, sends)
                 if verdict is False:
+                    if sends < MAX_SENDS:
+                        await asyncio.sleep(resend_delay(sends))
                     continue
                 if verdict is None:
                     return CallOutcome(call.id, call.customer_id, call.op, FAILED, _UNKNOWN, sends)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 
-from reconciler.apply import STALE, ApplyResult, apply_plan
+from reconciler.apply import FAILED, MAX_SENDS, STALE, ApplyResult, apply_plan
 from reconciler.capillary import CapillaryWriter, open_client
 from reconciler.commands.workspace import load_workspace
 from reconciler.journal import Journal, read_journal
@@ -17,6 +19,7 @@ from reconciler.plan import Plan
 from tests.apply.conftest import Workspace, is_write
 
 BECKY = 564854790
+CHANGE_ROUTE = "POST /v2/customers/{id}/changeIdentifier"
 
 
 async def _plan_then_apply(
@@ -55,31 +58,45 @@ def test_a_customer_changed_between_plan_and_write_is_skipped_as_stale(demo_ws: 
     assert any(e["event"] == "precondition" and e["customer_id"] == BECKY and not e["ok"] for e in events)
 
 
-def test_a_write_lost_after_commit_is_resolved_by_reading_not_resent(demo_ws: Workspace) -> None:
+@pytest.mark.parametrize(
+    ("fault", "extra_sends", "verdicts"),
+    [("drop_after_commit", 0, [True]), ("drop_before", 1, [False])],
+    ids=["lost-after-commit-is-not-resent", "dropped-before-is-resent-after-proof"],
+)
+def test_a_write_with_an_unknown_outcome_is_settled_by_reading(
+    demo_ws: Workspace, fault: str, extra_sends: int, verdicts: list[bool]
+) -> None:
     srv = demo_ws.server
-    route = "POST /v2/customers/{id}/changeIdentifier"
-    srv.set_faults({"seed": 1, "endpoints": {route: {"drop_after_commit": 1.0, "limit": 1}}})
+    srv.set_faults({"seed": 1, "endpoints": {CHANGE_ROUTE: {fault: 1.0, "limit": 1}}})
     srv.clear_log()
     plan, result = asyncio.run(_plan_then_apply(demo_ws))
     assert result.exit_code == 0
     writes = [e for e in srv.request_log()["requests"] if is_write(e)]
-    assert len(writes) == len(plan.calls)  # the dropped one was not sent again
+    assert len(writes) == len(plan.calls) + extra_sends
     events = read_journal(demo_ws.root / "j.jsonl")
-    resolved = [e for e in events if e["event"] == "resolved"]
-    assert len(resolved) == 1 and resolved[0]["applied"] is True
+    assert [e["applied"] for e in events if e["event"] == "resolved"] == verdicts
 
 
-def test_a_write_dropped_before_it_ran_is_sent_again_after_a_proof(demo_ws: Workspace) -> None:
+def test_a_write_that_never_gets_an_answer_stops_after_max_sends(demo_ws: Workspace) -> None:
     srv = demo_ws.server
-    route = "POST /v2/customers/{id}/changeIdentifier"
-    srv.set_faults({"seed": 1, "endpoints": {route: {"drop_before": 1.0, "limit": 1}}})
+    srv.set_faults({"seed": 1, "endpoints": {CHANGE_ROUTE: {"error_500": 1.0}}})
+    before = srv.dump()
     srv.clear_log()
-    plan, result = asyncio.run(_plan_then_apply(demo_ws))
-    assert result.exit_code == 0
-    writes = [e for e in srv.request_log()["requests"] if is_write(e)]
-    assert len(writes) == len(plan.calls) + 1
+    _, result = asyncio.run(_plan_then_apply(demo_ws))
+    assert result.exit_code == 6
+    log = srv.request_log()["requests"]
+    sends = Counter(int(e["path"].split("/")[3]) for e in log if e["route"] == CHANGE_ROUTE.split(" ")[1])
+    assert sends and set(sends.values()) == {MAX_SENDS}  # MAX_SENDS proven sends each
+    by_id = {c.id: c for c in result.customers}
+    for cid in sends:
+        assert by_id[cid].status == FAILED
+        assert by_id[cid].reason.startswith(f"sent {MAX_SENDS} times")
+    customers_before = {c["id"]: c for c in before["customers"]}
+    customers_after = {c["id"]: c for c in srv.dump()["customers"]}
+    for cid in sends:  # the injected 500 came before the handler: those customers are unchanged
+        assert customers_after[cid] == customers_before[cid]
     events = read_journal(demo_ws.root / "j.jsonl")
-    assert [e["applied"] for e in events if e["event"] == "resolved"] == [False]
+    assert {e["applied"] for e in events if e["event"] == "resolved"} == {False}
 
 
 def test_journal_survives_in_a_missing_directory(tmp_path: Path) -> None:
