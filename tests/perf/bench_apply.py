@@ -12,7 +12,6 @@ import contextlib
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,8 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from sandbox_process import serve_sandbox  # this folder: the script's own
 
 from reconciler.commands.apply import ApplyOptions, run_apply
 from reconciler.commands.workspace import Workspace, load_workspace, resolve_scope, run_async
@@ -33,27 +34,10 @@ CONCURRENCY = 16
 RATE_PER_MINUTE = 100_000
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _serve(tmp: Path, n: int) -> tuple[subprocess.Popen[bytes], str]:
     (tmp / "seed.json").write_text(json.dumps(population.fixture(n, 0)))
     (tmp / "faults.json").write_text(json.dumps({"endpoints": {"*": {"latency_ms": LATENCY_MS}}}))
-    port = _free_port()
-    args = ["serve", "--port", str(port), "--seed", "seed.json", "--faults", "faults.json"]
-    proc = subprocess.Popen([sys.executable, "-m", "reconciler", "sandbox", *args], cwd=tmp)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            httpx.get(f"{url}/_sandbox/requests", timeout=1)
-            return proc, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("the sandbox did not start")
+    return serve_sandbox(["--seed", "seed.json", "--faults", "faults.json"], cwd=tmp)
 
 
 def _workspace(tmp: Path, url: str, n: int) -> Path:

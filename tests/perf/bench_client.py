@@ -10,13 +10,13 @@ worse of the two runs); the target is 0.85 or better.
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 import sys
 import time
 from typing import Any
 
 import httpx
+from sandbox_process import free_port, wait_until_up
 
 from reconciler.capillary import Credentials, open_client
 from reconciler.config import ApiConfig, Config
@@ -38,24 +38,10 @@ uvicorn.run(create_app(store), host="127.0.0.1", port=port, log_level="warning",
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_server() -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-c", SERVER, str(COUNT), str(FIRST_ID), str(port)])
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            httpx.get(f"{url}/_sandbox/settings", timeout=1)
-            return proc, url
-        except httpx.TransportError:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("the sandbox did not start")
+    return wait_until_up(proc, f"http://127.0.0.1:{port}")
 
 
 def admin(url: str, method: str, path: str, body: Any = None) -> Any:

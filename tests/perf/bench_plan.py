@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,15 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for the 
 
 from plan import bulk
 from plan.harness import seed_fixture
+from sandbox_process import serve_sandbox
 
 from reconciler.commands.plan import compute_plan
 from reconciler.commands.workspace import load_workspace, resolve_scope, run_async
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_sandbox(tmp: Path, declared: int, latency_ms: float) -> tuple[subprocess.Popen[bytes], str]:
@@ -47,21 +41,8 @@ def start_sandbox(tmp: Path, declared: int, latency_ms: float) -> tuple[subproce
     faults.write_text(
         json.dumps({"seed": 1, "endpoints": {"*": {"latency_ms": latency_ms}}}), encoding="utf-8"
     )
-    port = _free_port()
-    cmd = [sys.executable, "-m", "reconciler", "sandbox", "serve", "--port", str(port)]
-    proc = subprocess.Popen(
-        [*cmd, "--seed", str(fixture), "--faults", str(faults)], stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{url}/_sandbox/requests", timeout=1).raise_for_status()
-            return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit("the sandbox did not start")
+    args = ["--seed", str(fixture), "--faults", str(faults)]
+    return serve_sandbox(args, stderr=subprocess.DEVNULL)
 
 
 def workspace(root: Path, url: str, rpm: int, concurrency: int) -> Path:

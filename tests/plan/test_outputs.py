@@ -119,6 +119,12 @@ def test_checksum_is_stable_across_runs_and_processes_and_follows_every_action(w
     assert ws.plan().checksum != first  # live state changed the actions (the card must now be created)
 
 
+def _plan_subprocess(ws: Workspace) -> subprocess.CompletedProcess[str]:
+    """``reconciler plan`` on ``ws`` as a new user runs it: a subprocess, text out."""
+    cmd = [sys.executable, "-m", "reconciler", "plan", "--config", str(ws.config_path)]
+    return subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ws.root, timeout=60)
+
+
 def test_invalid_state_reports_every_problem_at_its_position_without_a_traceback(ws: Workspace) -> None:
     ws.seed([])
     (ws.root / "state" / "bad.yaml").write_text(
@@ -126,14 +132,7 @@ def test_invalid_state_reports_every_problem_at_its_position_without_a_traceback
         "  - id: two\n    colour: red\n",
         encoding="utf-8",
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "reconciler", "plan", "--config", str(ws.config_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ws.root,
-        timeout=60,
-    )
+    done = _plan_subprocess(ws)
     assert done.returncode == EXIT_ERROR and done.stdout == ""
     lines = done.stderr.strip().splitlines()
     assert len(lines) >= 3 and "Traceback" not in done.stderr
@@ -148,14 +147,7 @@ def test_unreachable_api_is_a_one_line_error(ws: Workspace) -> None:
         port = sock.getsockname()[1]  # closed again when the block ends: nothing listens there
     ws.configure(url=f"http://127.0.0.1:{port}")
     ws.write_state([declared(9501, {"mobile": "919800005001"})])
-    done = subprocess.run(
-        [sys.executable, "-m", "reconciler", "plan", "--config", str(ws.config_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ws.root,
-        timeout=60,
-    )
+    done = _plan_subprocess(ws)
     assert done.returncode == EXIT_ERROR and done.stdout == ""
     assert "Traceback" not in done.stderr
     errors = [line for line in done.stderr.splitlines() if not re.match(r"^\w+: \d+/\d+ read \(", line)]

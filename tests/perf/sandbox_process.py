@@ -1,0 +1,42 @@
+"""A sandbox in its own process for the benchmarks: a free loopback port, and waiting until it answers.
+
+The benchmarks run as scripts (``python tests/perf/bench_x.py``), so this folder is on ``sys.path``.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+
+Proc = subprocess.Popen[bytes]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serve_sandbox(args: list[str], *, timeout: float = 120.0, **popen: Any) -> tuple[Proc, str]:
+    """Run ``reconciler sandbox serve ARGS`` on a free port; the process and its URL once it answers."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "reconciler", "sandbox", "serve", "--port", str(port), *args]
+    return wait_until_up(subprocess.Popen(cmd, **popen), f"http://127.0.0.1:{port}", timeout)
+
+
+def wait_until_up(proc: Proc, url: str, timeout: float = 120.0) -> tuple[Proc, str]:
+    """Poll the admin API at ``url`` until it answers; stop the process and exit if it never does."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{url}/_sandbox/requests", timeout=1).raise_for_status()
+            return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("the sandbox did not start")
