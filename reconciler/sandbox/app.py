@@ -113,8 +113,8 @@ class SandboxApp(Starlette):
                 await asyncio.sleep(latency)
         if fault == "drop_before":
             await drop_connection(raw)
-        elif fault == "error_429":  # as the rate limit answers (Retry-After per the settings)
-            await self._throttled(rt, 1)(scope, receive, send)
+        elif fault == "error_429":  # as the rate limit answers (Retry-After as the fault plan says)
+            await self._throttled(rt, rt.faults.retry_after(key))(scope, receive, send)
         elif fault in FAULT_ANSWERS:
             status, code, message = FAULT_ANSWERS[fault]
             await error_response(code, message, status)(scope, receive, send)

@@ -7,7 +7,7 @@ Format (a JSON file for ``--faults``, or the body of ``PUT /_sandbox/faults``)::
      "endpoints": {"POST /v2/customers/{id}/changeIdentifier": {"latency_ms": 50, "error_500": 0.1,
                     "error_461": 0.0, "error_521": 0.0, "error_429": 0.0, "drop_before": 0.0,
                     "drop_after_commit": 0.2,
-                    "limit": 3},
+                    "limit": 3, "retry_after": 1},
                    "*": {"latency_ms": 5}}}
 
 Keys are ``METHOD route`` with the route template as the request log shows it, or ``*`` for every endpoint
@@ -15,8 +15,9 @@ without its own entry. Shares are probabilities in [0, 1]; one seeded draw per r
 one fault.
 ``latency_ms`` is the time from the request's arrival to its answer, the server's own work included (as a
 remote API's latency would be seen); on writes it is spent inside the per-customer guard, so overlapping
-writes meet a real 521. ``limit`` caps how many faults (not latencies) the entry injects in total. The same
-seed and the same request sequence give the same faults.
+writes meet a real 521. ``limit`` caps how many faults (not latencies) the entry injects in total.
+``retry_after`` is the ``Retry-After`` (whole seconds, default 1) of an injected 429, when the settings send
+that header. The same seed and the same request sequence give the same faults.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class FaultRule:
     latency_ms: float = 0.0
     shares: tuple[tuple[str, float], ...] = ()
     limit: int | None = None
+    retry_after: int = 1
 
 
 @dataclass
@@ -68,10 +70,20 @@ class Faults:
                     break
         return rule.latency_ms / 1000, None
 
+    def retry_after(self, route_key: str) -> int:
+        """The Retry-After of a 429 injected on ``route_key``."""
+        rule = self.rules.get(route_key if route_key in self.rules else "*")
+        return rule.retry_after if rule is not None else 1
+
     def to_dict(self) -> dict[str, Any]:
         """The plan in its input format."""
         endpoints = {
-            key: {"latency_ms": r.latency_ms, **dict(r.shares), "limit": r.limit}
+            key: {
+                "latency_ms": r.latency_ms,
+                **dict(r.shares),
+                "limit": r.limit,
+                "retry_after": r.retry_after,
+            }
             for key, r in self.rules.items()
         }
         return {"seed": self.seed, "endpoints": endpoints, "injected": dict(self._used)}
@@ -94,7 +106,7 @@ def parse_faults(data: Any) -> Faults:
 def _parse_rule(key: str, spec: Any) -> FaultRule:
     if not isinstance(spec, dict):
         raise ValueError(f"faults: {key!r} must be an object")
-    unknown = set(spec) - {"latency_ms", "limit", *KINDS}
+    unknown = set(spec) - {"latency_ms", "limit", "retry_after", *KINDS}
     if unknown:
         raise ValueError(f"faults: {key!r} has unknown keys {sorted(unknown)}")
     shares = []
@@ -111,7 +123,10 @@ def _parse_rule(key: str, spec: Any) -> FaultRule:
         raise ValueError(f"faults: {key!r} latency_ms must be a non-negative number")
     if limit is not None and (not isinstance(limit, int) or limit < 0):
         raise ValueError(f"faults: {key!r} limit must be a non-negative integer")
-    return FaultRule(float(latency), tuple(shares), limit)
+    retry_after = spec.get("retry_after", 1)
+    if not isinstance(retry_after, int) or isinstance(retry_after, bool) or retry_after < 0:
+        raise ValueError(f"faults: {key!r} retry_after must be a non-negative integer (seconds)")
+    return FaultRule(float(latency), tuple(shares), limit, retry_after)
 
 
 def load_faults(path: str | Path) -> Faults:

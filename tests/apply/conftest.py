@@ -4,7 +4,6 @@ subprocess, and a 429 injector in front of the sandbox (the sandbox's own faults
 from __future__ import annotations
 
 import os
-import random
 import re
 import shutil
 import subprocess
@@ -15,9 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from starlette.types import Receive, Scope, Send
 
-from reconciler.sandbox.envelope import error_response
 from reconciler.sandbox.server import SandboxServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,32 +22,8 @@ WRITE_METHODS = {"POST", "PUT", "DELETE"}
 READ_POSTS = {"/v3/oauth/token/generate", "/v2/bulk/getCustomers"}
 
 
-class Throttle:
-    """ASGI wrapper answering a seeded share of API requests with 429 before the sandbox sees them."""
-
-    def __init__(self, app: Any, share: float = 0.0, seed: int = 0) -> None:
-        self.app, self.share, self.rng = app, share, random.Random(seed)
-
-    @property
-    def runtime(self) -> Any:
-        return self.app.runtime
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        api = scope["type"] == "http" and not scope["path"].startswith("/_sandbox/")
-        if api and self.share and self.rng.random() < self.share:
-            headers = {"Retry-After": "0"}
-            response = error_response(429, "Rate limit exceeded (injected)", 429, headers=headers)
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
-
-def serve(seed: Any, throttle: Throttle | None = None) -> SandboxServer:
-    server = SandboxServer(seed=seed)
-    if throttle is not None:
-        throttle.app = server.app
-        server.app = throttle  # type: ignore[assignment]
-    return server.start()
+def serve(seed: Any) -> SandboxServer:
+    return SandboxServer(seed=seed).start()
 
 
 @pytest.fixture

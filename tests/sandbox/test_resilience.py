@@ -99,6 +99,12 @@ def test_injected_errors(api: Api, kind: str, status: int) -> None:
         assert response.headers["Retry-After"] == "1"
 
 
+def test_an_injected_429_carries_the_fault_plans_retry_after(api: Api) -> None:
+    api.faults({"endpoints": {CHANGE: {"error_429": 1.0, "limit": 1, "retry_after": 7}}})
+    response = api.change(TOM, _add("F-2"))
+    assert response.status_code == 429 and response.headers["Retry-After"] == "7"
+
+
 def test_faults_are_deterministic(api: Api) -> None:
     spec = {"seed": 3, "endpoints": {"GET /v2/card": {"error_500": 0.5}}}
     runs = []
