@@ -34,6 +34,7 @@ from reconciler.capillary._errors import (
     was_not_sent,
 )
 from reconciler.capillary._limits import Limits, api_key
+from reconciler.capillary._transport import CertificateError
 from reconciler.errors import ApiError, OutcomeUnknownError, ReadOnlyViolation
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ class Channel:
                 method=method,
                 path=path,
             ) from exc
-        if attempt >= self._retry.max_attempts:
+        if attempt >= self._retry.max_attempts or isinstance(exc, CertificateError):
             raise transport_error(exc, method=method, path=path) from exc
 
     async def _before_retry(

@@ -83,8 +83,12 @@ def error_from_response(response: httpx.Response, *, method: str, path: str) -> 
 
 
 def transport_error(exc: httpx.HTTPError, *, method: str, path: str) -> TransientError:
-    """A transport failure as a (retryable for reads) typed error; never the httpx text with a URL."""
-    return TransientError(f"transport failure: {type(exc).__name__}", method=method, path=path)
+    """A transport failure as a (retryable for reads) typed error; never the httpx text with a URL.
+
+    A ConnectError adds its reason: our transport writes that text itself, without the URL.
+    """
+    reason = f": {exc}" if isinstance(exc, httpx.ConnectError) and str(exc) else ""
+    return TransientError(f"transport failure: {type(exc).__name__}{reason}", method=method, path=path)
 
 
 def was_not_sent(exc: httpx.HTTPError) -> bool:

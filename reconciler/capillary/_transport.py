@@ -4,12 +4,15 @@ httpcore + h11 + anyio cost about a millisecond of CPU per request (cancel scope
 machine per event); this transport does one write and one parse per request. Failures are raised as the
 httpx exceptions httpcore raises for them, which the channel uses to decide retry or outcome-unknown:
 ConnectError/ConnectTimeout (never sent), WriteError/WriteTimeout, RemoteProtocolError/ReadError (closed
-or reset before a complete answer), ReadTimeout, PoolTimeout.
+or reset before a complete answer), ReadTimeout, PoolTimeout. A ConnectError's text is ours: the reason in
+a few words (no URL, no path, no query), and a refused TLS certificate is ``CertificateError``, which no
+retry can mend.
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 from typing import Any, cast
 
@@ -20,6 +23,26 @@ from reconciler.capillary._pool import ConnectionPool, Origin
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 HTTP11 = {"http_version": b"HTTP/1.1"}
+
+
+class CertificateError(httpx.ConnectError):
+    """The server's TLS certificate was not trusted: a configuration problem, not a transient one."""
+
+
+def connect_failure(exc: OSError) -> httpx.ConnectError:
+    """The ConnectError for a failed connection attempt, with a short reason that names no URL."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return CertificateError(
+            f"TLS certificate not trusted ({exc.verify_message}); a private CA's certificate goes in "
+            "SSL_CERT_FILE"
+        )
+    if isinstance(exc, ssl.SSLError):
+        return httpx.ConnectError(f"TLS handshake failed ({exc.reason or type(exc).__name__})")
+    if isinstance(exc, ConnectionRefusedError):
+        return httpx.ConnectError("connection refused")
+    if isinstance(exc, socket.gaierror):
+        return httpx.ConnectError(f"the host name did not resolve ({exc.strerror})")
+    return httpx.ConnectError(exc.strerror or type(exc).__name__)
 
 
 class Connection(asyncio.Protocol):
@@ -273,7 +296,7 @@ class LeanTransport(httpx.AsyncBaseTransport):
         except TimeoutError:
             raise httpx.ConnectTimeout("timed out connecting") from None
         except OSError as exc:  # refused, unreachable, DNS, TLS handshake (ssl.SSLError is an OSError)
-            raise httpx.ConnectError(str(exc) or type(exc).__name__) from None
+            raise connect_failure(exc) from None
         return protocol
 
     def _context(self) -> ssl.SSLContext:

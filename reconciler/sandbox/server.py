@@ -1,8 +1,13 @@
-"""``SandboxServer``: the sandbox served by uvicorn on 127.0.0.1 (port 0) in a daemon thread, for tests."""
+"""``SandboxServer``: the sandbox served by uvicorn on 127.0.0.1 (port 0) in a daemon thread, for tests.
+
+With ``tls=(certfile, keyfile)`` it serves HTTPS, the scheme a real org's API uses; ``verify`` is what the
+admin calls trust (an ``ssl.SSLContext`` holding the test CA).
+"""
 
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from types import TracebackType
@@ -26,6 +31,9 @@ class SandboxServer:
         settings: Settings | None = None,
         seed: str | dict[str, Any] | None = None,
         host: str = "127.0.0.1",
+        *,
+        tls: tuple[str, str] | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self.store = store or Store()
         self.app: SandboxApp = create_app(self.store, settings)
@@ -35,13 +43,15 @@ class SandboxServer:
             self.store.seed(demo_fixture() if seed == "demo" else seed)  # type: ignore[arg-type]
         self.host = host
         self.port = 0
+        self.tls = tls
+        self.verify = verify
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        """The base URL, e.g. ``http://127.0.0.1:54321``."""
-        return f"http://{self.host}:{self.port}"
+        """The base URL, e.g. ``http://127.0.0.1:54321`` (``https://`` with ``tls``)."""
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def start(self) -> SandboxServer:
         """Bind a free port and serve in a daemon thread; returns when the server accepts connections."""
@@ -51,7 +61,15 @@ class SandboxServer:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, 0))
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="off", access_log=False)
+        certfile, keyfile = self.tls or (None, None)
+        config = uvicorn.Config(
+            self.app,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            ssl_certfile=certfile,
+            ssl_keyfile=keyfile,
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()
@@ -80,7 +98,8 @@ class SandboxServer:
     # ----- the admin API, called over HTTP so it exercises the real endpoints -----------------------------
 
     def _admin(self, method: str, path: str, body: Any = None) -> Any:
-        response = httpx.request(method, f"{self.url}/_sandbox/{path}", json=body, timeout=30)
+        url = f"{self.url}/_sandbox/{path}"
+        response = httpx.request(method, url, json=body, timeout=30, verify=self.verify)
         response.raise_for_status()
         return response.json()
 
