@@ -38,12 +38,31 @@ def _fixture(seed: str) -> dict[str, object]:
 @click.option("--db", "db_path", default=":memory:", show_default=True, help="SQLite file for the state.")
 @click.option("--seed", default=None, help="'demo' or a fixture JSON file to load at start.")
 @click.option("--faults", "faults_path", default=None, help="A fault-injection JSON file.")
-def serve(host: str, port: int, db_path: str, seed: str | None, faults_path: str | None) -> None:
+@click.option(
+    "--tls-cert",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Serve HTTPS with this PEM certificate chain (needs --tls-key).",
+)
+@click.option(
+    "--tls-key", type=click.Path(exists=True, dir_okay=False), default=None, help="The certificate's PEM key."
+)
+def serve(
+    host: str,
+    port: int,
+    db_path: str,
+    seed: str | None,
+    faults_path: str | None,
+    tls_cert: str | None,
+    tls_key: str | None,
+) -> None:
     """Serve the sandbox until interrupted (rate limit off; auth on with the default sandbox credentials)."""
     import uvicorn
 
     from reconciler.sandbox import Store, create_app, load_faults
 
+    if (tls_cert is None) != (tls_key is None):
+        raise UsageError("--tls-cert and --tls-key go together")
     fixture = _fixture(seed) if seed else None
     try:
         faults = load_faults(faults_path) if faults_path else None
@@ -57,5 +76,14 @@ def serve(host: str, port: int, db_path: str, seed: str | None, faults_path: str
     app = create_app(store)
     if faults is not None:
         app.runtime.faults = faults
-    click.echo(f"sandbox serving on http://{host}:{port} (db {db_path})", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="off")
+    scheme = "https" if tls_cert else "http"
+    click.echo(f"sandbox serving on {scheme}://{host}:{port} (db {db_path})", err=True)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        ssl_certfile=tls_cert,
+        ssl_keyfile=tls_key,
+    )

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+import pytest
+import trustme
 
 from reconciler.sandbox.runtime import Runtime
 from reconciler.sandbox.settings import Settings
@@ -64,3 +67,36 @@ def test_serve_bad_seed_is_one_line_usage_error(tmp_path: Path) -> None:
     bad.write_text('{"endpoints": {"*": {"error_500": 5}}}')
     done = subprocess.run([*cmd[:-2], "--faults", str(bad)], capture_output=True, text=True, timeout=30)
     assert done.returncode == 2 and "error_500" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_serve_https_with_a_certificate(tmp_path: Path) -> None:
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    cert.private_key_and_cert_chain_pem.write_to_path(str(tmp_path / "cert.pem"))
+    cert.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
+    trusting = ssl.create_default_context()
+    ca.configure_trust(trusting)
+    port = _free_port()
+    cmd = [sys.executable, "-m", "reconciler", "sandbox", "serve", "--port", str(port), "--seed", "demo"]
+    alone = subprocess.run([*cmd, "--tls-cert", str(tmp_path / "cert.pem")], capture_output=True, text=True)
+    assert alone.returncode == 2 and "--tls-cert and --tls-key go together" in alone.stderr
+    cmd += ["--tls-cert", str(tmp_path / "cert.pem"), "--tls-key", str(tmp_path / "key.pem")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        url = f"https://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                httpx.get(url + "/_sandbox/requests", timeout=1, verify=trusting)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        auth = {"Authorization": Runtime(Store(), Settings()).basic_header()}
+        card = httpx.get(f"{url}/v2/card?number=GOLD0000001", headers=auth, verify=trusting)
+        assert card.json()["customerId"] == 564854782
+        with pytest.raises(httpx.ConnectError):  # not trusted without the CA
+            httpx.get(f"{url}/v2/card?number=GOLD0000001", headers=auth)
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert err.decode().startswith(f"sandbox serving on https://127.0.0.1:{port}")
