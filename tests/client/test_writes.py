@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+import time
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -11,6 +14,7 @@ import pytest
 from reconciler.capillary import CapillaryWriter, open_client
 from reconciler.capillary._channel import Channel, RetryPolicy
 from reconciler.capillary._limits import Limits
+from reconciler.capillary._transport import LeanTransport
 from reconciler.errors import OutcomeUnknownError, TransientError
 from reconciler.model import Identifier, ProfileKey
 from reconciler.sandbox.server import SandboxServer
@@ -76,6 +80,43 @@ def test_write_that_could_not_connect_is_retried_then_transient() -> None:
     with pytest.raises(TransientError, match="ConnectError") as info:
         asyncio.run(run())
     assert not isinstance(info.value, OutcomeUnknownError)
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A loopback port whose listen queue is full: a connect hangs (SYNs dropped) until it times out."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    port = server.getsockname()[1]
+    fillers = []
+    for _ in range(4):  # fill the accept queue; nobody ever accepts
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(("127.0.0.1", port))
+        fillers.append(filler)
+    yield port
+    for sock in (*fillers, server):
+        sock.close()
+
+
+def test_write_whose_connect_timed_out_is_retried_then_transient(silent_port: int) -> None:
+    async def run() -> None:
+        timeout = httpx.Timeout(5.0, connect=0.2)
+        transport = LeanTransport(2)
+        url = f"http://127.0.0.1:{silent_port}"
+        async with httpx.AsyncClient(transport=transport, base_url=url, timeout=timeout) as client:
+            channel = Channel(
+                client, limits=Limits(0), concurrency=1, read_only=False, retry=RetryPolicy(3, 0.01)
+            )
+            await CapillaryWriter(channel).create_card("X1", 121212)
+
+    started = time.monotonic()
+    with pytest.raises(TransientError, match="ConnectTimeout") as info:
+        asyncio.run(run())
+    assert not isinstance(info.value, OutcomeUnknownError)  # never connected: provably not sent
+    assert time.monotonic() - started >= 3 * 0.2  # three attempts, each waiting out its connect timeout
 
 
 def test_card_writes_and_identifier_change_reach_the_sandbox(demo: SandboxServer) -> None:
