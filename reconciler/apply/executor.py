@@ -6,11 +6,12 @@
 - Before a customer's first write its live state is re-read and ``live_facts`` compared with the digest
   the plan was computed from; a difference skips the customer as stale (nothing is sent for it).
 - A write with an unknown outcome (timeout, dropped connection, 5xx) is settled by re-reading
-  (``resolve.took_effect``); it is sent again only when the re-read proves it did not take effect, each
-  resend backed by its own proof and after a jittered, growing pause (``resend_delay``), at most
-  ``MAX_SENDS`` sends in all. A ``generateCard`` cannot be
-  proven either way (its number was in the lost answer); it is generated again, which at worst leaves
-  one spare NOT_ISSUED, unlinked card in the series, and the result says so.
+  (``resolve.took_effect``) after a jittered, growing pause (``settle_delay``: a write still running on the
+  server lands before the re-read, not after it). It is sent again only when that re-read proves it did not
+  take effect, each resend backed by its own proof, at most ``MAX_SENDS`` sends in all. A ``generateCard``
+  cannot be proven either way (its number was in the lost answer); it is generated again, at most
+  ``GENERATE_MAX_SENDS`` sends, so a run leaves at worst one spare NOT_ISSUED, unlinked card per such call,
+  and the result says how many may exist.
 - A write the API refused (an ``ApiError``) fails that customer's remaining calls; others go on.
 - Merge warnings on a call the plan did not mark as an allowed merge are incidents.
 Concurrency and the rate limit are the client's (``api.concurrency``, ``api.requests_per_minute``).
@@ -44,13 +45,14 @@ from reconciler.plan import CHANGE_IDENTIFIER, CREATE_CARD, GENERATE_CARD, MERGE
 from reconciler.render.mask import mask_value
 
 MAX_SENDS = 5
-RESEND_BASE_DELAY = 0.25  # seconds before the first resend; doubles for each later one
-RESEND_MAX_DELAY = 4.0
+GENERATE_MAX_SENDS = 2  # a lost generate answer is resent unproven: each resend may leave a spare card
+SETTLE_BASE_DELAY = 0.25  # seconds after the first unknown outcome; doubles after each later one
+SETTLE_MAX_DELAY = 4.0
 
 
-def resend_delay(sends: int) -> float:
-    """The pause before send ``sends + 1`` of a write proven not to have run (half fixed, half random)."""
-    ceiling = min(RESEND_MAX_DELAY, RESEND_BASE_DELAY * 2.0 ** (sends - 1))
+def settle_delay(sends: int) -> float:
+    """The pause after send ``sends`` had an unknown outcome, before re-reading (half fixed, half random)."""
+    ceiling = min(SETTLE_MAX_DELAY, SETTLE_BASE_DELAY * 2.0 ** (sends - 1))
     return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
@@ -69,6 +71,7 @@ class _Run:
     outcomes: dict[str, CallOutcome] = field(default_factory=dict)
     incidents: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    lost_generations: dict[str, int] = field(default_factory=dict)
     allowed_merges: frozenset[str] = frozenset()
 
     # ----- customers ---------------------------------------------------------------------------
@@ -128,43 +131,57 @@ class _Run:
     # ----- one call ----------------------------------------------------------------------------
 
     async def _call(self, call: Call) -> CallOutcome:
+        limit = GENERATE_MAX_SENDS if call.op == GENERATE_CARD else MAX_SENDS
         sends = 0
-        while sends < MAX_SENDS:
-            sends += 1
-            await self._intent(call, sends)
-            try:
-                result = await self._send(call)
-            except OutcomeUnknownError as exc:
-                await self._outcome(
-                    call, sends, "unknown", status=exc.status, message=scrub(exc.api_message, call)
-                )
-                verdict = await self._resolve(call, sends)
-                if verdict is False:
-                    if sends < MAX_SENDS:
-                        await asyncio.sleep(resend_delay(sends))
-                    continue
-                if verdict is None:
-                    return CallOutcome(call.id, call.customer_id, call.op, FAILED, _UNKNOWN, sends)
-                return self._applied(call, sends, ChangeResult(None), merged=verdict == MERGED)
-            except ApiError as exc:
-                message = scrub(exc.api_message, call)
-                await self._outcome(call, sends, "failed", status=exc.status, code=exc.code, message=message)
-                return CallOutcome(call.id, call.customer_id, call.op, FAILED, scrub(str(exc), call), sends)
-            codes = [code for code, _ in result.warnings]
-            await self._outcome(call, sends, "ok", created_id=result.created_id, warnings=codes)
-            return self._applied(call, sends, result, merged=result.merged)
-        detail = f"sent {sends} times; each time the outcome was unknown and a re-read showed no effect"
-        return CallOutcome(call.id, call.customer_id, call.op, FAILED, detail, sends)
+        try:
+            while sends < limit:
+                sends += 1
+                await self._intent(call, sends)
+                try:
+                    result = await self._send(call)
+                except OutcomeUnknownError as exc:
+                    message = self._scrub(exc.api_message, call)
+                    await self._outcome(call, sends, "unknown", status=exc.status, message=message)
+                    await asyncio.sleep(settle_delay(sends))
+                    verdict = await self._resolve(call, sends)
+                    if verdict is False:
+                        continue
+                    if verdict is None:
+                        return CallOutcome(call.id, call.customer_id, call.op, FAILED, _UNKNOWN, sends)
+                    return self._applied(call, sends, ChangeResult(None), merged=verdict == MERGED)
+                except ApiError as exc:
+                    message = self._scrub(exc.api_message, call)
+                    await self._outcome(
+                        call, sends, "failed", status=exc.status, code=exc.code, message=message
+                    )
+                    detail = self._scrub(str(exc), call)
+                    return CallOutcome(call.id, call.customer_id, call.op, FAILED, detail, sends)
+                codes = [code for code, _ in result.warnings]
+                await self._outcome(call, sends, "ok", created_id=result.created_id, warnings=codes)
+                return self._applied(call, sends, result, merged=result.merged)
+        finally:
+            self._note_lost_generations(call)
+        return CallOutcome(call.id, call.customer_id, call.op, FAILED, _gave_up(call, sends), sends)
+
+    def _note_lost_generations(self, call: Call) -> None:
+        """One note per generate call whose answer was lost: how many spare cards may exist."""
+        lost = self.lost_generations.get(call.id, 0)
+        if lost:
+            series = call.card.series_id if call.card else None
+            self.notes.append(
+                f"customer {call.customer_id}: {lost} card generation answer(s) lost; up to {lost} spare "
+                f"NOT_ISSUED card(s) may exist unlinked in series {series}"
+            )
+
+    def _scrub(self, text: str, call: Call) -> str:
+        return scrub(text, call, self.generated)
 
     async def _resolve(self, call: Call, sends: int) -> bool | str | None:
         verdict = await took_effect(call, self.writer, self.generated)
-        how = "re-read" if call.op != GENERATE_CARD else "cannot be re-read; generating again"
+        how = "re-read" if call.op != GENERATE_CARD else "cannot be re-read (its number was lost)"
         await self.journal.record("resolved", call=call.id, attempt=sends, applied=verdict, how=how)
         if call.op == GENERATE_CARD and verdict is None:
-            self.notes.append(
-                f"customer {call.customer_id}: a card generation's answer was lost; one spare NOT_ISSUED "
-                "card may exist unlinked in its series"
-            )
+            self.lost_generations[call.id] = self.lost_generations.get(call.id, 0) + 1
             return False
         return verdict
 
@@ -234,6 +251,12 @@ class _Run:
 _UNKNOWN = "the write's outcome is unknown and a re-read could not settle it; not resent"
 
 
+def _gave_up(call: Call, sends: int) -> str:
+    if call.op == GENERATE_CARD:
+        return f"generated {sends} times; every answer was lost, so no number is known to link"
+    return f"sent {sends} times; each time the outcome was unknown and a re-read showed no effect"
+
+
 async def apply_plan(
     plan: Plan,
     writer: CapillaryWriter,
@@ -274,10 +297,14 @@ async def apply_plan(
     return result
 
 
-def scrub(text: str, call: Call) -> str:
-    """An API message with the call's own identifier values masked: it goes to the journal and PR comments."""
+def scrub(text: str, call: Call, generated: Mapping[str, str] | None = None) -> str:
+    """An API message with the call's own identifier values (generated card numbers too) masked.
+
+    It goes to the journal and PR comments.
+    """
     items = (*call.add, *call.remove, *((call.card,) if call.card else ()))
     for item in items:
-        if item.value and item.value in text:
-            text = text.replace(item.value, mask_value(item.type, item.value))
+        value = item_value(item, generated or {})
+        if value and value in text:
+            text = text.replace(value, mask_value(item.type, value))
     return text

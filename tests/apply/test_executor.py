@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
 from reconciler.apply import FAILED, MAX_SENDS, STALE, ApplyResult, apply_plan
+from reconciler.apply.executor import GENERATE_MAX_SENDS, SETTLE_BASE_DELAY
 from reconciler.capillary import CapillaryWriter, open_client
 from reconciler.commands.workspace import load_workspace
 from reconciler.journal import Journal, read_journal
@@ -80,7 +82,6 @@ def test_a_write_with_an_unknown_outcome_is_settled_by_reading(
 def test_a_write_that_never_gets_an_answer_stops_after_max_sends(demo_ws: Workspace) -> None:
     srv = demo_ws.server
     srv.set_faults({"seed": 1, "endpoints": {CHANGE_ROUTE: {"error_500": 1.0}}})
-    before = srv.dump()
     srv.clear_log()
     _, result = asyncio.run(_plan_then_apply(demo_ws))
     assert result.exit_code == 6
@@ -91,12 +92,38 @@ def test_a_write_that_never_gets_an_answer_stops_after_max_sends(demo_ws: Worksp
     for cid in sends:
         assert by_id[cid].status == FAILED
         assert by_id[cid].reason.startswith(f"sent {MAX_SENDS} times")
-    customers_before = {c["id"]: c for c in before["customers"]}
-    customers_after = {c["id"]: c for c in srv.dump()["customers"]}
-    for cid in sends:  # the injected 500 came before the handler: those customers are unchanged
-        assert customers_after[cid] == customers_before[cid]
     events = read_journal(demo_ws.root / "j.jsonl")
     assert {e["applied"] for e in events if e["event"] == "resolved"} == {False}
+    at = {
+        (e["event"], e["call"], e["attempt"]): datetime.fromisoformat(e["ts"])
+        for e in events
+        if "attempt" in e
+    }
+    gaps = 0
+    for (event, call, n), when in at.items():  # a growing pause after each unknown outcome
+        if event == "intent" and n > 1:
+            pause = (when - at[("outcome", call, n - 1)]).total_seconds()
+            assert pause >= SETTLE_BASE_DELAY / 2 * 2 ** (n - 2) - 0.002, (call, n, pause)
+            gaps += 1
+    assert gaps == len(sends) * (MAX_SENDS - 1)
+
+
+def test_a_lost_generation_is_resent_once_and_the_spare_card_is_reported(demo_ws: Workspace) -> None:
+    srv = demo_ws.server
+    srv.set_faults({"seed": 1, "endpoints": {"POST /v2/card/generate": {"drop_after_commit": 1.0}}})
+    unlinked = sum(1 for c in srv.dump()["cards"] if not c.get("customerId"))
+    srv.clear_log()
+    plan, result = asyncio.run(_plan_then_apply(demo_ws))
+    generates = [c for c in plan.calls if c.op == "generateCard"]
+    assert len(generates) == 1
+    log = srv.request_log()["requests"]
+    assert sum(1 for e in log if e["route"] == "/v2/card/generate") == GENERATE_MAX_SENDS
+    spare = sum(1 for c in srv.dump()["cards"] if not c.get("customerId")) - unlinked
+    assert spare == GENERATE_MAX_SENDS  # both generations committed; neither number was received
+    customer = next(c for c in result.customers if c.id == generates[0].customer_id)
+    assert customer.status == FAILED and "every answer was lost" in customer.reason
+    notes = [n for n in result.notes if "generation" in n]
+    assert len(notes) == 1 and f"up to {GENERATE_MAX_SENDS} spare" in notes[0]
 
 
 def test_journal_survives_in_a_missing_directory(tmp_path: Path) -> None:

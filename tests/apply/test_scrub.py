@@ -23,3 +23,20 @@ def test_an_api_message_naming_a_value_is_masked() -> None:
     text = scrub("Invalid mobile '919876543210'; email tom.sawyer@example.com not found for 564854782", call)
     assert "919876543210" not in text and "tom.sawyer@example.com" not in text
     assert "91******10" in text and "t***@example.com" in text and "564854782" in text
+
+
+def test_a_generated_card_number_in_an_api_message_is_masked() -> None:
+    card = CallItem("cardnumber", None, series_id=131313, label="ACTIVE", generated_by="c1")
+    call = Call(
+        "c2",
+        564854782,
+        "changeIdentifier",
+        "POST",
+        "/v2/customers/564854782/changeIdentifier",
+        (("source", "INSTORE"),),
+        (),
+        ("a1",),
+        add=(card,),
+    )
+    text = scrub("Card DIGI00001000 cannot be linked", call, {"c1": "DIGI00001000"})
+    assert "DIGI00001000" not in text and "1000" in text
