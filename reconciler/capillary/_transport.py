@@ -12,6 +12,7 @@ retry can mend.
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import ssl
 from typing import Any, cast
@@ -29,12 +30,17 @@ class CertificateError(httpx.ConnectError):
     """The server's TLS certificate was not trusted: a configuration problem, not a transient one."""
 
 
+HOSTNAME_MISMATCH = frozenset({62, 64})  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
+
+
 def connect_failure(exc: OSError) -> httpx.ConnectError:
-    """The ConnectError for a failed connection attempt, with a short reason that names no URL."""
+    """The ConnectError for a failed connection attempt, with a short reason that names no URL or address."""
     if isinstance(exc, ssl.SSLCertVerificationError):
+        if exc.verify_code in HOSTNAME_MISMATCH:
+            return CertificateError("the server's TLS certificate is not valid for the host in api.url")
         return CertificateError(
-            f"TLS certificate not trusted ({exc.verify_message}); a private CA's certificate goes in "
-            "SSL_CERT_FILE"
+            f"TLS certificate not trusted ({exc.verify_message}); SSL_CERT_FILE names the CA bundle to "
+            "trust (it replaces the default one)"
         )
     if isinstance(exc, ssl.SSLError):
         return httpx.ConnectError(f"TLS handshake failed ({exc.reason or type(exc).__name__})")
@@ -42,7 +48,7 @@ def connect_failure(exc: OSError) -> httpx.ConnectError:
         return httpx.ConnectError("connection refused")
     if isinstance(exc, socket.gaierror):
         return httpx.ConnectError(f"the host name did not resolve ({exc.strerror})")
-    return httpx.ConnectError(exc.strerror or type(exc).__name__)
+    return httpx.ConnectError(os.strerror(exc.errno) if exc.errno else type(exc).__name__)
 
 
 class Connection(asyncio.Protocol):

@@ -32,6 +32,19 @@ def _fixture(seed: str) -> dict[str, object]:
     return data
 
 
+def _check_tls(cert: str, key: str) -> None:
+    """Load the pair as uvicorn will, so a bad file is a one-line usage error before anything is served."""
+    import ssl
+
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except (ssl.SSLError, OSError) as exc:
+        reason = getattr(exc, "reason", None) or exc.strerror or type(exc).__name__
+        raise UsageError(
+            f"--tls-cert {cert} / --tls-key {key}: not a usable certificate and key ({reason})"
+        ) from None
+
+
 @command.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port to bind.")
@@ -63,6 +76,8 @@ def serve(
 
     if (tls_cert is None) != (tls_key is None):
         raise UsageError("--tls-cert and --tls-key go together")
+    if tls_cert and tls_key:
+        _check_tls(tls_cert, tls_key)
     fixture = _fixture(seed) if seed else None
     try:
         faults = load_faults(faults_path) if faults_path else None

@@ -23,15 +23,21 @@ def ca() -> trustme.CA:
     return trustme.CA()
 
 
-@pytest.fixture
-def tls_server(ca: trustme.CA, tmp_path: Path) -> Iterator[SandboxServer]:
-    cert = ca.issue_cert("127.0.0.1")
+def _serve_tls(ca: trustme.CA, tmp_path: Path, host: str) -> SandboxServer:
+    """The demo sandbox over HTTPS on 127.0.0.1, with a certificate for ``host``."""
+    cert = ca.issue_cert(host)
     certfile, keyfile = tmp_path / "server.pem", tmp_path / "server.key"
     cert.private_key_and_cert_chain_pem.write_to_path(str(certfile))
     cert.private_key_pem.write_to_path(str(keyfile))
     trusting = ssl.create_default_context()
     ca.configure_trust(trusting)
-    server = SandboxServer(seed="demo", tls=(str(certfile), str(keyfile)), verify=trusting).start()
+    trusting.check_hostname = host == "127.0.0.1"
+    return SandboxServer(seed="demo", tls=(str(certfile), str(keyfile)), verify=trusting).start()
+
+
+@pytest.fixture
+def tls_server(ca: trustme.CA, tmp_path: Path) -> Iterator[SandboxServer]:
+    server = _serve_tls(ca, tmp_path, "127.0.0.1")
     yield server
     server.stop()
 
@@ -68,3 +74,19 @@ def test_an_untrusted_certificate_is_one_line_and_nothing_reaches_the_api(
     assert len(errors) == 1 and "TLS certificate not trusted" in errors[0], done.stderr
     assert "SSL_CERT_FILE" in errors[0]
     assert tls_server.request_log()["total"] == 0
+
+
+def test_a_certificate_for_another_host_is_one_line(
+    ca: trustme.CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+    server = _serve_tls(ca, tmp_path, "billing.example.com")
+    try:
+        ws = make_workspace(tmp_path, server, demo_state())
+        done = ws.cli("plan", "--all")
+    finally:
+        server.stop()
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "not valid for the host in api.url" in errors[0], done.stderr

@@ -78,8 +78,15 @@ def test_serve_https_with_a_certificate(tmp_path: Path) -> None:
     ca.configure_trust(trusting)
     port = _free_port()
     cmd = [sys.executable, "-m", "reconciler", "sandbox", "serve", "--port", str(port), "--seed", "demo"]
-    alone = subprocess.run([*cmd, "--tls-cert", str(tmp_path / "cert.pem")], capture_output=True, text=True)
-    assert alone.returncode == 2 and "--tls-cert and --tls-key go together" in alone.stderr
+    alone = [*cmd, "--tls-cert", str(tmp_path / "cert.pem")]
+    done = subprocess.run(alone, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2 and "--tls-cert and --tls-key go together" in done.stderr
+    (tmp_path / "junk.pem").write_text("-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n")
+    not_a_key = [*alone, "--tls-key", str(tmp_path / "junk.pem")]
+    done = subprocess.run(not_a_key, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2 and "Traceback" not in done.stderr and done.stdout == ""
+    assert done.stderr.startswith("error: --tls-cert") and "not a usable certificate and key" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
     cmd += ["--tls-cert", str(tmp_path / "cert.pem"), "--tls-key", str(tmp_path / "key.pem")]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -98,5 +105,9 @@ def test_serve_https_with_a_certificate(tmp_path: Path) -> None:
             httpx.get(f"{url}/v2/card?number=GOLD0000001", headers=auth)
     finally:
         proc.terminate()
-        _, err = proc.communicate(timeout=10)
+        try:
+            _, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, err = proc.communicate()
     assert err.decode().startswith(f"sandbox serving on https://127.0.0.1:{port}")
