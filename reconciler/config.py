@@ -116,4 +116,6 @@ def _problem(name: str, data: Any, error: jsonschema.ValidationError) -> Problem
         extra = next(k for k in node if k not in allowed)
         line, col = node.key_pos[extra]
         return Problem(name, line, col, f"unknown key '{extra}' in {where} (allowed: {', '.join(allowed)})")
+    if error.validator == "pattern" and error.schema.get("description"):  # the description says what fits
+        return Problem(name, line, col, f"{where}: {node!r} is not valid: {error.schema['description']}")
     return Problem(name, line, col, f"{where}: {error.message}")

@@ -108,7 +108,12 @@ def _git(root: Path, *args: str) -> str:
 
 
 def _changed_files(root: Path, state_dir: str, ref: str) -> list[str]:
-    _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    try:
+        _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except UsageError as exc:
+        if "git rev-parse: git failed" not in str(exc):  # --quiet: git says nothing for an unknown ref
+            raise
+        raise UsageError(f"--changed-since {ref}: no such commit, branch or tag in this repository") from None
     diff = _git(root, "diff", "--name-only", "--no-renames", "--relative", ref, "--", state_dir)
     new = _git(root, "ls-files", "--others", "--exclude-standard", "--", state_dir)
     names = {line for line in (diff + new).splitlines() if line.endswith((".yaml", ".yml"))}

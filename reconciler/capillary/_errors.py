@@ -85,9 +85,10 @@ def error_from_response(response: httpx.Response, *, method: str, path: str) -> 
 def transport_error(exc: httpx.HTTPError, *, method: str, path: str) -> TransientError:
     """A transport failure as a (retryable for reads) typed error; never the httpx text with a URL.
 
-    A ConnectError adds its reason: our transport writes that text itself, without the URL.
+    A failed connect adds its reason: our transport writes that text itself (host and port, no path or query).
     """
-    reason = f": {exc}" if isinstance(exc, httpx.ConnectError) and str(exc) else ""
+    connect = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+    reason = f": {exc}" if connect and str(exc) else ""
     return TransientError(f"transport failure: {type(exc).__name__}{reason}", method=method, path=path)
 
 

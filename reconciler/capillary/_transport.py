@@ -5,8 +5,8 @@ machine per event); this transport does one write and one parse per request. Fai
 httpx exceptions httpcore raises for them, which the channel uses to decide retry or outcome-unknown:
 ConnectError/ConnectTimeout (never sent), WriteError/WriteTimeout, RemoteProtocolError/ReadError (closed
 or reset before a complete answer), ReadTimeout, PoolTimeout. A ConnectError's text is ours: the reason in
-a few words (no URL, no path, no query), and a refused TLS certificate is ``CertificateError``, which no
-retry can mend.
+a few words and the host and port from ``api.url`` (no path, no query); a refused TLS certificate is
+``CertificateError``, which no retry can mend.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ HOSTNAME_MISMATCH = frozenset({62, 64})  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_
 
 
 def connect_failure(exc: OSError) -> httpx.ConnectError:
-    """The ConnectError for a failed connection attempt, with a short reason that names no URL or address."""
+    """The ConnectError for a failed connection attempt, with a short reason (no URL, path or query)."""
     if isinstance(exc, ssl.SSLCertVerificationError):
         if exc.verify_code in HOSTNAME_MISMATCH:
             return CertificateError("the server's TLS certificate is not valid for the host in api.url")
@@ -300,9 +300,10 @@ class LeanTransport(httpx.AsyncBaseTransport):
                     server_hostname=host if context else None,
                 )
         except TimeoutError:
-            raise httpx.ConnectTimeout("timed out connecting") from None
+            raise httpx.ConnectTimeout(f"timed out connecting to {host}:{port}") from None
         except OSError as exc:  # refused, unreachable, DNS, TLS handshake (ssl.SSLError is an OSError)
-            raise connect_failure(exc) from None
+            failure = connect_failure(exc)
+            raise type(failure)(f"{failure} ({host}:{port})") from None
         return protocol
 
     def _context(self) -> ssl.SSLContext:

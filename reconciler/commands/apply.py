@@ -117,6 +117,7 @@ def command(
         raise UsageError("--checksum and --auto-approve exclude each other")
     if checksum is None and not auto_approve and not sys.stdin.isatty():
         raise UsageError("not a terminal: pass --checksum SHA (the reviewed plan) or --auto-approve")
+    checksum = checksum.strip().lower() if checksum is not None else None
     if checksum is not None and (len(checksum) != 64 or any(c not in "0123456789abcdef" for c in checksum)):
         raise UsageError(f"--checksum {checksum!r}: expected the 64 hex digits a plan prints")
     try:

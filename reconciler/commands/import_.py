@@ -22,6 +22,25 @@ from reconciler.importer import (
 from reconciler.live import make_plan
 from reconciler.model import Identifier
 from reconciler.plan import Plan, describe_target
+from reconciler.render.words import counted
+
+
+class ImportRejected(StateError):
+    """The written YAML does not validate; ``written`` are the files import wrote."""
+
+    def __init__(self, exc: StateError, written: list[Path]) -> None:
+        super().__init__(exc.problems)
+        self.written = written
+
+
+def _where(paths: list[Path], out: Path) -> str:
+    """The written file, or the count in ``out``; relative to the working directory where it lies below it."""
+
+    def shown(path: Path) -> str:
+        absolute = path.absolute()
+        return str(absolute.relative_to(Path.cwd()) if absolute.is_relative_to(Path.cwd()) else path)
+
+    return shown(paths[0]) if len(paths) == 1 else f"{len(paths)} files in {shown(out)}"
 
 
 def _state_paths(config: Config, written: list[Path]) -> list[Path]:
@@ -33,10 +52,42 @@ def _state_paths(config: Config, written: list[Path]) -> list[Path]:
 async def _plan_written(
     reader: CapillaryReader, config: Config, imported: Imported, written: list[Path]
 ) -> Plan:
-    state = load_state(_state_paths(config, written), config)
+    try:
+        state = load_state(_state_paths(config, written), config)
+    except StateError as exc:
+        raise ImportRejected(exc, written) from None
     ids = {c.id for c in imported.customers}
     scope = [c for c in state.customers if c.id in ids]
     return await make_plan(reader, scope, state.by_id(), config, target=describe_target(config))
+
+
+def _already_declared(config: Config, imported: Imported) -> None:
+    """Refuse, before writing anything, customers the state already declares (they would be twice)."""
+    state_dir = config.root / config.state_dir
+    if not state_dir.exists():
+        return
+    try:
+        declared = load_state([state_dir], config).by_id()
+    except StateError:
+        return  # the state is invalid already; validating what import writes reports it
+    twice = [declared[c.id] for c in imported.customers if c.id in declared]
+    if twice:
+        where = "; ".join(f"{c.id} at {c.loc}" for c in twice[:5])
+        more = f" and {len(twice) - 5} more" if len(twice) > 5 else ""
+        raise ReconcilerError(
+            f"already declared in {config.state_dir}/: {where}{more}; import writes only customers the state "
+            "does not declare yet (nothing was written)"
+        )
+
+
+def _set_aside(written: list[Path]) -> list[Path]:
+    """Rename rejected files to ``*.rejected``: kept for inspection, no longer read as state."""
+    aside = []
+    for path in written:
+        target = path.with_name(path.name + ".rejected")
+        path.replace(target)
+        aside.append(target)
+    return aside
 
 
 async def run_import(
@@ -50,6 +101,7 @@ async def run_import(
             click.echo(f"warning: {warning}", err=True)
         if not imported.customers:
             raise ReconcilerError("nothing to import: no usable customer among those requested")
+        _already_declared(config, imported)
         written = write_state(imported, out, per_customer=per_customer, config=config, target=target)
         return imported, written, await _plan_written(reader, config, imported, written)
 
@@ -86,12 +138,18 @@ def command(
         imported, written, plan = run_async(run_import(config, wanted, idents, out, not one_file))
     except StateError as exc:
         report_state_error(exc)
-        click.echo("error: the imported YAML does not validate (the file is kept for inspection)", err=True)
+        aside = _set_aside(exc.written) if isinstance(exc, ImportRejected) else []
+        kept = f"; set aside as {_where(aside, out)} for inspection" if aside else ""
+        click.echo(f"error: the imported YAML does not validate{kept}", err=True)
         ctx.exit(EXIT_ERROR)
-    where = str(written[0]) if len(written) == 1 else f"{len(written)} files in {out}"
     if plan.has_changes or plan.blocked:
         click.echo(render_plan(plan, "text"), err=True)
-        click.echo(f"error: a plan on the imported YAML ({where}) is not empty; see above", err=True)
+        aside = _set_aside(written)
+        click.echo(
+            f"error: a plan on the imported YAML is not empty (see above); set aside as {_where(aside, out)}",
+            err=True,
+        )
         ctx.exit(EXIT_ERROR)
-    click.echo(f"Imported {len(imported.customers)} customers into {where}; plan: no changes.")
+    count = counted(len(imported.customers), "customer")
+    click.echo(f"Imported {count} into {_where(written, out)}; plan: no changes.")
     ctx.exit(EXIT_OK)

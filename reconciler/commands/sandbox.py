@@ -32,6 +32,21 @@ def _fixture(seed: str) -> dict[str, object]:
     return data
 
 
+def _check_port(host: str, port: int) -> None:
+    """Bind the address once, so a port in use is a one-line usage error before anything is printed."""
+    import os
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            raise UsageError(f"--host {host} --port {port}: cannot listen there ({reason})") from None
+
+
 def _check_tls(cert: str, key: str) -> None:
     """Load the pair as uvicorn will, so a bad file is a one-line usage error before anything is served."""
     import ssl
@@ -78,6 +93,7 @@ def serve(
         raise UsageError("--tls-cert and --tls-key go together")
     if tls_cert and tls_key:
         _check_tls(tls_cert, tls_key)
+    _check_port(host, port)
     fixture = _fixture(seed) if seed else None
     try:
         faults = load_faults(faults_path) if faults_path else None

@@ -9,7 +9,8 @@ import click
 
 from reconciler.config import load_config
 from reconciler.desired import collect
-from reconciler.errors import EXIT_ERROR, EXIT_OK, Problem
+from reconciler.errors import EXIT_ERROR, EXIT_OK, Problem, UsageError
+from reconciler.render.words import counted
 
 
 def format_problems(problems: list[Problem], fmt: str) -> str:
@@ -37,19 +38,20 @@ def _escape(message: str) -> str:
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="reconciler.yaml to use.")
 def command(paths: tuple[Path, ...], fmt: str, config_path: Path | None) -> None:
     """Check state files (default: the config's state_dir) without calling the API."""
+    if config_path is not None and not config_path.is_file():
+        raise UsageError(f"--config {config_path}: no such file")
     config = load_config(config_path)
     targets = list(paths) or [config.root / config.state_dir]
     result = collect(targets, config)
     if result.problems:
         click.echo(format_problems(result.problems, fmt))
         if fmt == "text":
-            click.echo(
-                f"{len(result.problems)} problems in {len({p.file for p in result.problems})} files", err=True
-            )
+            files = len({p.file for p in result.problems})
+            click.echo(f"{counted(len(result.problems), 'problem')} in {counted(files, 'file')}", err=True)
         raise SystemExit(EXIT_ERROR)
     customers, files = len(result.state.customers), len(result.state.files)
     if fmt == "json":
         click.echo("[]")
     else:
-        click.echo(f"{customers} customers in {files} files: ok")
+        click.echo(f"{counted(customers, 'customer')} in {counted(files, 'file')}: ok")
     raise SystemExit(EXIT_OK)

@@ -28,6 +28,14 @@ class Workspace:
     state: DesiredState
 
 
+def _existing_if_named(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    """A ``--config`` the user named must exist; only the default ./reconciler.yaml may be missing."""
+    named = ctx.get_parameter_source(param.name or "") is not click.core.ParameterSource.DEFAULT
+    if named and not value.is_file():
+        raise UsageError(f"--config {value}: no such file")
+    return value
+
+
 def config_option(f: F) -> F:
     """``--config PATH`` (default ./reconciler.yaml)."""
     return click.option(
@@ -36,7 +44,8 @@ def config_option(f: F) -> F:
         type=click.Path(path_type=Path),
         default=Path("reconciler.yaml"),
         show_default=True,
-        help="The reconciler.yaml to read (a missing file means defaults).",
+        callback=_existing_if_named,
+        help="The reconciler.yaml to read (without --config, a missing ./reconciler.yaml means defaults).",
     )(f)
 
 

@@ -8,7 +8,7 @@ import yaml
 
 from reconciler.sandbox.server import SandboxServer
 from tests.apply import population
-from tests.apply.conftest import make_workspace, serve
+from tests.apply.conftest import demo_state, make_workspace, serve
 
 
 def test_import_of_50_customers_validates_and_plans_empty(tmp_path: Path) -> None:
@@ -82,3 +82,29 @@ def test_import_refuses_bad_requests(tmp_path: Path, demo_server: SandboxServer)
     (tmp_path / "bad.txt").write_text("564854782\nnot an id\n")
     bad = ws.cli("import", "--from-file", "bad.txt")
     assert bad.returncode == 2 and "bad.txt:2:" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_import_of_an_already_declared_customer_writes_nothing(
+    tmp_path: Path, demo_server: SandboxServer
+) -> None:
+    ws = make_workspace(tmp_path, demo_server, demo_state())
+    before = sorted(p.name for p in (tmp_path / "state").iterdir())
+    done = ws.cli("import", "--id", "564854782", "--id", "564854783", "--out", "state/imported.yaml")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error: already declared in state/: 564854782 at state/instore.yaml:")
+    assert "nothing was written" in line
+    assert sorted(p.name for p in (tmp_path / "state").iterdir()) == before
+    assert ws.cli("validate").returncode == 0  # the repository still validates
+
+
+def test_an_import_that_does_not_validate_is_set_aside(tmp_path: Path, demo_server: SandboxServer) -> None:
+    ws = make_workspace(tmp_path, demo_server, {})
+    (tmp_path / "state" / "tom.yaml").write_text(  # Tom's externalId, on someone undeclared by import
+        "customers:\n  - id: 1\n    identifiers:\n      INSTORE:\n        externalId: EXT564854782\n"
+    )
+    done = ws.cli("import", "--id", "564854782")
+    assert done.returncode == 1
+    assert "set aside as state/imported.yaml.rejected" in done.stderr
+    assert not (tmp_path / "state" / "imported.yaml").exists()
+    assert (tmp_path / "state" / "imported.yaml.rejected").exists()

@@ -111,3 +111,17 @@ def test_serve_https_with_a_certificate(tmp_path: Path) -> None:
             proc.kill()
             _, err = proc.communicate()
     assert err.decode().startswith(f"sandbox serving on https://127.0.0.1:{port}")
+
+
+def test_serve_on_a_port_in_use_is_one_line_usage_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        cmd = [sys.executable, "-m", "reconciler", "sandbox", "serve", "--port", str(port)]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2 and done.stdout == ""
+    assert (
+        done.stderr.strip()
+        == f"error: --host 127.0.0.1 --port {port}: cannot listen there (Address already in use)"
+    )
