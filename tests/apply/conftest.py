@@ -1,5 +1,5 @@
 """Fixtures for apply/import tests: a real loopback sandbox, a workspace pointing at it, the CLI as a
-subprocess, and a 429 injector in front of the sandbox (the sandbox's own faults have no 429 share)."""
+subprocess, and the request-log helpers the accounting checks use."""
 
 from __future__ import annotations
 

@@ -57,6 +57,7 @@ def _run_at_a_terminal(ws: Workspace, answer: bytes, timeout: float = 60) -> tup
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.wait()
         os.close(master)
     assert answered, seen.decode(errors="replace")[-2000:]
     return code, seen.decode(errors="replace").replace("\r\n", "\n")

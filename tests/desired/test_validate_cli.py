@@ -65,7 +65,7 @@ def test_bad_config_is_one_line_error(write: Write, tmp_path: Path) -> None:
     write("reconciler.yaml", "api:\n  url: ftp://x\n")
     result = run(cwd=tmp_path)
     assert result.returncode == 1
-    assert result.stderr.startswith("error: reconciler.yaml:2:8: api.url: 'ftp://x' is not valid: 'sandbox' for")
+    assert result.stderr.startswith("error: reconciler.yaml:2:8: api.url: 'ftp://x' is not valid: ")
     assert len(result.stderr.splitlines()) == 1
 
 

@@ -32,11 +32,12 @@ def serve_sandbox(args: list[str], *, timeout: float = 120.0, **popen: Any) -> t
 def wait_until_up(proc: Proc, url: str, timeout: float = 120.0) -> tuple[Proc, str]:
     """Poll the admin API at ``url`` until it answers; stop the process and exit if it never does."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             httpx.get(f"{url}/_sandbox/requests", timeout=1).raise_for_status()
             return proc, url
         except httpx.HTTPError:
             time.sleep(0.1)
     proc.kill()
-    raise SystemExit("the sandbox did not start")
+    proc.wait()
+    raise SystemExit(f"the sandbox did not start (exit code {proc.returncode})")
