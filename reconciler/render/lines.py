@@ -9,10 +9,10 @@ SYMBOLS = {ADD: "+", LINK: "+", CREATE: "+", GENERATE: "+", REMOVE: "-", DELINK:
 
 
 def symbol(action: Action) -> str:
-    """``+`` add, ``-`` remove, ``~`` status, ``->`` move, ``!`` blocked, conflict or merge."""
+    """``+`` add, ``-`` remove, ``~`` status, ``+>`` a move's add, ``!`` blocked, conflict or merge."""
     if action.blocked or action.risk not in (PLAIN, MOVE):
         return "!"
-    return "->" if action.risk == MOVE else SYMBOLS.get(action.kind, "?")
+    return "+>" if action.risk == MOVE else SYMBOLS.get(action.kind, "?")  # "+": green in a diff block
 
 
 def describe(action: Action, value: str) -> str:

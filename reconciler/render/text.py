@@ -5,7 +5,7 @@ from __future__ import annotations
 from reconciler.plan.model import Action, Plan
 from reconciler.render.lines import counts_line, describe, summary_line, symbol
 
-_COLORS = {"+": "32", "-": "31", "~": "33", "->": "36", "!": "1;31"}
+_COLORS = {"+": "32", "-": "31", "~": "33", "+>": "36", "!": "1;31"}
 
 
 def _paint(text: str, code: str, color: bool) -> str:
