@@ -69,3 +69,18 @@ def test_validate_counts_in_words(demo: Path) -> None:
     bad.write_text("customers:\n  - id: 1\n    identifiers:\n      INSTORE:\n        mobile: '12'\n")
     done = run(demo, "validate")
     assert done.returncode == 1 and done.stderr.strip().endswith("1 problem in 1 file")
+
+
+def test_outside_a_repository_plan_says_where_it_looked(tmp_path: Path) -> None:
+    done = run(tmp_path, "plan")
+    assert done.returncode == 2
+    assert one_error(done) == (
+        "error: no reconciler.yaml and no state/ here: run in a reconciler repository or pass --config"
+    )
+
+
+def test_without_reconciler_yaml_the_defaults_apply(demo: Path) -> None:
+    (demo / "reconciler.yaml").unlink()  # defaults: the embedded sandbox, the default ownership
+    done = run(demo, "plan")
+    assert done.returncode in (0, 3, 4) and "Traceback" not in done.stderr, done.stderr
+    assert "Target: embedded sandbox (demo data)" in done.stdout

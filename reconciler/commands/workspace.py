@@ -28,10 +28,14 @@ class Workspace:
     state: DesiredState
 
 
-def _existing_if_named(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+DEFAULT_CONFIG = Path("reconciler.yaml")
+
+
+def _existing_if_named(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
     """A ``--config`` the user named must exist; only the default ./reconciler.yaml may be missing."""
-    named = ctx.get_parameter_source(param.name or "") is not click.core.ParameterSource.DEFAULT
-    if named and not value.is_file():
+    if value is None:
+        return DEFAULT_CONFIG
+    if not value.is_file():
         raise UsageError(f"--config {value}: no such file")
     return value
 
@@ -42,10 +46,10 @@ def config_option(f: F) -> F:
         "--config",
         "config_path",
         type=click.Path(path_type=Path),
-        default=Path("reconciler.yaml"),
-        show_default=True,
+        default=None,
+        show_default=False,
         callback=_existing_if_named,
-        help="The reconciler.yaml to read (without --config, a missing ./reconciler.yaml means defaults).",
+        help="The reconciler.yaml to read [default: ./reconciler.yaml; missing, it means defaults].",
     )(f)
 
 
@@ -66,6 +70,11 @@ def load_workspace(config_path: Path) -> Workspace:
     """reconciler.yaml and every state file; a StateError lists every problem."""
     config = load_config(config_path)
     state_dir = config.root / config.state_dir
+    if not state_dir.exists() and not config_path.is_file():
+        raise UsageError(
+            f"no {config_path} and no {config.state_dir}/ here: "
+            "run in a reconciler repository or pass --config"
+        )
     if not state_dir.exists():
         raise UsageError(f"{config.state_dir}/: no such directory (set state_dir in {config_path})")
     return Workspace(config, load_state([state_dir], config))
