@@ -10,8 +10,8 @@
   server lands before the re-read, not after it). It is sent again only when that re-read proves it did not
   take effect, each resend backed by its own proof, at most ``MAX_SENDS`` sends in all. A ``generateCard``
   cannot be proven either way (its number was in the lost answer); it is generated again, at most
-  ``GENERATE_MAX_SENDS`` sends, so a run leaves at worst one spare NOT_ISSUED, unlinked card per such call,
-  and the result says how many may exist.
+  ``GENERATE_MAX_SENDS`` sends. Each lost answer may leave one spare NOT_ISSUED, unlinked card in the series
+  (harmless, but a number used up); the result says how many may exist.
 - A write the API refused (an ``ApiError``) fails that customer's remaining calls; others go on.
 - Merge warnings on a call the plan did not mark as an allowed merge are incidents.
 Concurrency and the rate limit are the client's (``api.concurrency``, ``api.requests_per_minute``).
@@ -45,7 +45,7 @@ from reconciler.plan import CHANGE_IDENTIFIER, CREATE_CARD, GENERATE_CARD, MERGE
 from reconciler.render.mask import mask_value
 
 MAX_SENDS = 5
-GENERATE_MAX_SENDS = 2  # a lost generate answer is resent unproven: each resend may leave a spare card
+GENERATE_MAX_SENDS = 3  # resent unproven: each lost answer may leave a spare card; fewer sends, more reruns
 SETTLE_BASE_DELAY = 0.25  # seconds after the first unknown outcome; doubles after each later one
 SETTLE_MAX_DELAY = 4.0
 

@@ -108,7 +108,7 @@ def test_a_write_that_never_gets_an_answer_stops_after_max_sends(demo_ws: Worksp
     assert gaps == len(sends) * (MAX_SENDS - 1)
 
 
-def test_a_lost_generation_is_resent_once_and_the_spare_card_is_reported(demo_ws: Workspace) -> None:
+def test_lost_generations_stop_at_their_cap_and_the_spare_cards_are_reported(demo_ws: Workspace) -> None:
     srv = demo_ws.server
     srv.set_faults({"seed": 1, "endpoints": {"POST /v2/card/generate": {"drop_after_commit": 1.0}}})
     unlinked = sum(1 for c in srv.dump()["cards"] if not c.get("customerId"))
@@ -119,7 +119,7 @@ def test_a_lost_generation_is_resent_once_and_the_spare_card_is_reported(demo_ws
     log = srv.request_log()["requests"]
     assert sum(1 for e in log if e["route"] == "/v2/card/generate") == GENERATE_MAX_SENDS
     spare = sum(1 for c in srv.dump()["cards"] if not c.get("customerId")) - unlinked
-    assert spare == GENERATE_MAX_SENDS  # both generations committed; neither number was received
+    assert spare == GENERATE_MAX_SENDS  # every generation committed; no number was received
     customer = next(c for c in result.customers if c.id == generates[0].customer_id)
     assert customer.status == FAILED and "every answer was lost" in customer.reason
     notes = [n for n in result.notes if "generation" in n]
