@@ -117,5 +117,7 @@ def _problem(name: str, data: Any, error: jsonschema.ValidationError) -> Problem
         line, col = node.key_pos[extra]
         return Problem(name, line, col, f"unknown key '{extra}' in {where} (allowed: {', '.join(allowed)})")
     if error.validator == "pattern" and error.schema.get("description"):  # the description says what fits
-        return Problem(name, line, col, f"{where}: {node!r} is not valid: {error.schema['description']}")
+        secret = any(c in str(node) for c in "@?#")  # userinfo, a query or a fragment may carry a credential
+        shown = "(value not shown: it may hold a secret)" if secret else repr(node)
+        return Problem(name, line, col, f"{where}: {shown} is not valid: {error.schema['description']}")
     return Problem(name, line, col, f"{where}: {error.message}")

@@ -84,3 +84,25 @@ def test_without_reconciler_yaml_the_defaults_apply(demo: Path) -> None:
     done = run(demo, "plan")
     assert done.returncode in (0, 3, 4) and "Traceback" not in done.stderr, done.stderr
     assert "Target: embedded sandbox (demo data)" in done.stdout
+
+
+def test_a_config_directory_is_read_and_one_without_the_file_is_refused(demo: Path, tmp_path: Path) -> None:
+    assert run(demo, "validate", "--config", ".").returncode == 0
+    assert run(demo, "plan", "--config", str(demo)).returncode == 0
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    done = run(demo, "plan", "--config", str(empty))
+    assert (
+        done.returncode == 2
+        and one_error(done) == f"error: --config {empty}: a directory without reconciler.yaml"
+    )
+
+
+def test_a_malformed_api_url_that_may_hold_a_secret_is_not_echoed(demo: Path) -> None:
+    config = demo / "reconciler.yaml"
+    config.write_text(
+        config.read_text().replace("url: sandbox", "url: https://api.example.com/v2?token=s3cret")
+    )
+    done = run(demo, "plan")
+    assert done.returncode == 1 and "s3cret" not in done.stderr + done.stdout
+    assert "api.url: (value not shown: it may hold a secret) is not valid" in one_error(done)

@@ -21,9 +21,14 @@ import httptools
 import httpx
 
 from reconciler.capillary._pool import ConnectionPool, Origin
+from reconciler.errors import ConfigError
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 HTTP11 = {"http_version": b"HTTP/1.1"}
+
+
+def _hostport(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 class CertificateError(httpx.ConnectError):
@@ -300,15 +305,21 @@ class LeanTransport(httpx.AsyncBaseTransport):
                     server_hostname=host if context else None,
                 )
         except TimeoutError:
-            raise httpx.ConnectTimeout(f"timed out connecting to {host}:{port}") from None
+            raise httpx.ConnectTimeout(f"timed out connecting to {_hostport(host, port)}") from None
         except OSError as exc:  # refused, unreachable, DNS, TLS handshake (ssl.SSLError is an OSError)
             failure = connect_failure(exc)
-            raise type(failure)(f"{failure} ({host}:{port})") from None
+            raise type(failure)(f"{failure} ({_hostport(host, port)})") from None
         return protocol
 
     def _context(self) -> ssl.SSLContext:
         if self._ssl is None:
-            self._ssl = httpx.create_ssl_context()
+            try:
+                self._ssl = httpx.create_ssl_context()
+            except (OSError, ssl.SSLError) as exc:  # SSL_CERT_FILE / SSL_CERT_DIR missing or not PEM
+                reason = getattr(exc, "reason", None) or exc.strerror or type(exc).__name__
+                raise ConfigError(
+                    f"cannot load the CA certificates to trust (SSL_CERT_FILE / SSL_CERT_DIR?): {reason}"
+                ) from None
             self._ssl.set_alpn_protocols(["http/1.1"])
         return self._ssl
 

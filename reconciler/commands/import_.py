@@ -66,10 +66,7 @@ def _already_declared(config: Config, imported: Imported) -> None:
     state_dir = config.root / config.state_dir
     if not state_dir.exists():
         return
-    try:
-        declared = load_state([state_dir], config).by_id()
-    except StateError:
-        return  # the state is invalid already; validating what import writes reports it
+    declared = load_state([state_dir], config).by_id()  # a StateError: invalid already, nothing written
     twice = [declared[c.id] for c in imported.customers if c.id in declared]
     if twice:
         where = "; ".join(f"{c.id} at {c.loc}" for c in twice[:5])
@@ -84,8 +81,11 @@ def _set_aside(written: list[Path]) -> list[Path]:
     """Rename rejected files to ``*.rejected``: kept for inspection, no longer read as state."""
     aside = []
     for path in written:
-        target = path.with_name(path.name + ".rejected")
-        path.replace(target)
+        target, n = path.with_name(path.name + ".rejected"), 0
+        while target.exists():  # never over an earlier rejected import
+            n += 1
+            target = path.with_name(f"{path.name}.rejected.{n}")
+        path.rename(target)
         aside.append(target)
     return aside
 
@@ -103,7 +103,14 @@ async def run_import(
             raise ReconcilerError("nothing to import: no usable customer among those requested")
         _already_declared(config, imported)
         written = write_state(imported, out, per_customer=per_customer, config=config, target=target)
-        return imported, written, await _plan_written(reader, config, imported, written)
+        try:
+            return imported, written, await _plan_written(reader, config, imported, written)
+        except ImportRejected:
+            raise  # the command reports the problems, then sets the files aside
+        except BaseException:  # the proof could not be made (API error, interrupt): not left as state
+            aside = _set_aside(written)
+            click.echo(f"note: the proving plan did not finish; set aside as {_where(aside, out)}", err=True)
+            raise
 
 
 @click.command("import")
@@ -138,9 +145,14 @@ def command(
         imported, written, plan = run_async(run_import(config, wanted, idents, out, not one_file))
     except StateError as exc:
         report_state_error(exc)
-        aside = _set_aside(exc.written) if isinstance(exc, ImportRejected) else []
-        kept = f"; set aside as {_where(aside, out)} for inspection" if aside else ""
-        click.echo(f"error: the imported YAML does not validate{kept}", err=True)
+        if isinstance(exc, ImportRejected):
+            aside = _set_aside(exc.written)
+            click.echo(
+                f"error: the imported YAML does not validate; set aside as {_where(aside, out)} to inspect",
+                err=True,
+            )
+        else:
+            click.echo("error: the state is invalid already (see above); nothing was written", err=True)
         ctx.exit(EXIT_ERROR)
     if plan.has_changes or plan.blocked:
         click.echo(render_plan(plan, "text"), err=True)

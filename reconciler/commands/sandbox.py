@@ -33,18 +33,26 @@ def _fixture(seed: str) -> dict[str, object]:
 
 
 def _check_port(host: str, port: int) -> None:
-    """Bind the address once, so a port in use is a one-line usage error before anything is printed."""
+    """Bind the address as uvicorn will (asyncio's create_server), so a port in use or a host that does not
+    resolve is a one-line usage error before anything is printed."""
     import os
     import socket
 
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            reason = os.strerror(exc.errno) if exc.errno else str(exc)
-            raise UsageError(f"--host {host} --port {port}: cannot listen there ({reason})") from None
+    where = f"--host {host} --port {port}"
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise UsageError(f"{where}: the host does not resolve ({exc.strerror})") from None
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                reason = os.strerror(exc.errno) if exc.errno else str(exc)
+                raise UsageError(f"{where}: cannot listen there ({reason})") from None
 
 
 def _check_tls(cert: str, key: str) -> None:

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import click
 
+from reconciler.commands.workspace import require_config
 from reconciler.config import load_config
 from reconciler.desired import collect
-from reconciler.errors import EXIT_ERROR, EXIT_OK, Problem, UsageError
+from reconciler.errors import EXIT_ERROR, EXIT_OK, Problem
 from reconciler.render.words import counted
 
 
@@ -38,8 +39,8 @@ def _escape(message: str) -> str:
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="reconciler.yaml to use.")
 def command(paths: tuple[Path, ...], fmt: str, config_path: Path | None) -> None:
     """Check state files (default: the config's state_dir) without calling the API."""
-    if config_path is not None and not config_path.is_file():
-        raise UsageError(f"--config {config_path}: no such file")
+    if config_path is not None:
+        require_config(config_path)
     config = load_config(config_path)
     targets = list(paths) or [config.root / config.state_dir]
     result = collect(targets, config)

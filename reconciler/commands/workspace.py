@@ -35,9 +35,17 @@ def _existing_if_named(ctx: click.Context, param: click.Parameter, value: Path |
     """A ``--config`` the user named must exist; only the default ./reconciler.yaml may be missing."""
     if value is None:
         return DEFAULT_CONFIG
-    if not value.is_file():
-        raise UsageError(f"--config {value}: no such file")
+    if not ctx.resilient_parsing:
+        require_config(value)
     return value
+
+
+def require_config(path: Path) -> None:
+    """A named config: a file, or a directory holding reconciler.yaml; else a one-line usage error."""
+    if path.is_dir() and not (path / "reconciler.yaml").is_file():
+        raise UsageError(f"--config {path}: a directory without reconciler.yaml")
+    if not path.exists():
+        raise UsageError(f"--config {path}: no such file")
 
 
 def config_option(f: F) -> F:

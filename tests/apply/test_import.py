@@ -108,3 +108,25 @@ def test_an_import_that_does_not_validate_is_set_aside(tmp_path: Path, demo_serv
     assert "set aside as state/imported.yaml.rejected" in done.stderr
     assert not (tmp_path / "state" / "imported.yaml").exists()
     assert (tmp_path / "state" / "imported.yaml.rejected").exists()
+
+
+def test_import_into_an_invalid_state_writes_nothing(tmp_path: Path, demo_server: SandboxServer) -> None:
+    ws = make_workspace(tmp_path, demo_server, {"bad.yaml": "customers:\n  - id: x\n"})
+    done = ws.cli("import", "--id", "564854782")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert (
+        done.stderr.strip().splitlines()[-1]
+        == "error: the state is invalid already (see above); nothing was written"
+    )
+    assert sorted(p.name for p in (tmp_path / "state").iterdir()) == ["bad.yaml"]
+
+
+def test_a_second_rejected_import_keeps_the_first(tmp_path: Path, demo_server: SandboxServer) -> None:
+    ws = make_workspace(tmp_path, demo_server, {})
+    (tmp_path / "state" / "tom.yaml").write_text(
+        "customers:\n  - id: 1\n    identifiers:\n      INSTORE:\n        externalId: EXT564854782\n"
+    )
+    for _ in range(2):
+        assert ws.cli("import", "--id", "564854782").returncode == 1
+    names = sorted(p.name for p in (tmp_path / "state").iterdir())
+    assert names == ["imported.yaml.rejected", "imported.yaml.rejected.1", "tom.yaml"]

@@ -90,3 +90,14 @@ def test_a_certificate_for_another_host_is_one_line(
     assert done.returncode == 1 and "Traceback" not in done.stderr
     errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and "not valid for the host in api.url" in errors[0], done.stderr
+
+
+def test_a_missing_ca_bundle_is_one_line(
+    tls_server: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "no-such-bundle.pem"))
+    ws = make_workspace(tmp_path, tls_server, demo_state())
+    done = ws.cli("plan", "--all")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "cannot load the CA certificates to trust" in errors[0], done.stderr
