@@ -7,18 +7,16 @@ from reconciler.plan import Call
 from reconciler.plan.model import CallItem
 
 
+def _change(*, add: tuple[CallItem, ...] = (), remove: tuple[CallItem, ...] = ()) -> Call:
+    """A changeIdentifier call on Tom's INSTORE profile."""
+    path = "/v2/customers/564854782/changeIdentifier"
+    query = (("source", "INSTORE"),)
+    return Call("c2", 564854782, "changeIdentifier", "POST", path, query, (), ("a1",), add=add, remove=remove)
+
+
 def test_an_api_message_naming_a_value_is_masked() -> None:
-    call = Call(
-        "c1",
-        564854782,
-        "changeIdentifier",
-        "POST",
-        "/v2/customers/564854782/changeIdentifier",
-        (("source", "INSTORE"),),
-        (),
-        ("a1",),
-        add=(CallItem("mobile", "919876543210"),),
-        remove=(CallItem("email", "tom.sawyer@example.com"),),
+    call = _change(
+        add=(CallItem("mobile", "919876543210"),), remove=(CallItem("email", "tom.sawyer@example.com"),)
     )
     text = scrub("Invalid mobile '919876543210'; email tom.sawyer@example.com not found for 564854782", call)
     assert "919876543210" not in text and "tom.sawyer@example.com" not in text
@@ -27,16 +25,5 @@ def test_an_api_message_naming_a_value_is_masked() -> None:
 
 def test_a_generated_card_number_in_an_api_message_is_masked() -> None:
     card = CallItem("cardnumber", None, series_id=131313, label="ACTIVE", generated_by="c1")
-    call = Call(
-        "c2",
-        564854782,
-        "changeIdentifier",
-        "POST",
-        "/v2/customers/564854782/changeIdentifier",
-        (("source", "INSTORE"),),
-        (),
-        ("a1",),
-        add=(card,),
-    )
-    text = scrub("Card DIGI00001000 cannot be linked", call, {"c1": "DIGI00001000"})
+    text = scrub("Card DIGI00001000 cannot be linked", _change(add=(card,)), {"c1": "DIGI00001000"})
     assert "DIGI00001000" not in text and "1000" in text
