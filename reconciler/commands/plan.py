@@ -22,7 +22,9 @@ from reconciler.commands.workspace import (
 from reconciler.errors import EXIT_BLOCKED, EXIT_CHANGES, EXIT_ERROR, EXIT_OK, StateError
 from reconciler.live import make_plan
 from reconciler.plan import Plan, describe_target
-from reconciler.render import render_json, render_markdown, render_text
+from reconciler.render.json import render_json
+from reconciler.render.markdown import render_markdown
+from reconciler.render.text import render_text
 from reconciler.scope import Scope
 
 FORMATS = ("text", "markdown", "json")
@@ -56,14 +58,11 @@ async def plan_through(
 
 def render(plan: Plan, fmt: str, *, show_values: bool = False, to_tty: bool = False) -> str:
     """The plan in ``fmt``; raw values only in text, and only when asked."""
-    text: str
     if fmt == "json":
-        text = render_json(plan)
-    elif fmt == "markdown":
-        text = render_markdown(plan)
-    else:
-        text = render_text(plan, color=to_tty and use_color(), show_values=show_values)
-    return text
+        return render_json(plan)
+    if fmt == "markdown":
+        return render_markdown(plan)
+    return render_text(plan, color=to_tty and use_color(), show_values=show_values)
 
 
 def exit_code(plan: Plan, detailed: bool) -> int:

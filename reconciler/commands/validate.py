@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.commands.workspace import require_config
+from reconciler.commands.workspace import config_option
 from reconciler.config import load_config
 from reconciler.desired import collect
 from reconciler.errors import EXIT_ERROR, EXIT_OK, Problem
@@ -36,11 +36,9 @@ def _escape(message: str) -> str:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "github", "json"]), default="text", show_default=True
 )
-@click.option("--config", "config_path", type=click.Path(path_type=Path), help="reconciler.yaml to use.")
-def command(paths: tuple[Path, ...], fmt: str, config_path: Path | None) -> None:
+@config_option
+def command(paths: tuple[Path, ...], fmt: str, config_path: Path) -> None:
     """Check state files (default: the config's state_dir) without calling the API."""
-    if config_path is not None:
-        require_config(config_path)
     config = load_config(config_path)
     targets = list(paths) or [config.root / config.state_dir]
     result = collect(targets, config)

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
-from reconciler.config import Config, load_config
+from reconciler.config import CONFIG_FILE, Config, load_config
 from reconciler.desired import load_state
 from reconciler.errors import StateError, UsageError
 from reconciler.model import DesiredState
@@ -28,24 +28,17 @@ class Workspace:
     state: DesiredState
 
 
-DEFAULT_CONFIG = Path("reconciler.yaml")
-
-
 def _existing_if_named(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
     """A ``--config`` the user named must exist; only the default ./reconciler.yaml may be missing."""
     if value is None:
-        return DEFAULT_CONFIG
-    if not ctx.resilient_parsing:
-        require_config(value)
+        return Path(CONFIG_FILE)
+    if ctx.resilient_parsing:  # shell completion
+        return value
+    if value.is_dir() and not (value / CONFIG_FILE).is_file():
+        raise UsageError(f"--config {value}: a directory without {CONFIG_FILE}")
+    if not value.exists():
+        raise UsageError(f"--config {value}: no such file")
     return value
-
-
-def require_config(path: Path) -> None:
-    """A named config: a file, or a directory holding reconciler.yaml; else a one-line usage error."""
-    if path.is_dir() and not (path / "reconciler.yaml").is_file():
-        raise UsageError(f"--config {path}: a directory without reconciler.yaml")
-    if not path.exists():
-        raise UsageError(f"--config {path}: no such file")
 
 
 def config_option(f: F) -> F:
