@@ -11,6 +11,7 @@ from reconciler.commands.plan import render as render_plan
 from reconciler.commands.workspace import config_option, report_state_error, run_async
 from reconciler.config import Config, load_config
 from reconciler.desired import load_state
+from reconciler.desired.loader import display_name
 from reconciler.errors import EXIT_ERROR, EXIT_OK, ReconcilerError, StateError, UsageError
 from reconciler.importer import (
     Imported,
@@ -34,13 +35,8 @@ class ImportRejected(StateError):
 
 
 def _where(paths: list[Path], out: Path) -> str:
-    """The written file, or the count in ``out``; relative to the working directory where it lies below it."""
-
-    def shown(path: Path) -> str:
-        absolute = path.absolute()
-        return str(absolute.relative_to(Path.cwd()) if absolute.is_relative_to(Path.cwd()) else path)
-
-    return shown(paths[0]) if len(paths) == 1 else f"{len(paths)} files in {shown(out)}"
+    """The written file, or the count in ``out``, as the loader names files."""
+    return display_name(paths[0]) if len(paths) == 1 else f"{len(paths)} files in {display_name(out)}"
 
 
 def _state_paths(config: Config, written: list[Path]) -> list[Path]:
