@@ -71,7 +71,6 @@ class _Run:
     outcomes: dict[str, CallOutcome] = field(default_factory=dict)
     incidents: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    lost_generations: dict[str, int] = field(default_factory=dict)
     allowed_merges: frozenset[str] = frozenset()
 
     # ----- customers ---------------------------------------------------------------------------
@@ -132,7 +131,7 @@ class _Run:
 
     async def _call(self, call: Call) -> CallOutcome:
         limit = GENERATE_MAX_SENDS if call.op == GENERATE_CARD else MAX_SENDS
-        sends = 0
+        sends = lost = 0  # lost: generate answers lost, each maybe a spare card
         try:
             while sends < limit:
                 sends += 1
@@ -144,6 +143,9 @@ class _Run:
                     await self._outcome(call, sends, "unknown", status=exc.status, message=message)
                     await asyncio.sleep(settle_delay(sends))
                     verdict = await self._resolve(call, sends)
+                    if verdict is None and call.op == GENERATE_CARD:  # its number was in the lost answer
+                        lost += 1
+                        continue
                     if verdict is False:
                         continue
                     if verdict is None:
@@ -160,18 +162,17 @@ class _Run:
                 await self._outcome(call, sends, "ok", created_id=result.created_id, warnings=codes)
                 return self._applied(call, sends, result, merged=result.merged)
         finally:
-            self._note_lost_generations(call)
+            if lost:
+                self._note_lost_generations(call, lost)
         return CallOutcome(call.id, call.customer_id, call.op, FAILED, _gave_up(call, sends), sends)
 
-    def _note_lost_generations(self, call: Call) -> None:
-        """One note per generate call whose answer was lost: how many spare cards may exist."""
-        lost = self.lost_generations.get(call.id, 0)
-        if lost:
-            series = call.card.series_id if call.card else None
-            self.notes.append(
-                f"customer {call.customer_id}: {lost} card generation answer(s) lost; up to {lost} spare "
-                f"NOT_ISSUED card(s) may exist unlinked in series {series}"
-            )
+    def _note_lost_generations(self, call: Call, lost: int) -> None:
+        """One note per generate call whose answers were lost: how many spare cards may exist."""
+        series = call.card.series_id if call.card else None
+        self.notes.append(
+            f"customer {call.customer_id}: {lost} card generation answer(s) lost; up to {lost} spare "
+            f"NOT_ISSUED card(s) may exist unlinked in series {series}"
+        )
 
     def _scrub(self, text: str, call: Call) -> str:
         return scrub(text, call, self.generated)
@@ -180,9 +181,6 @@ class _Run:
         verdict = await took_effect(call, self.writer, self.generated)
         how = "re-read" if call.op != GENERATE_CARD else "cannot be re-read (its number was lost)"
         await self.journal.record("resolved", call=call.id, attempt=sends, applied=verdict, how=how)
-        if call.op == GENERATE_CARD and verdict is None:
-            self.lost_generations[call.id] = self.lost_generations.get(call.id, 0) + 1
-            return False
         return verdict
 
     def _applied(self, call: Call, sends: int, result: ChangeResult, *, merged: bool) -> CallOutcome:
