@@ -89,7 +89,8 @@ def _config_changed(config: Config, ref: str) -> bool:
     return bool(_git(config.root, "diff", "--name-only", "--relative", ref, "--", CONFIG_FILE).strip())
 
 
-def _git(root: Path, *args: str) -> str:
+def _git(root: Path, *args: str, silent_failure: str = "git failed") -> str:
+    """git's output; a failure is a UsageError with git's first line, or ``silent_failure`` if it has none."""
     try:
         done = subprocess.run(
             ["git", "-C", str(root), *args],
@@ -102,18 +103,14 @@ def _git(root: Path, *args: str) -> str:
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise UsageError(f"--changed-since needs git: {exc}") from exc
     if done.returncode != 0:
-        first = (done.stderr.strip().splitlines() or ["git failed"])[0]
-        raise UsageError(f"--changed-since: git {args[0]}: {first}")
+        lines = done.stderr.strip().splitlines()
+        raise UsageError(f"--changed-since: git {args[0]}: {lines[0]}" if lines else silent_failure)
     return done.stdout
 
 
 def _changed_files(root: Path, state_dir: str, ref: str) -> list[str]:
-    try:
-        _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    except UsageError as exc:
-        if "git rev-parse: git failed" not in str(exc):  # --quiet: git says nothing for an unknown ref
-            raise
-        raise UsageError(f"--changed-since {ref}: no such commit, branch or tag in this repository") from None
+    unknown = f"--changed-since {ref}: no such commit, branch or tag in this repository"  # git is --quiet
+    _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", silent_failure=unknown)
     diff = _git(root, "diff", "--name-only", "--no-renames", "--relative", ref, "--", state_dir)
     new = _git(root, "ls-files", "--others", "--exclude-standard", "--", state_dir)
     names = {line for line in (diff + new).splitlines() if line.endswith((".yaml", ".yml"))}

@@ -52,9 +52,13 @@ class Faults:
     _used: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def _key(self, route_key: str) -> str:
+        """The entry that governs ``route_key``: its own, else ``*``."""
+        return route_key if route_key in self.rules else "*"
+
     def decide(self, route_key: str) -> tuple[float, str | None]:
         """(latency in seconds, fault kind or None) for the next request to ``route_key``."""
-        key = route_key if route_key in self.rules else "*"
+        key = self._key(route_key)
         rule = self.rules.get(key)
         if rule is None:
             return 0.0, None
@@ -72,7 +76,7 @@ class Faults:
 
     def retry_after(self, route_key: str) -> int:
         """The Retry-After of a 429 injected on ``route_key``."""
-        rule = self.rules.get(route_key if route_key in self.rules else "*")
+        rule = self.rules.get(self._key(route_key))
         return rule.retry_after if rule is not None else 1
 
     def to_dict(self) -> dict[str, Any]:
