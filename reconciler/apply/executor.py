@@ -25,6 +25,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from reconciler.apply.journal import FORMAT_VERSION, Journal
 from reconciler.apply.resolve import MERGED, call_profile, item_value, took_effect
 from reconciler.apply.result import (
     APPLIED,
@@ -37,12 +38,11 @@ from reconciler.apply.result import (
 )
 from reconciler.capillary import CapillaryWriter
 from reconciler.config import Config
-from reconciler.diff import live_facts
 from reconciler.errors import ApiError, OutcomeUnknownError
-from reconciler.journal import FORMAT_VERSION, Journal
+from reconciler.mask import mask_value
 from reconciler.model import ChangeResult, DesiredCustomer
 from reconciler.plan import CHANGE_IDENTIFIER, CREATE_CARD, GENERATE_CARD, MERGE, Call, Plan
-from reconciler.render.mask import mask_value
+from reconciler.plan.diff import live_facts
 
 MAX_SENDS = 5
 GENERATE_MAX_SENDS = 3  # resent unproven: each lost answer may leave a spare card; fewer sends, more reruns

@@ -1,11 +1,9 @@
-"""Building a client for a configured target: the embedded sandbox, a loopback sandbox or a real host."""
+"""Building a client for a configured target: a real host or a sandbox, over the transport it is given."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib import resources
 from urllib.parse import urlsplit
 
 import httpx
@@ -43,27 +41,6 @@ class ReadOnlyTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
-def describe_target(config: Config) -> str:
-    """What a plan or apply talks to, for the first line of every output."""
-    if config.api.is_sandbox:
-        return "embedded sandbox (demo data)"
-    return urlsplit(config.api.url).netloc or config.api.url
-
-
-def _embedded_sandbox(config: Config) -> httpx.AsyncBaseTransport:
-    """An in-process sandbox over ``config.root / api.sandbox_db``, seeded with the demo org when new."""
-    from reconciler.sandbox import Store, create_app  # the sandbox is only loaded when it is the target
-
-    path = config.root / config.api.sandbox_db
-    is_new = not path.exists()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    store = Store(str(path))
-    if is_new:
-        seed = resources.files("reconciler.sandbox").joinpath("seeds/demo.json").read_text()
-        store.seed(json.loads(seed))
-    return httpx.ASGITransport(app=create_app(store))
-
-
 def _base_url(config: Config) -> str:
     if config.api.is_sandbox:
         return SANDBOX_BASE_URL
@@ -90,9 +67,11 @@ async def open_client(
     api = config.api
     base_url = _base_url(config)
     creds = credentials or Credentials.from_env(api.auth, sandbox=_is_sandbox_target(config))
-    inner = transport or (_embedded_sandbox(config) if api.is_sandbox else None)
-    if inner is None:
-        inner = LeanTransport(api.concurrency + 2)
+    if transport is None and api.is_sandbox:
+        raise ConfigError(
+            "the embedded sandbox is a transport the caller passes (reconciler.commands.target)"
+        )
+    inner = transport or LeanTransport(api.concurrency + 2)
     client = httpx.AsyncClient(
         base_url=base_url,
         transport=inner if write else ReadOnlyTransport(inner),

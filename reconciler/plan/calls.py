@@ -20,8 +20,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from reconciler.diff import ADD, CREATE, DELINK, GENERATE, LINK, REMOVE, STATUS
 from reconciler.model import ProfileKey
+from reconciler.plan.diff import ADD, CREATE, DELINK, GENERATE, LINK, REMOVE, STATUS
 from reconciler.plan.model import (
     CHANGE_IDENTIFIER,
     CREATE_CARD,

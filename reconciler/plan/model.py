@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from reconciler.mask import mask_value
 from reconciler.model import Location, ProfileKey
-from reconciler.render.mask import mask_value
 
 FORMAT_VERSION = 1
 PLAIN, MOVE, CONFLICT, MERGE, BLOCKED = "plain", "move", "conflict", "merge", "blocked"
@@ -25,7 +25,7 @@ class Action:
 
     id: str  # "a1", "a2", ... in plan order
     customer_id: int
-    kind: str  # add remove link delink create generate status (reconciler.diff.KINDS)
+    kind: str  # add remove link delink create generate status (reconciler.plan.diff.KINDS)
     profile: ProfileKey
     type: str  # identifier type, or "cardnumber"
     value: str | None  # raw value; None for a generated card (known only at apply time)

@@ -17,10 +17,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from reconciler.diff import (
+from reconciler.model import (
+    DEAD_CARD_STATUSES,
+    CardLabel,
+    DesiredCustomer,
+    Holder,
+    Identifier,
+    LiveCard,
+    ProfileKey,
+    Series,
+)
+from reconciler.plan.catalog import Catalog
+from reconciler.plan.diff import (
     ADD,
     CREATE,
-    DEAD_CARD_STATUSES,
     DELINK,
     GENERATE,
     LINK,
@@ -31,8 +41,6 @@ from reconciler.diff import (
     CustomerChanges,
     in_series,
 )
-from reconciler.model import CardLabel, DesiredCustomer, Holder, Identifier, LiveCard, ProfileKey, Series
-from reconciler.plan.catalog import Catalog
 from reconciler.plan.model import BLOCKED, CONFLICT, MERGE, MOVE, PLAIN, Action
 
 

@@ -13,11 +13,12 @@ import pytest
 
 from reconciler.apply import FAILED, MAX_SENDS, STALE, ApplyResult, apply_plan
 from reconciler.apply.executor import GENERATE_MAX_SENDS, SETTLE_BASE_DELAY
-from reconciler.capillary import CapillaryWriter, open_client
+from reconciler.apply.journal import Journal, read_journal
+from reconciler.capillary import CapillaryWriter
+from reconciler.commands.target import open_target
 from reconciler.commands.workspace import load_workspace
-from reconciler.journal import Journal, read_journal
-from reconciler.live import make_plan
 from reconciler.plan import Plan
+from reconciler.plan.live import make_plan
 from tests.apply.conftest import Workspace, is_write
 
 BECKY = 564854790
@@ -28,7 +29,7 @@ async def _plan_then_apply(
     ws: Workspace, between: Callable[[], None] | None = None
 ) -> tuple[Plan, ApplyResult]:
     space = load_workspace(ws.root / "reconciler.yaml")
-    async with open_client(space.config, write=True) as writer:
+    async with open_target(space.config, write=True) as writer:
         assert isinstance(writer, CapillaryWriter)
         plan = await make_plan(writer, space.state.customers, space.state.by_id(), space.config, target="t")
         if between is not None:

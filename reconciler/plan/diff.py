@@ -28,7 +28,9 @@ from dataclasses import dataclass
 
 from reconciler.config import Config
 from reconciler.errors import ApiError, MergedCustomerError, NotFoundError
+from reconciler.mask import keyed_hash
 from reconciler.model import (
+    DEAD_CARD_STATUSES,
     CardSpec,
     DesiredCustomer,
     DesiredState,
@@ -37,14 +39,12 @@ from reconciler.model import (
     LiveCustomer,
     Location,
     ProfileKey,
+    is_card_type,
 )
-from reconciler.render.mask import keyed_hash
 
 ADD, REMOVE = "add", "remove"
 LINK, DELINK, CREATE, GENERATE, STATUS = "link", "delink", "create", "generate", "status"
 KINDS = (REMOVE, DELINK, ADD, STATUS, CREATE, GENERATE, LINK)
-DEAD_CARD_STATUSES = frozenset({"EXPIRED", "DELETED"})
-CARD_IDENTIFIER_TYPES = frozenset({"cardnumber", "cardexternalid", "card"})
 CARD_TYPE = "cardnumber"
 
 
@@ -181,7 +181,7 @@ def _live_identifiers(live: LiveCustomer | None, key: ProfileKey) -> set[Identif
     lp = live.profile(key) if live is not None else None
     if lp is None:
         return set()
-    return {i for i in lp.identifiers if i.type.lower() not in CARD_IDENTIFIER_TYPES}
+    return {i for i in lp.identifiers if not is_card_type(i.type)}
 
 
 def _identifier_changes(
