@@ -11,6 +11,7 @@ import click
 from reconciler.apply import ApplyResult, apply_plan
 from reconciler.apply.journal import Journal, default_journal_path
 from reconciler.capillary import CapillaryWriter
+from reconciler.commands.outputs import check_writable, echo, write_output
 from reconciler.commands.plan import plan_through
 from reconciler.commands.plan import render as render_plan
 from reconciler.commands.target import open_target
@@ -22,11 +23,11 @@ from reconciler.commands.workspace import (
     resolve_scope,
     run_async,
     scope_options,
-    write_output,
 )
 from reconciler.errors import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK, EXIT_STALE, StateError, UsageError
 from reconciler.plan import Plan
 from reconciler.plan.scope import Scope
+from reconciler.render.escape import visible
 from reconciler.render.result import render_result_json, render_result_markdown, render_result_text
 
 FORMATS = ("text", "markdown", "json")
@@ -54,23 +55,23 @@ def _gate(plan: Plan, opts: ApplyOptions) -> int | None:
     """An exit code when the plan must not run (blocked, stale, nothing to do, declined); else None."""
     if plan.blocked:
         write_output(render_plan(plan, opts.fmt), None)
-        click.echo("error: the plan is blocked; apply refuses it (see the reasons above)", err=True)
+        echo("error: the plan is blocked; apply refuses it (see the reasons above)", err=True)
         return EXIT_BLOCKED
     if opts.checksum is not None and plan.checksum != opts.checksum:
         write_output(render_plan(plan, opts.fmt), None)
-        click.echo(
+        echo(
             f"error: stale: the plan now has checksum {plan.checksum}, not the reviewed {opts.checksum}; "
             "nothing was written",
             err=True,
         )
         return EXIT_STALE
     if not plan.calls:
-        click.echo(f"Target: {plan.target}\nNo changes. Nothing to apply.")
+        echo(visible(f"Target: {plan.target}") + "\nNo changes. Nothing to apply.")
         return EXIT_OK
     if opts.checksum is None and not opts.auto_approve:
-        write_output(render_plan(plan, "text", to_tty=True), None)
-        if not click.confirm(f"Apply {len(plan.calls)} API calls to {plan.target}?", default=False):
-            click.echo("Apply cancelled; nothing was written.", err=True)
+        write_output(render_plan(plan, "text", to_tty=True), None, styled=True)
+        if not click.confirm(visible(f"Apply {len(plan.calls)} API calls to {plan.target}?"), default=False):
+            echo("Apply cancelled; nothing was written.", err=True)
             return EXIT_ERROR
     return None
 
@@ -127,5 +128,7 @@ def command(
         report_state_error(exc)
         ctx.exit(EXIT_ERROR)
     scope = resolve_scope(ws, all_, changed_since, shard)
+    journal = journal or default_journal_path(ws.config.root)
+    check_writable(journal, "--journal")  # before the first API call: a bad journal sends nothing
     opts = ApplyOptions(checksum, auto_approve, journal, force, fmt)
     ctx.exit(run_async(run_apply(ws, scope, opts)))

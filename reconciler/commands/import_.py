@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from reconciler.capillary import CapillaryReader
+from reconciler.commands.outputs import echo
 from reconciler.commands.plan import render as render_plan
 from reconciler.commands.target import open_target
 from reconciler.commands.workspace import config_option, report_state_error, run_async
@@ -95,7 +96,7 @@ async def run_import(
     async with open_target(config) as reader:
         imported = await read_for_import(reader, ids, lookups, config)
         for warning in imported.warnings:
-            click.echo(f"warning: {warning}", err=True)
+            echo(f"warning: {warning}", err=True)
         if not imported.customers:
             raise ReconcilerError("nothing to import: no usable customer among those requested")
         _already_declared(config, imported)
@@ -106,7 +107,7 @@ async def run_import(
             raise  # the command reports the problems, then sets the files aside
         except BaseException:  # the proof could not be made (API error, interrupt): not left as state
             aside = _set_aside(written)
-            click.echo(f"note: the proving plan did not finish; set aside as {_where(aside, out)}", err=True)
+            echo(f"note: the proving plan did not finish; set aside as {_where(aside, out)}", err=True)
             raise
 
 
@@ -144,21 +145,21 @@ def command(
         report_state_error(exc)
         if isinstance(exc, ImportRejected):
             aside = _set_aside(exc.written)
-            click.echo(
+            echo(
                 f"error: the imported YAML does not validate; set aside as {_where(aside, out)} to inspect",
                 err=True,
             )
         else:
-            click.echo("error: the state is invalid already (see above); nothing was written", err=True)
+            echo("error: the state is invalid already (see above); nothing was written", err=True)
         ctx.exit(EXIT_ERROR)
     if plan.has_changes or plan.blocked:
-        click.echo(render_plan(plan, "text"), err=True)
+        echo(render_plan(plan, "text"), err=True)
         aside = _set_aside(written)
-        click.echo(
+        echo(
             f"error: a plan on the imported YAML is not empty (see above); set aside as {_where(aside, out)}",
             err=True,
         )
         ctx.exit(EXIT_ERROR)
     count = counted(len(imported.customers), "customer")
-    click.echo(f"Imported {count} into {_where(written, out)}; plan: no changes.")
+    echo(f"Imported {count} into {_where(written, out)}; plan: no changes.")
     ctx.exit(EXIT_OK)

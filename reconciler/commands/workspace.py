@@ -12,11 +12,13 @@ from typing import Any, TypeVar
 
 import click
 
+from reconciler.commands.outputs import echo
 from reconciler.config import CONFIG_FILE, Config, load_config
 from reconciler.desired import load_state
 from reconciler.errors import StateError, UsageError
 from reconciler.model import DesiredState
 from reconciler.plan.scope import Scope, parse_shard, select_scope
+from reconciler.render.escape import visible
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -93,7 +95,7 @@ def resolve_scope(ws: Workspace, all_: bool, changed_since: str | None, shard: s
 def report_state_error(exc: StateError) -> None:
     """Every problem of an invalid state, one per line, on stderr."""
     for problem in exc.problems:
-        click.echo(str(problem), err=True)
+        echo(visible(str(problem)), err=True)
 
 
 def use_color(stream: Any = None) -> bool:
@@ -110,12 +112,3 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(coro)
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         return runner.run(coro)
-
-
-def write_output(text: str, out: Path | None) -> None:
-    """``text`` to ``out`` (a file) or stdout."""
-    if out is None:
-        click.echo(text, nl=not text.endswith("\n"))
-    else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")

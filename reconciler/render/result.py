@@ -1,6 +1,8 @@
 """Renderers of an ApplyResult: text, Markdown (the PR/commit comment) and JSON. Incidents come first.
 
-No identifier value appears in a result: only customer ids, call ids, operations and API codes.
+No identifier value appears in a result: only customer ids, call ids, operations and API codes. Reasons,
+notes and incidents may quote API messages: the text shows their control characters escaped, the Markdown
+renders them as inert text.
 """
 
 from __future__ import annotations
@@ -8,6 +10,8 @@ from __future__ import annotations
 import json
 
 from reconciler.apply.result import APPLIED, FAILED, STALE, ApplyResult, CustomerResult
+from reconciler.render.escape import visible
+from reconciler.render.inert import text as inert
 
 MARKDOWN_LIMIT = 60_000
 _VERDICT = {0: "Applied.", 5: "Stale: some customers changed since the plan and were skipped.", 6: "PARTIAL"}
@@ -46,17 +50,17 @@ def render_result_text(result: ApplyResult) -> str:
         out.append("")
     out += [f"note: {n}" for n in result.notes]
     out += [_counts(result), verdict(result), f"Checksum: {result.checksum}", f"Journal: {result.journal}"]
-    return "\n".join(out) + "\n"
+    return "\n".join(map(visible, out)) + "\n"
 
 
 def render_result_markdown(result: ApplyResult) -> str:
     """Summary first (incidents, counts, verdict), then per-customer details; under 60,000 characters."""
-    head = [f"## reconciler apply: {verdict(result)}", "", f"Target: **{result.target}**", ""]
-    head += [f"> :rotating_light: **INCIDENT**: {i}" for i in result.incidents]
+    head = [f"## reconciler apply: {verdict(result)}", "", f"Target: **{inert(result.target)}**", ""]
+    head += [f"> :rotating_light: **INCIDENT**: {inert(i)}" for i in result.incidents]
     head += ["", _counts(result), "", f"Checksum `{result.checksum}`", ""]
-    head += [f"- note: {n}" for n in result.notes]
+    head += [f"- note: {inert(n)}" for n in result.notes]
     body = ["<details><summary>Customers not applied</summary>", ""]
-    rows = [f"- {_customer_line(c)}" for c in result.customers if c.status != APPLIED]
+    rows = [f"- {inert(_customer_line(c))}" for c in result.customers if c.status != APPLIED]
     tail = ["", "</details>", ""]
     text = "\n".join(head) + "\n"
     budget = MARKDOWN_LIMIT - len(text) - 200
