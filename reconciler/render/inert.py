@@ -35,8 +35,11 @@ def code(text: str) -> str:
     """An inline code span showing ``text``: a fence longer than any backtick run inside, padded per
     CommonMark when the text starts or ends with a backtick or a space (one space each side is stripped)."""
     body = _defuse(visible(text))
+    if not body:
+        return "` `"  # an empty span is not a span; one space shows "nothing here"
     fence = _fence(body, 1)
-    pad = " " if not body or body[0] in "` " or body[-1] in "` " else ""
+    # all-space content is never stripped, so it needs no padding
+    pad = " " if body.strip(" ") and (body[0] in "` " or body[-1] in "` ") else ""
     return f"{fence}{pad}{body}{pad}{fence}"
 
 
