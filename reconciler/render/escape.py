@@ -18,8 +18,9 @@ _SGR = re.compile(r"(\x1b\[[0-9;]*m)")
 
 def _shown(char: str) -> str:
     code = ord(char)
-    # \xNN for C0 and DEL (what terminals users know); \uNNNN otherwise, which JSON reads back as is
-    return f"\\x{code:02x}" if code < 0x20 or code == 0x7F else f"\\u{code:04x}"
+    # \xNN for C0 (what terminal users know; JSON output has none left, json.dumps escapes them);
+    # \uNNNN otherwise, which a JSON string reads back as the same character
+    return f"\\x{code:02x}" if code < 0x20 else f"\\u{code:04x}"
 
 
 def visible(text: str, *, keep: str = "") -> str:

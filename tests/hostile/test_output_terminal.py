@@ -3,12 +3,15 @@ properties escaped as the Actions toolkit escapes them; control characters shown
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reconciler.mask import MASK_KEY_ENV
 from reconciler.render.escape import visible, visible_styled, workflow_data, workflow_property
@@ -100,3 +103,9 @@ def test_text_render_escapes_values_but_keeps_its_own_colours() -> None:
     painted = render_text(plan, color=True, show_values=True)
     assert "\x1b[1;31m" in painted and "\x07" not in painted
     assert visible_styled(painted) == painted  # only our SGR colours are escape sequences
+
+
+@given(st.text())
+def test_json_printed_through_the_terminal_escaping_reads_back_the_same(value: str) -> None:
+    printed = visible(json.dumps({"v": value}, ensure_ascii=False), keep="\n")
+    assert json.loads(printed) == {"v": value}
