@@ -29,12 +29,12 @@ from reconciler.capillary._errors import (
     error_for,
     error_from_response,
     first_error,
+    is_certificate_error,
     retry_after,
     transport_error,
     was_not_sent,
 )
 from reconciler.capillary._limits import Limits, api_key
-from reconciler.capillary._transport import CertificateError
 from reconciler.errors import ApiError, OutcomeUnknownError, ReadOnlyViolation
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ class Channel:
                 method=method,
                 path=path,
             ) from exc
-        if attempt >= self._retry.max_attempts or isinstance(exc, CertificateError):
+        if attempt >= self._retry.max_attempts or is_certificate_error(exc):
             raise transport_error(exc, method=method, path=path) from exc
 
     async def _before_retry(

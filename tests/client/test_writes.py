@@ -14,7 +14,6 @@ import pytest
 from reconciler.capillary import CapillaryWriter, open_client
 from reconciler.capillary._channel import Channel, RetryPolicy
 from reconciler.capillary._limits import Limits
-from reconciler.capillary._transport import LeanTransport
 from reconciler.errors import OutcomeUnknownError, TransientError
 from reconciler.model import Identifier, ProfileKey
 from reconciler.sandbox.server import SandboxServer
@@ -104,7 +103,7 @@ def silent_port() -> Iterator[int]:
 def test_write_whose_connect_timed_out_is_retried_then_transient(silent_port: int) -> None:
     async def run() -> None:
         timeout = httpx.Timeout(5.0, connect=0.2)
-        transport = LeanTransport(2)
+        transport = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=2))
         url = f"http://127.0.0.1:{silent_port}"
         async with httpx.AsyncClient(transport=transport, base_url=url, timeout=timeout) as client:
             channel = Channel(
