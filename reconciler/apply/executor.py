@@ -34,6 +34,7 @@ from reconciler.apply.result import (
     ApplyResult,
     CallOutcome,
     CustomerResult,
+    Status,
 )
 from reconciler.backoff import Backoff
 from reconciler.capillary import CapillaryWriter
@@ -96,7 +97,7 @@ class _Run:
                 return self.outcomes[dep]
         return None
 
-    async def _precondition(self, cid: int) -> tuple[str, str] | None:
+    async def _precondition(self, cid: int) -> tuple[Status, str] | None:
         try:
             live = await self.writer.get_customer(cid)
         except ApiError as exc:
@@ -108,7 +109,7 @@ class _Run:
         return None if ok else (STALE, "its live state changed since the plan was made")
 
     async def _finish(
-        self, cid: int, outcomes: list[CallOutcome], rest: list[Call], status: str, reason: str
+        self, cid: int, outcomes: list[CallOutcome], rest: list[Call], status: Status, reason: str
     ) -> CustomerResult:
         for call in rest:
             mark = STALE if status == STALE else SKIPPED
