@@ -14,7 +14,9 @@ from typing import Any
 
 import click
 
-from reconciler.errors import EXIT_ERROR, ReconcilerError
+from reconciler.errors import ReconcilerError
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 # Subcommand modules, each exposing `command` (a click.Command).
 COMMAND_MODULES = ("validate", "plan", "apply", "import_", "sandbox", "github")
@@ -29,9 +31,9 @@ class _Group(click.Group):
         except ReconcilerError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # outside the event loop (run_async maps signals itself)
             click.echo("error: interrupted", err=True)
-            ctx.exit(EXIT_ERROR)
+            ctx.exit(EXIT_INTERRUPTED)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
