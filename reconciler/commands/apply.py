@@ -102,7 +102,7 @@ async def run_apply(ws: Workspace, scope: Scope, opts: ApplyOptions, gate: Gate 
             return code
         journal = Journal(opts.journal or default_journal_path(ws.config.root))
         try:
-            result = await apply_plan(plan, writer, ws.state.by_id(), ws.config, journal, gate)
+            result = await apply_plan(plan, writer, ws.state.by_id(), ws.config, journal, gate=gate)
         finally:
             journal.close()
     if gate.reason is None:
