@@ -24,7 +24,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from reconciler.apply.journal import FORMAT_VERSION, Journal
+from reconciler.apply.journal import FORMAT_VERSION, Journal, JournalError
 from reconciler.apply.resolve import MERGED, call_profile, item_value, took_effect
 from reconciler.apply.result import (
     APPLIED,
@@ -36,6 +36,7 @@ from reconciler.apply.result import (
     CustomerResult,
     Status,
 )
+from reconciler.apply.stop import Gate, NotStarted, halted_results, write_counts
 from reconciler.backoff import Backoff
 from reconciler.capillary import CapillaryWriter
 from reconciler.config import Config
@@ -68,6 +69,9 @@ class _Run:
     notes: list[str] = field(default_factory=list)
     allowed_merges: frozenset[str] = frozenset()
     settle: Backoff = SETTLE
+    gate: Gate = field(default_factory=Gate)
+    sent: dict[str, int] = field(default_factory=dict)  # call id -> sends, while the call runs
+    inflight: set[str] = field(default_factory=set)  # calls sent whose outcome line is not written yet
 
     # ----- customers ---------------------------------------------------------------------------
 
@@ -79,6 +83,8 @@ class _Run:
                 status = STALE if blocker.status == STALE else FAILED
                 reason = f"depends on {blocker.call_id} of customer {blocker.customer_id} ({blocker.status})"
                 return await self._finish(cid, outcomes, calls[i:], status, reason)
+            if i == 0 and self.gate.stopped:
+                return await self._finish(cid, outcomes, calls, FAILED, f"not started: {self.gate.reason}")
             if i == 0:
                 problem = await self._precondition(cid)
                 if problem is not None:
@@ -126,6 +132,27 @@ class _Run:
     # ----- one call ----------------------------------------------------------------------------
 
     async def _call(self, call: Call) -> CallOutcome:
+        try:
+            async with self.gate.slot():
+                return await self._sends(call)
+        except NotStarted as exc:
+            return CallOutcome(call.id, call.customer_id, call.op, SKIPPED, str(exc))
+        except asyncio.CancelledError:
+            self._halted(call)
+            raise
+        finally:
+            self.sent.pop(call.id, None)
+
+    def _halted(self, call: Call) -> None:
+        """The gate cancelled this call: a write with no answer yet may have committed; say so."""
+        sends = self.sent.get(call.id)
+        if call.id in self.inflight:
+            fields = {"method": call.method, "path": call.path, "result": "unknown", "message": "interrupted"}
+            self.journal.write_now("outcome", call=call.id, attempt=sends, **fields)
+        if sends is not None:
+            self._settle(CallOutcome(call.id, call.customer_id, call.op, FAILED, _HALTED, sends))
+
+    async def _sends(self, call: Call) -> CallOutcome:
         limit = GENERATE_MAX_SENDS if call.op == GENERATE_CARD else MAX_SENDS
         sends = lost = 0  # lost: generate answers lost, each maybe a spare card
         try:
@@ -214,7 +241,18 @@ class _Run:
         return ChangeResult(None)
 
     async def _intent(self, call: Call, attempt: int) -> None:
+        if self.gate.stopped:
+            raise NotStarted(f"not started: {self.gate.reason}")
         data = call.to_dict()
+        try:
+            await self._record_intent(call, attempt, data)
+        except JournalError as exc:  # never send a write the journal did not announce
+            self.gate.stop(str(exc), journal=True)
+            raise NotStarted(f"not started: {exc}") from None
+        self.sent[call.id] = attempt
+        self.inflight.add(call.id)
+
+    async def _record_intent(self, call: Call, attempt: int, data: dict[str, object]) -> None:
         await self.journal.record(
             "intent",
             call=call.id,
@@ -229,6 +267,7 @@ class _Run:
         )
 
     async def _outcome(self, call: Call, attempt: int, result: str, **fields: object) -> None:
+        self.inflight.discard(call.id)
         if result == "ok" and call.id in self.generated:
             fields["card"] = mask_value("cardnumber", self.generated[call.id])
         await self.journal.record(
@@ -242,6 +281,7 @@ class _Run:
         )
 
 
+_HALTED = "interrupted while in flight: its outcome is unknown (see the journal)"
 _UNKNOWN = "the write's outcome is unknown and a re-read could not settle it; not resent"
 
 
@@ -259,12 +299,19 @@ async def apply_plan(
     journal: Journal,
     *,
     settle: Backoff = SETTLE,
+    gate: Gate | None = None,
 ) -> ApplyResult:
-    """Execute ``plan``'s calls through ``writer``, journaling every write; never raises for an API error."""
+    """Execute ``plan``'s calls through ``writer``, journaling every write; never raises for an API error.
+
+    ``gate`` stops the run early (a signal, or a journal that cannot be written; see ``stop.py``).
+    """
     started = time.monotonic()
     merge_actions = {a.id for a in plan.actions if a.risk == MERGE and not a.blocked}
     merges = frozenset(c.id for c in plan.calls if merge_actions.intersection(c.actions))
-    run = _Run(plan, writer, desired, config, journal, allowed_merges=merges, settle=settle)
+    gate = gate or Gate(config.api.concurrency)
+    run = _Run(plan, writer, desired, config, journal, allowed_merges=merges, settle=settle, gate=gate)
+    journal.on_full = lambda why: gate.stop(why, journal=True)
+    gate.on_stop = lambda why: journal.write_now("stop", reason=why)
     run.done = {c.id: asyncio.Event() for c in plan.calls}
     by_customer: dict[int, list[Call]] = {}
     for call in plan.calls:
@@ -277,7 +324,10 @@ async def apply_plan(
         calls=len(plan.calls),
         customers=len(by_customer),
     )
-    results = await asyncio.gather(*(run.customer(cid, calls) for cid, calls in by_customer.items()))
+    writes = asyncio.gather(*(run.customer(cid, calls) for cid, calls in by_customer.items()))
+    results = await gate.run(writes)
+    if results is None:  # halted: the customers' tasks were cancelled; rebuild from what settled
+        results = halted_results(by_customer, run.outcomes, gate.reason or "interrupted")
     result = ApplyResult(
         plan.target,
         plan.checksum,
@@ -288,7 +338,12 @@ async def apply_plan(
         time.monotonic() - started,
     )
     journal.write_now(
-        "end", counts=result.counts, incidents=len(result.incidents), exit_code=result.exit_code
+        "end",
+        counts=result.counts,
+        writes=write_counts(result),
+        incidents=len(result.incidents),
+        exit_code=gate.exit_code or result.exit_code,
+        **({"stopped": gate.reason, "dropped": journal.dropped} if gate.stopped else {}),
     )
     return result
 

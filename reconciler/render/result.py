@@ -84,3 +84,31 @@ def render_result_markdown(result: ApplyResult) -> str:
 def render_result_json(result: ApplyResult) -> str:
     """The versioned JSON result."""
     return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _stopped_line(c: CustomerResult) -> str:
+    """A customer some of whose writes were sent: partly applied, or a write that failed."""
+    failed = next((o for o in c.calls if o.status != APPLIED and o.sends), None)
+    if failed is None:
+        return f"customer {c.id}: partly applied ({c.applied_calls}/{len(c.calls)} calls)"
+    return f"customer {c.id}: failed ({c.applied_calls}/{len(c.calls)} calls): {failed.detail}"
+
+
+def render_stopped(result: ApplyResult, reason: str, writes: dict[str, int], resume: list[str]) -> str:
+    """The summary of an apply that stopped early (a signal, or a journal it could not write).
+
+    ``writes`` counts the planned calls (``stop.write_counts``); ``resume`` is the commands that finish
+    the work: a fresh plan of the same scope, then applying it.
+    """
+    out = [f"Target: {result.target}", f"STOPPED: {reason}; no write was started after that.", ""]
+    out += [
+        _stopped_line(c) for c in result.customers if c.status == FAILED and any(o.sends for o in c.calls)
+    ]
+    out += [f"note: {n}" for n in result.notes]
+    out.append(
+        f"Writes: {writes['applied']} applied, {writes['failed']} failed or unknown, "
+        f"{writes['not_started']} not started, of {sum(writes.values())} planned."
+    )
+    out += [f"Journal: {result.journal}", "To finish, plan the same scope again, review it, and apply it:"]
+    out += [f"  {line}" for line in resume]
+    return "\n".join(out) + "\n"
