@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+import warnings
 from collections.abc import Callable, Coroutine, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -146,6 +147,8 @@ async def _guarded(coro: Coroutine[Any, Any, T], on_signal: Callable[[int], bool
             return
         if not received:  # the cancelled reads may end in errors nobody awaits: not the user's concern
             loop.set_exception_handler(_after_interrupt)
+            # nor a connect httpx's transport had begun (anyio's happy eyeballs), warned of at exit
+            warnings.filterwarnings("ignore", "coroutine .* was never awaited", RuntimeWarning)
         received.append(signum)
         if task is not None:
             task.cancel()
