@@ -31,7 +31,7 @@ class ApiFailure(Exception):
 
 
 class HolderRefusal(ApiFailure):
-    """An added value is held by a merge victim or a campaign account (8069/8068): the call changes nothing."""
+    """An added value is held by a merge victim or a campaign account (8069/8068): nothing changes."""
 
 
 def warning(code: int, message: str) -> Warning_:

@@ -7,12 +7,12 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from reconciler.model import MULTI_ACCOUNT_SOURCES
 from reconciler.sandbox.customers import find_holders, parse_scope, read_customer, victim_failure
 from reconciler.sandbox.envelope import ApiFailure, warning
 from reconciler.sandbox.records import customer_object
 from reconciler.sandbox.settings import Settings
 from reconciler.sandbox.vocab import KNOWN_SOURCES, is_multi_account
-from reconciler.model import MULTI_ACCOUNT_SOURCES
 
 VICTIM_FOUND = (8069, "Merged customer found")
 CAMPAIGN_USER = (8068, "Customer is campaign user")
@@ -71,7 +71,9 @@ def lookup_details(
     return body
 
 
-def _victim_body(db: sqlite3.Connection, holder: sqlite3.Row, settings: Settings, org_id: int) -> dict[str, Any]:
+def _victim_body(
+    db: sqlite3.Connection, holder: sqlite3.Row, settings: Settings, org_id: int
+) -> dict[str, Any]:
     if settings.victim_reads == "survivor":  # the survivor, with 91009
         return read_customer(db, holder["id"], None, settings, org_id)
     body = customer_object(db, holder, org_id, settings.card_identifiers_in_profiles, None)

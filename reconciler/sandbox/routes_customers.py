@@ -15,9 +15,9 @@ from reconciler.sandbox.envelope import ApiFailure, HolderRefusal, error_item, w
 from reconciler.sandbox.handlers import customer_id, endpoint, json_body
 from reconciler.sandbox.identity import Change, change_identifier
 from reconciler.sandbox.lookup import lookup_details as details_of
-from reconciler.sandbox.settings import Settings
 from reconciler.sandbox.register import register_customer
 from reconciler.sandbox.runtime import Runtime
+from reconciler.sandbox.settings import Settings
 
 
 @endpoint

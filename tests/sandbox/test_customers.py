@@ -75,7 +75,9 @@ def test_lookup_and_customer_details(api: Api) -> None:
     )
     assert by_card.json()["id"] == POLLY
     wechat = f"identifierName=wechat&identifierValue=oWx{HUCK:x}c1"
-    assert api.get(f"/v2/customers/lookup?source=WECHAT&accountId=wechat-con1&{wechat}").json()["entity"] == HUCK
+    assert (
+        api.get(f"/v2/customers/lookup?source=WECHAT&accountId=wechat-con1&{wechat}").json()["entity"] == HUCK
+    )
     # accountId required (the default): a multi-account source without it is 8015, and source=ALL does not
     # search multi-account profiles; optional: both find the holder.
     assert codes(api.get(f"/v2/customers/lookup?source=WECHAT&{wechat}")) == [8015]
@@ -90,7 +92,9 @@ def test_lookup_misses_and_victims(api: Api) -> None:
         "/v2/customers/lookup/customerDetails?source=ALL&identifierName=mobile&identifierValue=910000000000"
     )
     assert codes(nobody) == [8015]
-    victim_q = "/v2/customers/lookup/customerDetails?source=ALL&identifierName=mobile&identifierValue=919812300017"
+    victim_q = (
+        "/v2/customers/lookup/customerDetails?source=ALL&identifierName=mobile&identifierValue=919812300017"
+    )
     campaign_q = victim_q.replace("919812300017", "919812300001")
     victim, campaign = api.get(victim_q), api.get(campaign_q)  # warnings of a 2xx answer (the default)
     assert victim.json()["id"] == VICTIM and codes(victim, "warnings") == [8069]
