@@ -180,6 +180,8 @@ class _Run:
                         call, sends, "failed", status=exc.status, code=exc.code, message=message
                     )
                     detail = self._scrub(str(exc), call)
+                    if exc.code in ChangeResult.MERGE_WARNINGS and call.id not in self.allowed_merges:
+                        self._merge_incident(call, f"code {exc.code} in errors")  # it merged all the same
                     return CallOutcome(call.id, call.customer_id, call.op, FAILED, detail, sends)
                 codes = [code for code, _ in result.warnings]
                 await self._outcome(call, sends, "ok", created_id=result.created_id, warnings=codes)
@@ -212,11 +214,17 @@ class _Run:
         if merged and call.id in self.allowed_merges:
             self.notes.append(f"customer {call.customer_id}: merged as the plan allowed ({call.id})")
         elif merged:
-            self.incidents.append(
-                f"customer {call.customer_id}: call {call.id} ({call.op}) MERGED accounts "
-                f"(warnings {', '.join(map(str, codes)) or 'seen on re-read'}); the plan did not allow it"
-            )
+            signs = [f"warnings {', '.join(map(str, codes))}"] if codes else []
+            if result.created_id not in (None, call.customer_id):
+                signs.append(f"createdId {result.created_id}")
+            self._merge_incident(call, "; ".join(signs) or "seen on re-read")
         return CallOutcome(call.id, call.customer_id, call.op, APPLIED, detail, sends, codes, merged)
+
+    def _merge_incident(self, call: Call, how: str) -> None:
+        self.incidents.append(
+            f"customer {call.customer_id}: call {call.id} ({call.op}) MERGED accounts ({how}); "
+            "the plan did not allow it"
+        )
 
     async def _send(self, call: Call) -> ChangeResult:
         w, card = self.writer, call.card

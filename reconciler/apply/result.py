@@ -5,7 +5,8 @@ depends on a stale customer: nothing was sent for it), ``failed`` (a write faile
 be settled, or it depends on such a call; the calls before it may have been applied).
 
 Exit codes: 0 all applied; 5 some customers stale and none failed; 6 some failed, **or any incident**.
-An incident is a merge warning (8050/8051/8066/8067) on a call the plan did not mark as an allowed merge:
+An incident is a merge code (8050/8051/8053/8066/8067, in warnings or in errors) or a ``createdId`` other than
+the customer written, on a call the plan did not mark as an allowed merge:
 the reviewed plan did not show it, so the run cannot report success, and 6 ("partial") is the code that
 tells the workflow that live state is not what was reviewed.
 """

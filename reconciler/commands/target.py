@@ -29,7 +29,20 @@ def embedded_sandbox(config: Config) -> httpx.AsyncBaseTransport:
     if is_new:
         seed = resources.files("reconciler.sandbox").joinpath("seeds/demo.json").read_text()
         store.seed(json.loads(seed))
-    return httpx.ASGITransport(app=create_app(store))
+    return _EmbeddedTransport(app=create_app(store))
+
+
+class _EmbeddedTransport(httpx.ASGITransport):
+    """The in-process sandbox; a connection it drops is the transport error a closed socket gives."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Serve in-process; the sandbox's ``ConnectionDropped`` becomes ``httpx.RemoteProtocolError``."""
+        from reconciler.sandbox.envelope import ConnectionDropped
+
+        try:
+            return await super().handle_async_request(request)
+        except ConnectionDropped as exc:
+            raise httpx.RemoteProtocolError(str(exc), request=request) from None
 
 
 @asynccontextmanager

@@ -75,7 +75,9 @@ async def _resolve_lookups(
         if holder is None:
             warnings.append(f"{shown}: no customer holds it; skipped")
         elif holder.victim:
-            warnings.append(f"{shown}: held by a merge victim (merged into {holder.customer_id}); skipped")
+            warnings.append(f"{shown}: held by {holder.victim_text()}; skipped")
+        elif holder.unknown or not holder.customer_id:
+            warnings.append(f"{shown}: who holds it is unclear ({holder.unknown or 'unnamed'}); skipped")
         else:
             ids.append(holder.customer_id)
     return ids
@@ -119,7 +121,7 @@ async def _shared(reader: LiveReader, customers: Sequence[LiveCustomer], config:
     out = []
     for ident, holder in zip(idents, holders, strict=True):
         others = set(owners[ident])
-        if holder is not None and holder.customer_id not in others:
+        if holder is not None and holder.customer_id and holder.customer_id not in others:
             others.add(holder.customer_id)
         if len(others) > 1:
             ids = ", ".join(map(str, sorted(others)))
