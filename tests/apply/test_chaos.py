@@ -18,7 +18,7 @@ import pytest
 from reconciler.apply.journal import read_journal
 from tests.apply import population
 from tests.apply.accounting import assert_journal_accounts, assert_untouched
-from tests.apply.conftest import make_workspace, serve
+from tests.apply.conftest import assert_verified_json, make_workspace, serve
 
 N = int(os.environ.get("RECONCILER_CHAOS_N", "500"))
 FAULTS = {
@@ -49,6 +49,7 @@ def test_chaos_converges_in_two_runs_with_a_truthful_journal(tmp_path: Path, see
             codes.append(done.returncode)
             result = json.loads(done.stdout)
             assert not result["incidents"]
+            assert_verified_json(result)
             events = read_journal(tmp_path / journal)
             assert_journal_accounts(server.request_log(), events)
             if run == 1:  # the faults really hit writes, and were settled by re-reading
