@@ -96,8 +96,9 @@ class _Run:
                 if problem is not None:
                     return await self._finish(cid, outcomes, calls, *problem)
             checked = await self._guarded(call)
-            if isinstance(checked, tuple):
-                return await self._finish(cid, outcomes, calls[i:], *checked)
+            if isinstance(checked, tuple):  # stale only while nothing was written for this customer
+                status = checked[0] if not any(o.status == APPLIED for o in outcomes) else FAILED
+                return await self._finish(cid, outcomes, calls[i:], status, checked[1])
             outcome = checked if checked is not None else await self._call(call)
             self._settle(outcome)
             outcomes.append(outcome)
