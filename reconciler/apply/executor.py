@@ -5,6 +5,10 @@
   the customer is ``stale`` if that call was stale, else ``failed``.
 - Before a customer's first write its live state is re-read and ``live_facts`` compared with the digest
   the plan was computed from; a difference skips the customer as stale (nothing is sent for it).
+- Immediately before each write that adds a value, its holder is looked up again (``guard.py``): a holder
+  the plan did not expect stops the customer as stale, the call unsent. A generate already satisfied by a
+  card a racing apply linked is not sent again.
+- After the last write every customer written is re-read and compared with the plan (``verify.py``).
 - A write with an unknown outcome (timeout, dropped connection, 5xx) is settled by re-reading
   (``resolve.took_effect``) after a jittered, growing pause (``SETTLE``: a write still running on the
   server lands before the re-read, not after it). It is sent again only when that re-read proves it did not
@@ -24,6 +28,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from reconciler.apply.guard import DONE, SEND, HolderGuard
+from reconciler.apply.guard import STALE as HOLDER_MOVED
 from reconciler.apply.journal import FORMAT_VERSION, Journal, JournalError
 from reconciler.apply.resolve import MERGED, call_profile, item_value, took_effect
 from reconciler.apply.result import (
@@ -35,8 +41,10 @@ from reconciler.apply.result import (
     CallOutcome,
     CustomerResult,
     Status,
+    Verification,
 )
 from reconciler.apply.stop import Gate, NotStarted, halted_results, write_counts
+from reconciler.apply.verify import verify
 from reconciler.backoff import Backoff
 from reconciler.capillary import CapillaryWriter
 from reconciler.config import Config
@@ -62,6 +70,7 @@ class _Run:
     desired: Mapping[int, DesiredCustomer]
     config: Config
     journal: Journal
+    guard: HolderGuard
     generated: dict[str, str] = field(default_factory=dict)
     done: dict[str, asyncio.Event] = field(default_factory=dict)
     outcomes: dict[str, CallOutcome] = field(default_factory=dict)
@@ -89,7 +98,11 @@ class _Run:
                 problem = await self._precondition(cid)
                 if problem is not None:
                     return await self._finish(cid, outcomes, calls, *problem)
-            outcome = await self._call(call)
+            checked = await self._guarded(call)
+            if isinstance(checked, tuple):  # stale only while nothing was written for this customer
+                status = checked[0] if not any(o.status == APPLIED for o in outcomes) else FAILED
+                return await self._finish(cid, outcomes, calls[i:], status, checked[1])
+            outcome = checked if checked is not None else await self._call(call)
             self._settle(outcome)
             outcomes.append(outcome)
             if outcome.status != APPLIED:
@@ -111,8 +124,22 @@ class _Run:
             return FAILED, f"re-reading the customer failed: {exc}"
         facts = live_facts(live, self.desired[cid], self.config)
         ok = facts == self.plan.facts.get(cid)
+        self.guard.baseline[cid] = frozenset(c.number for c in live.cards)
         await self.journal.record("precondition", customer_id=cid, ok=ok, facts=facts)
         return None if ok else (STALE, "its live state changed since the plan was made")
+
+    async def _guarded(self, call: Call) -> CallOutcome | tuple[Status, str] | None:
+        """The holder check: None to send, an outcome for a call already satisfied, or (status, reason)."""
+        verdict = await self.guard.check(call, self.generated)
+        if call.add or call.op == GENERATE_CARD:
+            await self.journal.record(
+                "holder_check", call=call.id, verdict=verdict.status, detail=verdict.detail
+            )
+        if verdict.status == SEND:
+            return None
+        if verdict.status == DONE:
+            return CallOutcome(call.id, call.customer_id, call.op, APPLIED, verdict.detail, 0)
+        return (STALE if verdict.status == HOLDER_MOVED else FAILED), verdict.detail
 
     async def _finish(
         self, cid: int, outcomes: list[CallOutcome], rest: list[Call], status: Status, reason: str
@@ -317,7 +344,10 @@ async def apply_plan(
     merge_actions = {a.id for a in plan.actions if a.risk == MERGE and not a.blocked}
     merges = frozenset(c.id for c in plan.calls if merge_actions.intersection(c.actions))
     gate = gate or Gate(config.api.concurrency)
-    run = _Run(plan, writer, desired, config, journal, allowed_merges=merges, settle=settle, gate=gate)
+    holders = HolderGuard(plan, writer)
+    run = _Run(
+        plan, writer, desired, config, journal, holders, allowed_merges=merges, settle=settle, gate=gate
+    )
     journal.on_full = lambda why: gate.stop(why, journal=True)
     gate.on_stop = lambda why: journal.write_now("stop", reason=why)
     run.done = {c.id: asyncio.Event() for c in plan.calls}
@@ -336,14 +366,20 @@ async def apply_plan(
     results = await gate.run(writes)
     if results is None:  # halted: the customers' tasks were cancelled; rebuild from what settled
         results = halted_results(by_customer, run.outcomes, gate.reason or "interrupted")
+    customers = tuple(sorted(results, key=lambda r: r.id))
+    checked = Verification()
+    if not gate.stopped:  # a stopped run is re-planned, not verified: its summary says what was written
+        checked = await verify(plan, writer, customers, run.generated)
+        await journal.record("verified", verified=checked.verified, written=checked.written)
     result = ApplyResult(
         plan.target,
         plan.checksum,
-        tuple(sorted(results, key=lambda r: r.id)),
+        customers,
         tuple(run.incidents),
         tuple(run.notes),
         str(journal.path),
         time.monotonic() - started,
+        checked,
     )
     journal.write_now(
         "end",

@@ -6,11 +6,13 @@ import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
 from reconciler.apply import ApplyResult, apply_plan
 from reconciler.apply.journal import Journal, default_journal_path
+from reconciler.apply.lock import lock_path, target_lock
 from reconciler.apply.stop import GRACE_SECONDS, Gate, write_counts
 from reconciler.capillary import CapillaryWriter
 from reconciler.commands.outputs import check_writable, echo, write_output
@@ -27,9 +29,9 @@ from reconciler.commands.workspace import (
     run_async,
     scope_options,
 )
-from reconciler.config import CONFIG_FILE
+from reconciler.config import CONFIG_FILE, Config
 from reconciler.errors import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK, EXIT_STALE, StateError, UsageError
-from reconciler.plan import Plan
+from reconciler.plan import Plan, describe_target
 from reconciler.plan.scope import Scope
 from reconciler.render.escape import visible
 from reconciler.render.result import (
@@ -89,8 +91,16 @@ def _gate(plan: Plan, opts: ApplyOptions) -> int | None:
     return None
 
 
+def target_key(config: Config) -> str:
+    """What identifies the target for its lock: the API URL without credentials, or the sandbox's database."""
+    if config.api.is_sandbox:
+        return f"sandbox:{(config.root / config.api.sandbox_db).resolve()}"
+    parts = urlsplit(config.api.url)
+    return f"{parts.scheme}://{parts.hostname or ''}:{parts.port or ''}{parts.path.rstrip('/')}"
+
+
 async def run_apply(ws: Workspace, scope: Scope, opts: ApplyOptions, gate: Gate | None = None) -> int:
-    """Re-plan through the writer, gate it, execute it; returns the exit code.
+    """Under the target's lock: re-plan through the writer, gate it, execute it; returns the exit code.
 
     ``gate`` is what SIGINT/SIGTERM stop (``run_async``'s ``on_signal``): the run then ends early with
     a summary and the commands that finish the work.
@@ -98,15 +108,26 @@ async def run_apply(ws: Workspace, scope: Scope, opts: ApplyOptions, gate: Gate 
     gate = gate or Gate(ws.config.api.concurrency)
     async with open_target(ws.config, write=True) as writer:
         assert isinstance(writer, CapillaryWriter)
-        plan = await plan_through(writer, ws, scope, force=opts.force)
-        code = _gate(plan, opts)
-        if code is not None:
-            return code
-        journal = Journal(opts.journal or default_journal_path(ws.config.root))
-        try:
-            result = await apply_plan(plan, writer, ws.state.by_id(), ws.config, journal, gate=gate)
-        finally:
-            journal.close()
+        target = describe_target(ws.config)
+        with target_lock(lock_path(ws.config.root, target_key(ws.config)), target) as note:
+            if note:
+                echo(f"note: {note}", err=True)
+            return await _locked_apply(writer, ws, scope, opts, gate)
+
+
+async def _locked_apply(
+    writer: CapillaryWriter, ws: Workspace, scope: Scope, opts: ApplyOptions, gate: Gate
+) -> int:
+    """The apply proper; the plan is made under the lock, so it sees every earlier apply's writes."""
+    plan = await plan_through(writer, ws, scope, force=opts.force)
+    code = _gate(plan, opts)
+    if code is not None:
+        return code
+    journal = Journal(opts.journal or default_journal_path(ws.config.root))
+    try:
+        result = await apply_plan(plan, writer, ws.state.by_id(), ws.config, journal, gate=gate)
+    finally:
+        journal.close()
     if gate.reason is None:
         write_output(render_result(result, opts.fmt), None)
         return result.exit_code

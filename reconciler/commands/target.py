@@ -16,6 +16,8 @@ import httpx
 
 from reconciler.capillary import CapillaryReader, open_client
 from reconciler.config import Config
+from reconciler.mask import require_mask_key
+from reconciler.plan import describe_target
 
 
 def embedded_sandbox(config: Config) -> httpx.AsyncBaseTransport:
@@ -49,7 +51,12 @@ class _EmbeddedTransport(httpx.ASGITransport):
 async def open_target(
     config: Config, *, write: bool = False, **options: Any
 ) -> AsyncIterator[CapillaryReader]:
-    """``open_client`` for the configured target; the embedded sandbox's transport when it is one."""
+    """``open_client`` for the configured target; the embedded sandbox's transport when it is one.
+
+    Every command that reaches a target prints or writes masked values: without a secret masking key
+    (``require_mask_key``) it stops here, before the first request.
+    """
+    require_mask_key(describe_target(config), sandbox=config.api.is_sandbox)
     transport = embedded_sandbox(config) if config.api.is_sandbox else None
     async with open_client(config, write=write, transport=transport, **options) as client:
         yield client

@@ -198,4 +198,3 @@ def plain_signals() -> Iterator[None]:
     finally:
         for sig in SIGNALS:
             loop.add_signal_handler(sig, handle, sig)
-

@@ -18,7 +18,7 @@ import pytest
 from reconciler.apply.journal import read_journal
 from tests.apply import population
 from tests.apply.accounting import assert_journal_accounts, assert_untouched
-from tests.apply.conftest import make_workspace, serve
+from tests.apply.conftest import assert_verified_json, make_workspace, serve
 from tests.variants import FEW, label
 
 N = int(os.environ.get("RECONCILER_CHAOS_N", "500"))
@@ -61,6 +61,7 @@ def _chaos(tmp_path: Path, seed: int, n: int, variants: dict[str, str]) -> None:
             codes.append(done.returncode)
             result = json.loads(done.stdout)
             assert not result["incidents"]
+            assert_verified_json(result)
             events = read_journal(tmp_path / journal)
             assert_journal_accounts(server.request_log(), events)
             if run == 1:  # the faults really hit writes, and were settled by re-reading
