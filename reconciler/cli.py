@@ -1,4 +1,4 @@
-"""The command line: click commands, the one error handler, and exit codes (DESIGN.md 4.6).
+"""The command line: click commands, the one error handler, and exit codes (docs/architecture.md 11).
 
 Each subcommand lives in ``reconciler/commands/<name>.py`` and returns an exit code; this module maps
 ``ReconcilerError`` to its one-line message and exit code. Together they are the only code that prints.

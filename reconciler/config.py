@@ -1,4 +1,4 @@
-"""``reconciler.yaml``: API endpoint, auth, limits, ownership and safety budgets (DESIGN.md 3).
+"""``reconciler.yaml``: API endpoint, auth, limits, ownership and safety budgets (docs/architecture.md 3.1).
 
 Secrets never come from this file: credentials are read from the environment
 (CAPILLARY_OAUTH_KEY / CAPILLARY_OAUTH_SECRET, or CAPILLARY_TILL / CAPILLARY_PASSWORD).

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from reconciler.errors import ApiError
 
-# The v2 sources the API documents for customer writes (capillary-api.md 2.1).
+# The v2 sources the API documents for customer writes (docs/capillary-api.md 2.1).
 SOURCES = frozenset(
     {
         "FACEBOOK",
@@ -33,10 +33,10 @@ SOURCES = frozenset(
     }
 )
 
-# Sources that take an accountId (capillary-api.md 2.1). The rest are single-account.
+# Sources that take an accountId (docs/capillary-api.md 2.1). The rest are single-account.
 MULTI_ACCOUNT_SOURCES = frozenset({"FACEBOOK", "WEB_ENGAGE", "WECHAT", "MOBILE_APP", "LINE"})
 
-# Card status codes (capillary-api.md 6.1).
+# Card status codes (docs/capillary-api.md 6.1).
 CARD_STATUSES = ("NOT_ISSUED", "ISSUED", "ACTIVE", "SUSPENDED", "EXPIRED", "DELETED")
 DEAD_CARD_STATUSES = frozenset({"EXPIRED", "DELETED"})
 # Identifier types (compared lower-cased) that carry a card number, and the card types in all: the one

@@ -1,7 +1,7 @@
-"""Apply: execute a reviewed Plan against the live API, journaling every write (DESIGN.md 5).
+"""Apply: execute a reviewed Plan against the live API, journaling every write (docs/architecture.md 5).
 
 ``apply_plan(plan, writer, desired, config, journal)`` returns an ``ApplyResult`` whose ``exit_code``
-follows DESIGN.md 4.6 (see ``result.py`` for the incident rule). The rules of execution are in
+follows docs/architecture.md 11 (see ``result.py`` for the incident rule). The rules of execution are in
 ``executor.py``; how an unknown outcome is settled is in ``resolve.py``.
 """
 

@@ -1,4 +1,5 @@
-"""What an apply did: per call, per customer, and overall, with the exit code it earns (DESIGN.md 4.6).
+"""What an apply did: per call, per customer, and overall, with the exit code it earns
+(docs/architecture.md 5.11 and 11).
 
 Customer statuses: ``applied`` (every call ran), ``stale`` (its live facts changed since the plan, or it
 depends on a stale customer: nothing was sent for it), ``failed`` (a write failed or its outcome could not

@@ -1,6 +1,6 @@
 """The one request path: read-only guard, auth, rate limit, bounded concurrency, retries, error mapping.
 
-Retry rules (DESIGN.md 5, issue #3):
+Retry rules (docs/capillary-api.md 1.3; docs/architecture.md 5.6 and 5.7):
 - reads (GET, the bulk-read POST, the token POST) are retried on 429, 5xx, 521, 461 and transport errors
   with jittered exponential backoff, up to ``max_attempts``, then the typed error is raised;
 - writes are retried only when the server certainly did not execute them: the connection was never

@@ -1,4 +1,5 @@
-"""Who holds an identifier, from lookup answers in every documented variant (capillary-api.md 10).
+"""Who holds an identifier, from lookup answers in every documented variant
+(docs/capillary-api.md 4.3 and 10).
 
 Conservative by construction: an answer is "nobody" only when it is a plain not-found (8015/8065) that does
 not say an ``accountId`` was missing; victim and campaign codes mark the holder whether they come as errors

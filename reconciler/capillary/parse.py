@@ -1,4 +1,4 @@
-"""Parsing the documented response shapes (capillary-api.md 4-6) into the shared model types.
+"""Parsing the documented response shapes (docs/capillary-api.md 3, 4 and 6) into the shared model types.
 
 Unknown fields are ignored; a missing required field raises ``ApiError`` naming the field and where it was
 expected. Card identifiers (``cardnumber``, ``cardNumber``, ``card``, in any case) never count as

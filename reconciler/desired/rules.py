@@ -1,4 +1,5 @@
-"""What a state file may declare: sources, identifier types per source, value formats (capillary-api.md 2).
+"""What a state file may declare: sources, identifier types per source, value formats
+(docs/capillary-api.md 2).
 
 Identifier types and the sources that take them:
 

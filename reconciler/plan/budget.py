@@ -1,4 +1,4 @@
-"""Safety budgets (DESIGN.md 3, 4.3): how much a plan may remove before it needs ``--force``.
+"""Safety budgets (docs/architecture.md 4.5): how much a plan may remove before it needs ``--force``.
 
 Removals are identifier removes plus card delinks that lose something: a remove paired with an add of the
 same type in the same profile (a changed mobile) or a delink paired with a link on the same customer (a

@@ -1,4 +1,4 @@
-"""The exact API writes apply will make, and their order (DESIGN.md 4.2 and 5).
+"""The exact API writes apply will make, and their order (docs/architecture.md 4.6 and 5.3).
 
 - One ``changeIdentifier`` per (customer, profile) for all its non-card adds and removes; one per card
   link or delink (the API takes one card per call); ``POST /v2/card`` per create; ``POST /v2/card/generate``

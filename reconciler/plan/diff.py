@@ -1,9 +1,10 @@
-"""Pure diff: desired state + live state -> the minimal changes per declared customer (DESIGN.md 4.1).
+"""Pure diff: desired state + live state -> the minimal changes per declared customer
+(docs/architecture.md 4.3).
 
 No I/O. ``compute_changes`` is the first of two phases: its result says which identifiers and cards the
 plan would add (``holders_needed``), so ``live.py`` looks up only their holders before ``build_plan``.
 
-Ownership decisions (DESIGN.md 3):
+Ownership decisions (docs/architecture.md 3.3):
 - In each *declared* profile the types in ``manage.identifiers`` are owned: a live value of such a type
   that the YAML does not list is removed. Live values of other types are never removed, but a declared
   value of an unmanaged type is still added when missing (the YAML asks for it explicitly).

@@ -1,4 +1,4 @@
-"""The risk of each change, from the current holder of what it adds (DESIGN.md 4.3).
+"""The risk of each change, from the current holder of what it adds (docs/architecture.md 4.4).
 
 - plain: nobody holds it (or this same customer does, in another of its profiles: not a merge);
 - move: a declared customer in this plan holds it and this plan releases it there (release runs first);

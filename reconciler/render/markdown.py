@@ -1,4 +1,4 @@
-"""Markdown rendering of a Plan for the pull-request comment (DESIGN.md 4.5).
+"""Markdown rendering of a Plan for the pull-request comment (docs/architecture.md 4.8).
 
 Summary first (target, verdict, counts per action and risk, budgets, blocked items), then one
 ``<details>`` per customer with the ``file:line`` of each change, then the checksum and a hidden marker

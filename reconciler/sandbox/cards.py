@@ -1,5 +1,5 @@
 """Card, series and label endpoints' logic: create, status changes with the transition rules, bulk update,
-generation (capillary-api.md 6)."""
+generation (docs/capillary-api.md 6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Customer reads: by id, lookups by identifier (also by card), and bulk reads (capillary-api.md 4)."""
+"""Customer reads: by id, lookups by identifier (also by card), and bulk reads (docs/capillary-api.md 4)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """``changeIdentifier``: adds and removes on one profile, uniqueness per scope, merges, and card link/delink
-(capillary-api.md 3). Runs inside one transaction: any error rolls back everything, merge included."""
+(docs/capillary-api.md 3). Runs inside one transaction: any error rolls back everything, merge included."""
 
 from __future__ import annotations
 

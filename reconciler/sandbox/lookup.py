@@ -1,6 +1,6 @@
 """Lookups by identifier (``/v2/customers/lookup`` and ``.../customerDetails``), in each documented variant
-(capillary-api.md 4.2, 4.3 and 10): victim and campaign holders reported as warnings of a 2xx answer or as
-errors, and ``accountId`` required or not in multi-account sources."""
+(docs/capillary-api.md 4.2, 4.3 and 10): victim and campaign holders reported as warnings of a 2xx answer
+or as errors, and ``accountId`` required or not in multi-account sources."""
 
 from __future__ import annotations
 

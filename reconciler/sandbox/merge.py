@@ -1,7 +1,7 @@
 """The automatic merge: the path customer (victim) is absorbed into the holder (survivor), in the caller's
 transaction. Profiles move to the survivor (the survivor's value wins per identifier type), cards move unless
 card transfer is off, and the victim is marked ``merged_into``. The victim keeps its identifier rows:
-that is why reusing them is blocked (capillary-api.md 5)."""
+that is why reusing them is blocked (docs/capillary-api.md 5)."""
 
 from __future__ import annotations
 

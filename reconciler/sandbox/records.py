@@ -1,4 +1,4 @@
-"""Rendering store rows as the API's customer and card objects (capillary-api.md 4.1 and 6.5)."""
+"""Rendering store rows as the API's customer and card objects (docs/capillary-api.md 4.1 and 6.5)."""
 
 from __future__ import annotations
 

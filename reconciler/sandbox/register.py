@@ -1,5 +1,5 @@
 """``POST /v2/customers``: register a customer, combining with an existing holder in another source
-(warning 8050) and refusing a same-source duplicate (8006) (capillary-api.md 7)."""
+(warning 8050) and refusing a same-source duplicate (8006) (docs/capillary-api.md 7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The org's sources and their accounts (capillary-api.md 2.1): ``GET /v2/org/{orgId}/sources`` and
+"""The org's sources and their accounts (docs/capillary-api.md 2.1): ``GET /v2/org/{orgId}/sources`` and
 ``GET /v2/meta/sources``, served from the seeded sources, so a client can learn the multi-account scopes."""
 
 from __future__ import annotations

@@ -49,7 +49,8 @@ class Settings:
     card_transfer_to_survivor: bool = True
     # createdId after a merge: "path" (the customer in the URL, the victim) or "survivor".
     merge_created_id: str = "path"
-    # Documented variants (capillary-api.md 10); each default is what the documentation says most directly.
+    # Documented variants (docs/capillary-api.md 10); each default is what the documentation says most
+    # directly.
     # A lookup whose holder is a victim / campaign account: "warning" (2xx with the holder and 8069/8068 in
     # ``warnings``, the status-code page's table) or "error" (8069/8068 in ``errors``).
     holder_codes_on_lookup: str = "warning"

@@ -1,4 +1,4 @@
-"""Apply against the documented API variants (capillary-api.md 10): a changeIdentifier answered 2xx with
+"""Apply against the documented API variants (docs/capillary-api.md 10): a changeIdentifier answered 2xx with
 warning 8069 is failed, never applied; a merge reported in ``errors``, in ``warnings`` or only by a
 ``createdId`` other than the customer written is an incident, listed first, exit 6."""
 

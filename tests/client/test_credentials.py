@@ -25,9 +25,9 @@ def test_public_names_are_exactly_the_client_api() -> None:
 
 
 def test_basic_header_is_till_and_md5_of_password() -> None:
-    # capillary-api.md 1.2: base64(till:md5hex(password)). The digest's worked example pairs "Pass123" with
-    # md5 bdc87b9c...; that is not md5("Pass123") (it is 2f23fa35...), so only the encoding step is checked
-    # against the documented header, and the hash against hashlib.
+    # docs/capillary-api.md 1.2: base64(till:md5hex(password)). The documented worked example pairs
+    # "Pass123" with md5 bdc87b9c...; that is not md5("Pass123") (it is 2f23fa35...), so only the encoding
+    # step is checked against the documented header, and the hash against hashlib.
     header = Credentials.basic("store123", "Pass123").basic_header
     digest = hashlib.md5(b"Pass123").hexdigest()
     assert base64.b64decode(header.split()[1]).decode() == f"store123:{digest}"

@@ -1,4 +1,4 @@
-"""Parsing every response example of capillary-api.md into the model types."""
+"""Parsing every response example of docs/capillary-api.md into the model types."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from reconciler.capillary.parse import (
 from reconciler.errors import ApiError, NotFoundError
 from reconciler.model import CardLabel, Identifier, LiveCard, ProfileKey
 
-# capillary-api.md 4.1 (shape from the legacy sample, fields from the current pages)
+# docs/capillary-api.md 4.1 (shape from the legacy sample, fields from the current pages)
 CUSTOMER_41: dict[str, Any] = {
     "id": 17742,
     "profiles": [
@@ -50,7 +50,7 @@ CUSTOMER_41: dict[str, Any] = {
     "warnings": [],
 }
 
-# capillary-api.md 6.5
+# docs/capillary-api.md 6.5
 CARD_65: dict[str, Any] = {
     "cardId": 1,
     "issuedDate": "2024-01-01",
@@ -130,7 +130,7 @@ def test_card_details_from_get_card() -> None:
 
 
 def test_card_from_put_response_with_status_label_info() -> None:
-    # capillary-api.md 6.4: the single update response
+    # docs/capillary-api.md 6.4: the single update response
     data = {
         "cardId": 3,
         "customerId": 0,
@@ -163,7 +163,7 @@ def test_card_without_number_is_a_clear_api_error() -> None:
 
 
 def test_bulk_read_items_and_per_item_errors() -> None:
-    # capillary-api.md 4.4
+    # docs/capillary-api.md 4.4
     body = {
         "data": [
             {"entity": CUSTOMER_41, "warnings": [], "errors": [], "success": True},
@@ -185,7 +185,7 @@ def test_bulk_read_items_and_per_item_errors() -> None:
 
 
 def test_series_list() -> None:
-    # capillary-api.md 6.2
+    # docs/capillary-api.md 6.2
     body = {
         "data": [
             {
@@ -212,7 +212,7 @@ def test_series_list() -> None:
 
 
 def test_labels_list() -> None:
-    # capillary-api.md 6.1
+    # docs/capillary-api.md 6.1
     body = {
         "data": [
             {"id": 1, "label": "ACTIVE", "status": "ACTIVE", "type": "CARD", "default": True},
@@ -223,7 +223,7 @@ def test_labels_list() -> None:
 
 
 def test_change_result_with_merge_warning() -> None:
-    # capillary-api.md 3: success, with 8051 as a merge notice
+    # docs/capillary-api.md 3: success, with 8051 as a merge notice
     body = {
         "createdId": 382756026,
         "warnings": [{"status": True, "code": 8051, "message": "Same Customer found, Merging with userId 9"}],

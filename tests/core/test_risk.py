@@ -1,4 +1,4 @@
-"""Risk of each add from its holder: plain, move, conflict, merge, blocked (DESIGN.md 4.3)."""
+"""Risk of each add from its holder: plain, move, conflict, merge, blocked (docs/architecture.md 4.4)."""
 
 from __future__ import annotations
 

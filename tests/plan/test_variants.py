@@ -1,4 +1,4 @@
-"""The plan's safety under every combination of the sandbox's documented API variants (capillary-api.md
+"""The plan's safety under every combination of the sandbox's documented API variants (docs/capillary-api.md
 10): victim and campaign holders blocked, a merge blocked, and a holder in ``WECHAT:<account>`` found even
 when lookups there require ``accountId``."""
 
