@@ -72,7 +72,8 @@ class ParsedFile:
     source: dict[Pos, str] = field(default_factory=dict)
 
 
-_STR_TAGS = frozenset({None, "!", "tag:yaml.org,2002:str"})
+# "!" is left out: the spec reads "! 12" as the string "12", PyYAML as the integer 12; refused, not guessed
+_STR_TAGS = frozenset({None, "tag:yaml.org,2002:str"})
 
 
 def read_yaml(path: Path, name: str) -> ParsedFile:
@@ -148,9 +149,12 @@ class _Composer:
     def _syntax_message(self, pos: Pos, problem: str) -> str:
         lines = self.text.splitlines()
         line = lines[pos[0] - 1] if pos[0] <= len(lines) else ""
-        indent = line[: len(line) - len(line.lstrip(" \t"))]
-        # only a tab in the indentation, at or just before where the parser stopped, is the cause
-        if "\t" in indent and pos[1] <= len(indent) + 1:
+        content = line.lstrip(" \t")
+        indent = line[: len(line) - len(content)]
+        # A tab is indentation only where a line starts with it and goes on with block content: a tab
+        # after spaces, on a blank line or before a flow collection is separation (valid YAML that
+        # libyaml refuses), and "indent with spaces" would mislead there.
+        if indent.startswith("\t") and content[:1] not in ("", "[", "]", "{", "}", "#") and pos[1] <= len(indent) + 1:
             return "YAML syntax: tab character: indent with spaces"
         return f"YAML syntax: {problem}"
 
