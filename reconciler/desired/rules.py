@@ -62,7 +62,10 @@ def profile_key_problem(key: str) -> str | None:
         return None
     if ACCOUNT_ID.fullmatch(account) and account.isprintable():
         return None
-    return visible_problem("accountId", account) or f"bad accountId '{account}' in profile '{key}': no spaces or ':'"
+    return (
+        visible_problem("accountId", account)
+        or f"bad accountId '{account}' in profile '{key}': no spaces or ':'"
+    )
 
 
 def visible_problem(what: str, value: str) -> str | None:

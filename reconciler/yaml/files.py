@@ -1,4 +1,4 @@
-"""Opening a file to read only if it is a regular file: a FIFO, device or socket is refused, never waited on."""
+"""Opening a file only if it is a regular file: a FIFO, device or socket is refused, never waited on."""
 
 from __future__ import annotations
 

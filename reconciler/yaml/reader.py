@@ -25,7 +25,7 @@ import yaml
 
 from reconciler.errors import Problem
 from reconciler.yaml.files import MAX_BYTES, NotReadable, read_regular
-from reconciler.yaml.scalars import INVALID, INT, RESOLVE_FIRST, resolve_plain, unrepresentable
+from reconciler.yaml.scalars import INT, INVALID, RESOLVE_FIRST, resolve_plain, unrepresentable
 
 try:
     from yaml import CSafeLoader as _Loader
@@ -154,7 +154,11 @@ class _Composer:
         # A tab is indentation only where a line starts with it and goes on with block content: a tab
         # after spaces, on a blank line or before a flow collection is separation (valid YAML that
         # libyaml refuses), and "indent with spaces" would mislead there.
-        if indent.startswith("\t") and content[:1] not in ("", "[", "]", "{", "}", "#") and pos[1] <= len(indent) + 1:
+        if (
+            indent.startswith("\t")
+            and content[:1] not in ("", "[", "]", "{", "}", "#")
+            and pos[1] <= len(indent) + 1
+        ):
             return "YAML syntax: tab character: indent with spaces"
         return f"YAML syntax: {problem}"
 

@@ -46,7 +46,9 @@ def resolve_plain(text: str) -> Any:
         return int(text, 0) if text[:2] in ("0o", "0x") else int(text)
     if FLOAT.fullmatch(text):
         digits = text.lstrip("+-")
-        if digits[:1] == "." and digits[1:2].isalpha():  # .inf, -.Inf, .NaN: float() spells them without the dot
+        if (
+            digits[:1] == "." and digits[1:2].isalpha()
+        ):  # .inf, -.Inf, .NaN: float() spells them without the dot
             return float(text[: len(text) - len(digits)] + digits[1:])
         return float(text)
     return text

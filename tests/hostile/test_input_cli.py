@@ -178,7 +178,11 @@ def test_a_link_inside_the_repository_is_read(repo: Repo) -> None:
 
 
 INVISIBLE = [
-    ("newline", 'externalId: "a\\nb"', "externalId holds a line break (U+000A at character 2): a value is one line"),
+    (
+        "newline",
+        'externalId: "a\\nb"',
+        "externalId holds a line break (U+000A at character 2): a value is one line",
+    ),
     (
         "escape",
         'externalId: "a\\eb"',
