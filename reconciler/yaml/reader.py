@@ -25,6 +25,7 @@ import yaml
 
 from reconciler.errors import Problem
 from reconciler.yaml.files import MAX_BYTES, NotReadable, read_regular
+from reconciler.yaml.nodes import Pos, YList, YMap, position
 from reconciler.yaml.scalars import INT, INVALID, RESOLVE_FIRST, resolve_plain, unrepresentable
 
 try:
@@ -33,32 +34,7 @@ except ImportError:  # pragma: no cover - libyaml missing: same behaviour, slowe
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 MAX_DEPTH = 64
-__all__ = ["INVALID", "MAX_BYTES", "MAX_DEPTH", "ParsedFile", "YList", "YMap", "position", "read_yaml"]
-
-Pos = tuple[int, int]
-
-
-class YMap(dict[str, Any]):
-    """A mapping with the position of itself, of each key and of each value."""
-
-    __slots__ = ("key_pos", "pos", "val_pos")
-
-    def __init__(self, pos: Pos) -> None:
-        super().__init__()
-        self.pos = pos
-        self.key_pos: dict[str, Pos] = {}
-        self.val_pos: dict[str, Pos] = {}
-
-
-class YList(list[Any]):
-    """A sequence with the position of itself and of each item."""
-
-    __slots__ = ("item_pos", "pos")
-
-    def __init__(self, pos: Pos) -> None:
-        super().__init__()
-        self.pos = pos
-        self.item_pos: list[Pos] = []
+__all__ = ["INVALID", "MAX_BYTES", "MAX_DEPTH", "ParsedFile", "Pos", "YList", "YMap", "position", "read_yaml"]
 
 
 @dataclass(slots=True)
@@ -314,17 +290,3 @@ _BAD_KEY = object()
 
 def _pos(mark: Any) -> Pos:
     return (mark.line + 1, mark.column + 1)
-
-
-def position(data: Any, path: tuple[Any, ...]) -> Pos:
-    """The position of the value at ``path`` below ``data`` (else of its nearest known parent)."""
-    pos: Pos = getattr(data, "pos", (1, 1))
-    node = data
-    for step in path:
-        if isinstance(node, YMap) and step in node:
-            pos, node = node.val_pos[step], node[step]
-        elif isinstance(node, YList) and isinstance(step, int) and 0 <= step < len(node):
-            pos, node = node.item_pos[step], node[step]
-        else:
-            break
-    return pos
