@@ -9,14 +9,16 @@ from typing import Any
 
 from reconciler.capillary._channel import BULK_READ_PATH, Channel
 from reconciler.capillary.parse import (
+    org_id_of,
     parse_bulk_customers,
     parse_card,
     parse_customer,
     parse_labels,
     parse_series,
+    parse_source_accounts,
 )
-from reconciler.errors import ApiError, MergedCustomerError, NotFoundError
-from reconciler.model import CardLabel, Holder, Identifier, LiveCard, LiveCustomer, Series
+from reconciler.errors import ApiError, AuthError, MergedCustomerError, NotFoundError, TransientError
+from reconciler.model import CardLabel, Holder, Identifier, LiveCard, LiveCustomer, Series, SourceAccounts
 
 _CUSTOMER_ID = re.compile(r"\b(\d{3,})\b")
 
@@ -28,6 +30,7 @@ class CapillaryReader:
         self._channel = channel
         self._bulk_read = bulk_read
         self._bulk_batch_size = max(1, bulk_batch_size)
+        self._org_id: int | None = None  # learnt from the series answer (the client is told no org id)
 
     @property
     def read_only(self) -> bool:
@@ -103,11 +106,31 @@ class CapillaryReader:
 
     async def list_series(self) -> list[Series]:
         """Every card series of the org."""
-        return parse_series(await self._get("/v2/card/series/get/all"))
+        body = await self._get("/v2/card/series/get/all")
+        self._org_id = self._org_id or org_id_of(body)
+        return parse_series(body)
 
     async def list_labels(self) -> list[CardLabel]:
         """Every card status label of the org."""
         return parse_labels(await self._get("/v2/genericStatus/card/labels"))
+
+    async def list_sources(self) -> SourceAccounts | None:
+        """The org's sources and accounts (``GET /v2/org/{orgId}/sources?details=true``).
+
+        None when the org id is unknown (no series carries it) or the org refuses the endpoint (a key
+        without the organization access group): the caller then falls back to ``sources:`` in the config.
+        """
+        if self._org_id is None:
+            await self.list_series()
+        if self._org_id is None:
+            return None
+        try:
+            body = await self._get(f"/v2/org/{self._org_id}/sources", {"details": "true"})
+        except (AuthError, TransientError):
+            raise
+        except ApiError:
+            return None
+        return parse_source_accounts(body) or None
 
 
 def _holds(identifiers: Iterable[Identifier], wanted: Identifier) -> bool:

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 
-from reconciler.sandbox import admin, routes_cards, routes_customers
+from reconciler.sandbox import admin, routes_cards, routes_customers, routes_org
 from reconciler.sandbox.envelope import error_response
 from reconciler.sandbox.runtime import Runtime
 from reconciler.sandbox.settings import Settings
@@ -154,7 +154,7 @@ class SandboxApp(Starlette):
 def create_app(store: Store | None = None, settings: Settings | None = None) -> SandboxApp:
     """The sandbox ASGI app over ``store`` (a fresh in-memory store if None)."""
     app = SandboxApp(
-        routes=[*routes_customers.ROUTES, *routes_cards.ROUTES, *admin.ROUTES],
+        routes=[*routes_customers.ROUTES, *routes_cards.ROUTES, *routes_org.ROUTES, *admin.ROUTES],
         exception_handlers={HTTPException: _http_error},
     )
     app.state.runtime = Runtime(store=store or Store(), settings=settings or Settings())

@@ -46,6 +46,7 @@ def test_plan_reads_exactly_what_it_needs_and_never_writes(ws: Workspace, fmt: s
         "GET /v2/card": 2,  # one per card linked by number
         "GET /v2/card/series/get/all": 1,
         "GET /v2/genericStatus/card/labels": 1,
+        "GET /v2/org/{org}/sources": 1,  # the org's sources and accounts (issue 14)
     }
     assert {r["customerId"] for r in requests if r["route"] == "/v2/customers/{id}"} == {A, B, C}
 

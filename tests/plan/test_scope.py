@@ -76,6 +76,7 @@ def test_changed_since_reads_only_changed_customers_and_their_adds_holders(
         "GET /v2/customers/lookup/customerDetails": 7 + 1 + 1 + 1,  # mobiles, drift@, X's own email, NEW
         "GET /v2/card/series/get/all": 1,
         "GET /v2/genericStatus/card/labels": 1,
+        "GET /v2/org/{org}/sources": 1,
         "POST /v3/oauth/token/generate": 1,
     }
     assert writes(requests) == []
