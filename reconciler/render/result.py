@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 from reconciler.apply.result import APPLIED, FAILED, STALE, ApplyResult, CustomerResult
+from reconciler.errors import PERMANENT, TRANSIENT
 
 MARKDOWN_LIMIT = 60_000
 _VERDICT = {0: "Applied.", 5: "Stale: some customers changed since the plan and were skipped.", 6: "PARTIAL"}
@@ -17,8 +18,14 @@ def verdict(result: ApplyResult) -> str:
     """One line: what the exit code means for this run."""
     if result.incidents:
         return f"INCIDENT: {len(result.incidents)} unexpected merge(s); see above."
-    if result.exit_code == 6:
+    if result.exit_code == 6 and result.rerun_helps:
         return f"PARTIAL: {result.counts[FAILED]} customer(s) failed; run apply again to finish."
+    if result.exit_code == 6:
+        permanent = sum(1 for c in result.customers if c.failure == PERMANENT)
+        return (
+            f"PARTIAL: {result.counts[FAILED]} customer(s) failed; {permanent} will fail again if re-run "
+            "(re-running will not help): fix the state or the org first."
+        )
     return _VERDICT[result.exit_code]
 
 
@@ -33,7 +40,8 @@ def _counts(result: ApplyResult) -> str:
 def _customer_line(c: CustomerResult) -> str:
     calls = f"{c.applied_calls}/{len(c.calls)} calls"
     reason = f": {c.reason}" if c.reason else ""
-    return f"customer {c.id}: {c.status} ({calls}){reason}"
+    again = {PERMANENT: " [permanent: re-running will not help]", TRANSIENT: " [transient: re-run]"}
+    return f"customer {c.id}: {c.status} ({calls}){reason}{again.get(c.failure, '')}"
 
 
 def render_result_text(result: ApplyResult) -> str:
