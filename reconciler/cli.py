@@ -17,7 +17,7 @@ import click
 from reconciler.errors import EXIT_ERROR, ReconcilerError
 
 # Subcommand modules, each exposing `command` (a click.Command).
-COMMAND_MODULES = ("validate", "plan", "apply", "import_", "sandbox", "github")
+COMMAND_MODULES = ("validate", "plan", "apply", "import_", "sandbox", "github", "doctor")
 
 
 class _Group(click.Group):

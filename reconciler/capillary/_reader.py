@@ -37,6 +37,21 @@ class CapillaryReader:
         """True when this client cannot send writes."""
         return self._channel.read_only
 
+    @property
+    def auth_kind(self) -> str:
+        """``oauth`` or ``basic``."""
+        return self._channel.auth.kind if self._channel.auth else ""
+
+    @property
+    def token_ttl(self) -> float | None:
+        """The OAuth token's lifetime in seconds, once one was issued (None for basic auth)."""
+        return self._channel.auth.ttl if self._channel.auth else None
+
+    @property
+    def limit_headers(self) -> dict[str, str]:
+        """The rate-limit headers (``X-RateLimit-*``, ``Retry-After``) the org has sent, if any."""
+        return dict(self._channel.limit_headers)
+
     async def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         return await self._channel.request("GET", path, params=params)
 
