@@ -8,19 +8,23 @@ from __future__ import annotations
 import json
 
 from reconciler.apply.result import APPLIED, FAILED, STALE, ApplyResult, CustomerResult
-from reconciler.errors import PERMANENT, TRANSIENT
+from reconciler.errors import EXIT_OK, EXIT_PARTIAL, EXIT_STALE, PERMANENT, TRANSIENT
 
 MARKDOWN_LIMIT = 60_000
-_VERDICT = {0: "Applied.", 5: "Stale: some customers changed since the plan and were skipped.", 6: "PARTIAL"}
+_VERDICT = {
+    EXIT_OK: "Applied.",
+    EXIT_STALE: "Stale: some customers changed since the plan and were skipped.",
+    EXIT_PARTIAL: "PARTIAL",
+}
 
 
 def verdict(result: ApplyResult) -> str:
     """One line: what the exit code means for this run."""
     if result.incidents:
         return f"INCIDENT: {len(result.incidents)} unexpected merge(s); see above."
-    if result.exit_code == 6 and result.rerun_helps:
+    if result.exit_code == EXIT_PARTIAL and result.rerun_helps:
         return f"PARTIAL: {result.counts[FAILED]} customer(s) failed; run apply again to finish."
-    if result.exit_code == 6:
+    if result.exit_code == EXIT_PARTIAL:
         permanent = sum(1 for c in result.customers if c.failure == PERMANENT)
         return (
             f"PARTIAL: {result.counts[FAILED]} customer(s) failed; {permanent} will fail again if re-run "
