@@ -74,9 +74,8 @@ def scope_options(f: F) -> F:
     return click.option("--all", "all_", is_flag=True, help="Every declared customer (the default).")(f)
 
 
-def load_workspace(config_path: Path) -> Workspace:
-    """reconciler.yaml and every state file; a StateError lists every problem."""
-    config = load_config(config_path)
+def find_state_dir(config: Config, config_path: Path) -> Path:
+    """The state directory; a UsageError saying what is missing (validate, plan, apply share it)."""
     state_dir = config.root / config.state_dir
     if not state_dir.exists() and not config_path.is_file():
         raise UsageError(
@@ -85,7 +84,13 @@ def load_workspace(config_path: Path) -> Workspace:
         )
     if not state_dir.exists():
         raise UsageError(f"{config.state_dir}/: no such directory (set state_dir in {config_path})")
-    return Workspace(config, load_state([state_dir]))
+    return state_dir
+
+
+def load_workspace(config_path: Path) -> Workspace:
+    """reconciler.yaml and every state file; a StateError lists every problem."""
+    config = load_config(config_path)
+    return Workspace(config, load_state([find_state_dir(config, config_path)], root=config.root))
 
 
 def resolve_scope(ws: Workspace, all_: bool, changed_since: str | None, shard: str | None) -> Scope:
