@@ -141,7 +141,7 @@ async def card_shape(seen: Seen) -> Check:
 
 
 async def variant_lookup_account(seen: Seen) -> Check:
-    """capillary-api.md 10: whether a source=ALL lookup finds multi-account identifiers without accountId."""
+    """docs/capillary-api.md 10: does a source=ALL lookup find multi-account identifiers without accountId?"""
     name = "variant: source=ALL lookup without accountId"
     found = _identifier(seen, multi=True)
     if found is None:
@@ -154,7 +154,7 @@ async def variant_lookup_account(seen: Seen) -> Check:
 
 
 async def variant_merged_read(seen: Seen) -> Check:
-    """capillary-api.md 4.1/10: a merged-away customer's read answers 8069, or its survivor (91009)."""
+    """docs/capillary-api.md 4.1 and 10: a merged-away customer's read: 8069, or its survivor (91009)."""
     name = "variant: reading a merged-away customer"
     if seen.merged is None:
         return Check(name, UNKNOWN, "no merged-away customer known (pass --merged ID)")
