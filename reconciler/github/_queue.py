@@ -46,6 +46,7 @@ class Queue:
     upto: str
     marker: str | None
     merges: list[Merge] = field(default_factory=list)
+    start: str | None = None  # the commit the range starts after: the tag, or where the first run began
 
     def dump(self, path: Path) -> None:
         """Write the queue as JSON (the next step's input)."""
@@ -55,7 +56,7 @@ class Queue:
     def load(cls, path: Path) -> Queue:
         """Read a queue written by ``dump``."""
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        return cls(data["upto"], data["marker"], [Merge(**m) for m in data["merges"]])
+        return cls(data["upto"], data["marker"], [Merge(**m) for m in data["merges"]], data.get("start"))
 
 
 def git(root: Path, *args: str) -> str:
@@ -102,12 +103,11 @@ def build_queue(
     marker = client.tag_sha(APPLIED_TAG)
     start = marker if _known(root, marker) else (since if _known(root, since) else None)
     if start is None:
-        shas = [upto]
+        shas, start = [upto], _parent(root, upto)
     else:
-        listed = git(root, "rev-list", "--first-parent", "--reverse", f"{start}..{upto}")
-        shas = listed.split()
+        shas = git(root, "rev-list", "--first-parent", "--reverse", f"{start}..{upto}").split()
     paths = [load_config(root / CONFIG_FILE).state_dir, CONFIG_FILE]
-    queue = Queue(upto, marker)
+    queue = Queue(upto, marker, start=start)
     for sha in shas:
         parent = _parent(root, sha)
         files = changed_files(root, parent, sha, paths)

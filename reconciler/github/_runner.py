@@ -123,7 +123,7 @@ def publish(
         if o.pr is not None:
             post_result(client, o.sha, comment_body(o, footer), o.status, author)
     status = {o.sha: o.status for o in outcomes}
-    marker = queue.marker
+    marker = queue.marker or queue.start  # the first run starts the tag where its range began
     for merge in queue.merges:
         if not (merge.done or status.get(merge.sha) == APPLIED):
             break

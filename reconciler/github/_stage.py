@@ -71,7 +71,8 @@ def _stage_config(root: Path, base_config: dict[str, Any], blob: bytes | None) -
     proposed = _mapping(blob, f"the pull request's {CONFIG_FILE}")
     merged = {k: v for k, v in proposed.items() if k not in PINNED_KEYS}
     merged |= {k: base_config[k] for k in PINNED_KEYS if k in base_config}
-    (root / CONFIG_FILE).write_text(yaml.safe_dump(merged, sort_keys=False), encoding="utf-8")
+    if merged != base_config:  # unchanged in effect: the base's file stays, byte for byte
+        (root / CONFIG_FILE).write_text(yaml.safe_dump(merged, sort_keys=False), encoding="utf-8")
     changed = [k for k in PINNED_KEYS if proposed.get(k) != base_config.get(k)]
     if not changed:
         return ""

@@ -13,79 +13,22 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from pathlib import Path
-
-import httpx
-import pytest
 
 from reconciler.github import RESULT_HEADING, read_plan_marker
 from reconciler.github._queue import APPLIED_TAG
-from reconciler.sandbox.server import SandboxServer
 
-from .fake_github import BOT, FakeGitHub
-from .harness import Served
-from .job_runner import JobRun
-from .world import MASK_KEY, World
-
-TOM, JOE = 564854782, 564854815
-TOM_EMAIL = {"state/instore.yaml": ("email: tom.sawyer@example.com", "email: tom@sawyer.example.com")}
-JOE_EMAIL = {"state/instore.yaml": ("email: joe.harper@example.com", "email: joe@harper.example.com")}
-
-
-@pytest.fixture
-def fake() -> FakeGitHub:
-    """A repository with no pull requests, comments or issues yet (overrides the recorded one)."""
-    return FakeGitHub()
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer(seed="demo") as srv:
-        yield srv
-
-
-@pytest.fixture
-def world(tmp_path: Path, sandbox: SandboxServer, served: Served) -> World:
-    return World(tmp_path, sandbox, served)
-
-
-def bot_comments(world: World, number: int) -> list[str]:
-    return [
-        c["body"] for c in world.served.fake.comments.get(number, []) if c["user"]["login"] == BOT["login"]
-    ]
-
-
-def plan_comment(world: World, number: int) -> str:
-    [body] = [b for b in bot_comments(world, number) if read_plan_marker(b)]
-    return body
-
-
-def reviewed(world: World, number: int) -> str:
-    marker = read_plan_marker(plan_comment(world, number))
-    assert marker is not None and marker.head == world.heads[number]
-    return marker.checksum
-
-
-def result_comment(world: World, number: int) -> str:
-    [body] = [b for b in bot_comments(world, number) if "<!-- reconciler-result" in b]
-    return body
-
-
-def change_live_identifier(sandbox: SandboxServer, customer: int, kind: str, value: str) -> None:
-    """An out-of-band change, made through the Capillary API itself as a store's till would."""
-    response = httpx.post(
-        f"{sandbox.url}/v2/customers/{customer}/changeIdentifier",
-        params={"source": "INSTORE"},
-        json={"add": [{"type": kind, "value": value}]},
-        headers=sandbox.basic_auth(),
-    )
-    assert response.status_code == 200 and response.json()["warnings"] == []
-
-
-def queue(run: JobRun) -> list[dict[str, object]]:
-    merges: list[dict[str, object]] = json.loads((run.work / "queue.json").read_text())["merges"]
-    return merges
+from ..world import MASK_KEY, World
+from .helpers import (
+    JOE,
+    JOE_EMAIL,
+    TOM,
+    TOM_EMAIL,
+    change_live_identifier,
+    plan_comment,
+    queue,
+    result_comment,
+    reviewed,
+)
 
 
 def test_reviewed_plan_is_applied_a_rerun_keeps_it_and_a_stale_one_is_approved_by_hand(world: World) -> None:
