@@ -24,8 +24,9 @@ def actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, capture_output=True, text=True, timeout=60)
 
 
-def test_there_are_the_three_workflows() -> None:
-    assert [w.name for w in WORKFLOWS] == ["apply.yml", "drift.yml", "plan.yml"]
+def test_there_are_the_three_callers_and_their_reusable_workflows() -> None:
+    callers = ["apply.yml", "drift.yml", "plan.yml"]
+    assert [w.name for w in WORKFLOWS] == callers + [f"reusable-{name}" for name in callers]
 
 
 def test_actionlint_passes_on_every_workflow() -> None:
