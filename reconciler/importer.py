@@ -27,8 +27,7 @@ from reconciler.diff import CARD_IDENTIFIER_TYPES, DEAD_CARD_STATUSES
 from reconciler.errors import ApiError, MergedCustomerError, NotFoundError, ReconcilerError, UsageError
 from reconciler.model import Identifier, LiveCustomer
 from reconciler.render.mask import mask_value
-
-HEADER = "# yaml-language-server: $schema=../schemas/state.schema.json\n"
+from reconciler.schemas import modeline
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,11 +161,12 @@ def customer_data(customer: LiveCustomer, config: Config) -> dict[str, Any]:
     return data
 
 
-def render_state(customers: Sequence[LiveCustomer], config: Config, target: str) -> str:
-    """A state file declaring ``customers`` exactly as they are live."""
+def render_state(customers: Sequence[LiveCustomer], config: Config, target: str, path: Path) -> str:
+    """A state file declaring ``customers`` exactly as they are live, its modeline computed for ``path``."""
     body = {"customers": [customer_data(c, config) for c in customers]}
     text = yaml.safe_dump(body, sort_keys=False, allow_unicode=True, default_flow_style=False, width=1000)
-    return f"{HEADER}# Imported by `reconciler import` from {target}.\n{text}"
+    header = modeline("state.schema.json", path, config.root)
+    return f"{header}# Imported by `reconciler import` from {target}.\n{text}"
 
 
 def write_state(
@@ -182,5 +182,5 @@ def write_state(
         raise ReconcilerError(f"{existing[0]} exists; import never overwrites (choose another --out)")
     for path, customers in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_state(customers, config, target), encoding="utf-8")
+        path.write_text(render_state(customers, config, target, path), encoding="utf-8")
     return list(files)

@@ -10,7 +10,7 @@ SECRETS = ("CAPILLARY_OAUTH_KEY", "CAPILLARY_OAUTH_SECRET", "RECONCILER_MASK_KEY
 
 _PLAN = """\
 # Plan every pull request that changes the desired state; the reusable workflow reads the pull
-# request as data only and runs this repository's base-branch tool (see its header).
+# request as data only and runs the tool installed below, never the pull request's code (see its header).
 name: plan
 
 on:
@@ -92,7 +92,8 @@ def calling_workflows(uses: str, ref: str, install: str, state_dir: str = "state
     paths = f'      - "{state_dir.rstrip("/")}/**"\n      - "reconciler.yaml"\n'
     secrets = "    secrets:\n" + "".join(f"      {s}: ${{{{ secrets.{s} }}}}\n" for s in SECRETS)
     # actionlint does not know GitHub's newer "$/" self-repository syntax that zizmor suggests.
-    self_note = "  # zizmor: ignore[self-repository] actionlint has no '$/' yet" if uses.startswith("./") else ""
+    local = uses.startswith("./")
+    self_note = "  # zizmor: ignore[self-repository] actionlint has no '$/' yet" if local else ""
     fields = {"uses": uses, "ref": ref, "install": install, "paths": paths, "secrets": secrets}
     fields["self_note"] = self_note
     return {
