@@ -17,7 +17,7 @@ from .workflow_steps import WORKFLOW_DIR, all_invocations, load, steps
 
 CALLERS = ["apply.yml", "drift.yml", "plan.yml"]
 REUSABLE = ["reusable-apply.yml", "reusable-drift.yml", "reusable-plan.yml"]
-WORKFLOWS = CALLERS + REUSABLE
+WORKFLOWS = [*CALLERS, *REUSABLE, "ci.yml"]
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
 LOCAL = re.compile(r"^\./\.github/workflows/reusable-[a-z]+\.yml$")
 WRITE_SCOPES = {"pull-requests", "issues"}
@@ -52,6 +52,22 @@ def test_permissions_are_empty_by_default_and_minimal_per_job(name: str) -> None
         assert set(perms) <= {"contents"} | WRITE_SCOPES, job_id
         # apply alone writes contents: the reconciler-applied tag
         assert perms.get("contents") == ("write" if job_id == "apply" else "read"), job_id
+
+
+def test_ci_installs_every_floor_pyproject_declares() -> None:
+    import subprocess
+    import sys
+
+    script = REPO_ROOT / ".github" / "scripts" / "floors.py"
+    pins = subprocess.run(
+        [sys.executable, str(script), str(REPO_ROOT / "pyproject.toml")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert "httpx==0.27" in pins and "click==8.1" in pins and not any(">=" in p for p in pins)
+    steps_run = " ".join(s.run or "" for s in steps("ci.yml", "floors"))
+    assert "floors.py > floors.txt" in steps_run and "pip install -r floors.txt" in steps_run
 
 
 def test_apply_runs_on_push_and_by_hand_one_at_a_time_keeping_every_pending_run() -> None:
