@@ -13,9 +13,8 @@ from typing import Any
 
 import jsonschema
 
-from reconciler.desired.loader import display_name
-from reconciler.desired.reader import YMap, position, read_yaml
 from reconciler.errors import ConfigError, Problem
+from reconciler.yaml import YMap, display_name, position, read_yaml
 
 SANDBOX = "sandbox"
 

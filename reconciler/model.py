@@ -9,7 +9,11 @@ Uniqueness scope: an identifier is unique within its source for single-account s
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
+
+from reconciler.errors import ApiError
 
 # The v2 sources the API documents for customer writes (capillary-api.md 2.1).
 SOURCES = frozenset(
@@ -34,6 +38,16 @@ MULTI_ACCOUNT_SOURCES = frozenset({"FACEBOOK", "WEB_ENGAGE", "WECHAT", "MOBILE_A
 
 # Card status codes (capillary-api.md 6.1).
 CARD_STATUSES = ("NOT_ISSUED", "ISSUED", "ACTIVE", "SUSPENDED", "EXPIRED", "DELETED")
+DEAD_CARD_STATUSES = frozenset({"EXPIRED", "DELETED"})
+# Identifier types (compared lower-cased) that carry a card number, and the card types in all: the one
+# vocabulary the reader, the diff, the state rules and masking share.
+CARD_NUMBER_TYPES = frozenset({"cardnumber", "card"})
+CARD_TYPES = CARD_NUMBER_TYPES | {"cardexternalid"}
+
+
+def is_card_type(identifier_type: str) -> bool:
+    """True for identifier types that name a card (``cardNumber``, ``card``, ``cardExternalId``)."""
+    return identifier_type.lower() in CARD_TYPES
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,3 +211,25 @@ class ChangeResult:
     @property
     def merged(self) -> bool:
         return any(code in self.MERGE_WARNINGS for code, _ in self.warnings)
+
+
+class LiveReader(Protocol):
+    """What planning and import read from a target; the API client (``capillary.CapillaryReader``) is one.
+
+    The pure core depends on this seam, never on the client: a plan can be made from any reader.
+    """
+
+    async def get_customers(self, ids: Iterable[int]) -> dict[int, LiveCustomer | ApiError]:
+        """Each customer in ``ids``, or the error its read ended with."""
+
+    async def find_identifier_holder(self, identifier: Identifier) -> Holder | None:
+        """Who holds ``identifier`` now, in any source (None: nobody)."""
+
+    async def get_card(self, number: str) -> LiveCard | None:
+        """The live card ``number`` (None: no such card)."""
+
+    async def list_series(self) -> list[Series]:
+        """The org's card series."""
+
+    async def list_labels(self) -> list[CardLabel]:
+        """The org's card status labels."""

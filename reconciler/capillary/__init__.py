@@ -8,8 +8,8 @@
 from __future__ import annotations
 
 from reconciler.capillary._credentials import Credentials
-from reconciler.capillary._factory import describe_target, open_client
+from reconciler.capillary._factory import open_client
 from reconciler.capillary._reader import CapillaryReader
 from reconciler.capillary._writer import CapillaryWriter
 
-__all__ = ["CapillaryReader", "CapillaryWriter", "Credentials", "describe_target", "open_client"]
+__all__ = ["CapillaryReader", "CapillaryWriter", "Credentials", "open_client"]

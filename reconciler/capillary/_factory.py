@@ -1,11 +1,10 @@
-"""Building a client for a configured target: the embedded sandbox, a loopback sandbox or a real host."""
+"""Building a client for a configured target: a real host or a sandbox, over the transport it is given."""
 
 from __future__ import annotations
 
-import json
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib import resources
 from urllib.parse import urlsplit
 
 import httpx
@@ -15,7 +14,6 @@ from reconciler.capillary._channel import Channel, is_read
 from reconciler.capillary._credentials import Credentials
 from reconciler.capillary._limits import Limits
 from reconciler.capillary._reader import CapillaryReader
-from reconciler.capillary._transport import LeanTransport
 from reconciler.capillary._writer import CapillaryWriter
 from reconciler.capillary.parse import require
 from reconciler.config import Config
@@ -24,44 +22,42 @@ from reconciler.errors import ApiError, AuthError, ConfigError, ReadOnlyViolatio
 SANDBOX_BASE_URL = "http://sandbox.invalid"
 
 
-class ReadOnlyTransport(httpx.AsyncBaseTransport):
-    """Wraps a transport and refuses, before anything is sent, every request a reader may not make."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self._inner = inner
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Pass reads through; raise ``ReadOnlyViolation`` for anything else."""
-        if not is_read(request.method, request.url.path):
-            raise ReadOnlyViolation(
-                "the read-only client cannot send this request", method=request.method, path=request.url.path
-            )
-        return await self._inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        """Close the wrapped transport."""
-        await self._inner.aclose()
+async def _refuse_writes(request: httpx.Request) -> None:
+    """The read-only client's request hook: anything but a read is refused before it is sent."""
+    if not is_read(request.method, request.url.path):
+        raise ReadOnlyViolation(
+            "the read-only client cannot send this request", method=request.method, path=request.url.path
+        )
 
 
-def describe_target(config: Config) -> str:
-    """What a plan or apply talks to, for the first line of every output."""
-    if config.api.is_sandbox:
-        return "embedded sandbox (demo data)"
-    return urlsplit(config.api.url).netloc or config.api.url
+def _http_client(
+    base_url: str,
+    transport: httpx.AsyncBaseTransport | None,
+    *,
+    write: bool,
+    concurrency: int,
+    timeout: float,
+) -> httpx.AsyncClient:
+    """httpx's own client; with no ``transport``, httpx's pooled transport and proxies from the environment.
 
-
-def _embedded_sandbox(config: Config) -> httpx.AsyncBaseTransport:
-    """An in-process sandbox over ``config.root / api.sandbox_db``, seeded with the demo org when new."""
-    from reconciler.sandbox import Store, create_app  # the sandbox is only loaded when it is the target
-
-    path = config.root / config.api.sandbox_db
-    is_new = not path.exists()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    store = Store(str(path))
-    if is_new:
-        seed = resources.files("reconciler.sandbox").joinpath("seeds/demo.json").read_text()
-        store.seed(json.loads(seed))
-    return httpx.ASGITransport(app=create_app(store))
+    ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``/``NO_PROXY`` and ``SSL_CERT_FILE``/``SSL_CERT_DIR`` are read
+    as httpx reads them (``trust_env``). httpx retries nothing by default: retries are the channel's.
+    """
+    try:
+        return httpx.AsyncClient(
+            base_url=base_url,
+            transport=transport,
+            limits=httpx.Limits(max_connections=concurrency + 2, max_keepalive_connections=concurrency + 2),
+            timeout=httpx.Timeout(timeout),
+            headers={"Accept": "application/json"},
+            event_hooks={} if write else {"request": [_refuse_writes]},
+            trust_env=True,
+        )
+    except (OSError, ssl.SSLError) as exc:  # SSL_CERT_FILE / SSL_CERT_DIR missing or not PEM
+        reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or type(exc).__name__
+        raise ConfigError(
+            f"cannot load the CA certificates to trust (SSL_CERT_FILE / SSL_CERT_DIR?): {reason}"
+        ) from None
 
 
 def _base_url(config: Config) -> str:
@@ -90,14 +86,12 @@ async def open_client(
     api = config.api
     base_url = _base_url(config)
     creds = credentials or Credentials.from_env(api.auth, sandbox=_is_sandbox_target(config))
-    inner = transport or (_embedded_sandbox(config) if api.is_sandbox else None)
-    if inner is None:
-        inner = LeanTransport(api.concurrency + 2)
-    client = httpx.AsyncClient(
-        base_url=base_url,
-        transport=inner if write else ReadOnlyTransport(inner),
-        timeout=httpx.Timeout(api.timeout_seconds),
-        headers={"Accept": "application/json"},
+    if transport is None and api.is_sandbox:
+        raise ConfigError(
+            "the embedded sandbox is a transport the caller passes (reconciler.commands.target)"
+        )
+    client = _http_client(
+        base_url, transport, write=write, concurrency=api.concurrency, timeout=api.timeout_seconds
     )
     limits = Limits(api.requests_per_minute, rate_window)
     channel = Channel(client, limits=limits, concurrency=api.concurrency, read_only=not write)

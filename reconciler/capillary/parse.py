@@ -14,6 +14,7 @@ from typing import Any
 from reconciler.capillary._errors import error_for
 from reconciler.errors import ApiError
 from reconciler.model import (
+    CARD_NUMBER_TYPES,
     CARD_STATUSES,
     CardLabel,
     ChangeResult,
@@ -25,13 +26,12 @@ from reconciler.model import (
     Series,
 )
 
-CARD_TYPES = frozenset({"cardnumber", "card"})
 _CARD_NUMBER_KEYS = ("cardNumber", "cardnumber", "number")
 
 
-def is_card_type(identifier_type: str) -> bool:
+def is_card_number_type(identifier_type: str) -> bool:
     """True for identifier types that name a card number."""
-    return identifier_type.lower() in CARD_TYPES
+    return identifier_type.lower() in CARD_NUMBER_TYPES
 
 
 def require(data: Any, key: str, where: str) -> Any:
@@ -78,7 +78,7 @@ def parse_profile(data: Any) -> tuple[LiveProfile, list[LiveCard]]:
         items = _list(data, "identifiersAll")
     identifiers, cards = [], []
     for item in items:
-        if is_card_type(str(require(item, "type", f"identifier of profile {key}"))):
+        if is_card_number_type(str(require(item, "type", f"identifier of profile {key}"))):
             cards.append(_card_from_identifier(item, _int(data.get("userId") or 0, "userId")))
         else:
             identifiers.append(parse_identifier(item, f"identifier of profile {key}"))

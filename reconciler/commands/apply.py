@@ -9,9 +9,11 @@ from pathlib import Path
 import click
 
 from reconciler.apply import ApplyResult, apply_plan
-from reconciler.capillary import CapillaryWriter, open_client
+from reconciler.apply.journal import Journal, default_journal_path
+from reconciler.capillary import CapillaryWriter
 from reconciler.commands.plan import plan_through
 from reconciler.commands.plan import render as render_plan
+from reconciler.commands.target import open_target
 from reconciler.commands.workspace import (
     Workspace,
     config_option,
@@ -23,10 +25,9 @@ from reconciler.commands.workspace import (
     write_output,
 )
 from reconciler.errors import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK, EXIT_STALE, StateError, UsageError
-from reconciler.journal import Journal, default_journal_path
 from reconciler.plan import Plan
+from reconciler.plan.scope import Scope
 from reconciler.render.result import render_result_json, render_result_markdown, render_result_text
-from reconciler.scope import Scope
 
 FORMATS = ("text", "markdown", "json")
 
@@ -76,7 +77,7 @@ def _gate(plan: Plan, opts: ApplyOptions) -> int | None:
 
 async def run_apply(ws: Workspace, scope: Scope, opts: ApplyOptions) -> int:
     """Re-plan through the writer, gate it, execute it; returns the exit code."""
-    async with open_client(ws.config, write=True) as writer:
+    async with open_target(ws.config, write=True) as writer:
         assert isinstance(writer, CapillaryWriter)
         plan = await plan_through(writer, ws, scope, force=opts.force)
         code = _gate(plan, opts)

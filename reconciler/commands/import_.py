@@ -6,24 +6,25 @@ from pathlib import Path
 
 import click
 
-from reconciler.capillary import CapillaryReader, open_client
+from reconciler.capillary import CapillaryReader
 from reconciler.commands.plan import render as render_plan
+from reconciler.commands.target import open_target
 from reconciler.commands.workspace import config_option, report_state_error, run_async
 from reconciler.config import Config, load_config
 from reconciler.desired import load_state
-from reconciler.desired.loader import display_name
-from reconciler.errors import EXIT_ERROR, EXIT_OK, ReconcilerError, StateError, UsageError
-from reconciler.importer import (
+from reconciler.desired.importer import (
     Imported,
     parse_lookup,
     parse_request_file,
     read_for_import,
     write_state,
 )
-from reconciler.live import make_plan
+from reconciler.errors import EXIT_ERROR, EXIT_OK, ReconcilerError, StateError, UsageError
 from reconciler.model import Identifier
 from reconciler.plan import Plan, describe_target
+from reconciler.plan.live import make_plan
 from reconciler.render.words import counted
+from reconciler.yaml import display_name
 
 
 class ImportRejected(StateError):
@@ -49,7 +50,7 @@ async def _plan_written(
     reader: CapillaryReader, config: Config, imported: Imported, written: list[Path]
 ) -> Plan:
     try:
-        state = load_state(_state_paths(config, written), config)
+        state = load_state(_state_paths(config, written))
     except StateError as exc:
         raise ImportRejected(exc, written) from None
     ids = {c.id for c in imported.customers}
@@ -62,7 +63,7 @@ def _already_declared(config: Config, imported: Imported) -> None:
     state_dir = config.root / config.state_dir
     if not state_dir.exists():
         return
-    declared = load_state([state_dir], config).by_id()  # a StateError: invalid already, nothing written
+    declared = load_state([state_dir]).by_id()  # a StateError: invalid already, nothing written
     twice = [declared[c.id] for c in imported.customers if c.id in declared]
     if twice:
         where = "; ".join(f"{c.id} at {c.loc}" for c in twice[:5])
@@ -91,7 +92,7 @@ async def run_import(
 ) -> tuple[Imported, list[Path], Plan]:
     """Read, write and plan; the plan must be empty for the import to count."""
     target = describe_target(config)
-    async with open_client(config) as reader:
+    async with open_target(config) as reader:
         imported = await read_for_import(reader, ids, lookups, config)
         for warning in imported.warnings:
             click.echo(f"warning: {warning}", err=True)

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from reconciler.capillary import CapillaryReader, open_client
+from reconciler.capillary import CapillaryReader
 from reconciler.commands.progress import ProgressReporter
+from reconciler.commands.target import open_target
 from reconciler.commands.workspace import (
     Workspace,
     config_option,
@@ -20,19 +21,19 @@ from reconciler.commands.workspace import (
     write_output,
 )
 from reconciler.errors import EXIT_BLOCKED, EXIT_CHANGES, EXIT_ERROR, EXIT_OK, StateError
-from reconciler.live import make_plan
 from reconciler.plan import Plan, describe_target
+from reconciler.plan.live import make_plan
+from reconciler.plan.scope import Scope
 from reconciler.render.json import render_json
 from reconciler.render.markdown import render_markdown
 from reconciler.render.text import render_text
-from reconciler.scope import Scope
 
 FORMATS = ("text", "markdown", "json")
 
 
 async def compute_plan(ws: Workspace, scope: Scope, *, force: bool = False, progress: bool = True) -> Plan:
     """Plan ``scope`` against the configured target through the read-only client."""
-    async with open_client(ws.config) as reader:
+    async with open_target(ws.config) as reader:
         return await plan_through(reader, ws, scope, force=force, progress=progress)
 
 

@@ -41,7 +41,7 @@ def command(paths: tuple[Path, ...], fmt: str, config_path: Path) -> None:
     """Check state files (default: the config's state_dir) without calling the API."""
     config = load_config(config_path)
     targets = list(paths) or [config.root / config.state_dir]
-    result = collect(targets, config)
+    result = collect(targets)
     if result.problems:
         click.echo(format_problems(result.problems, fmt))
         if fmt == "text":

@@ -16,7 +16,7 @@ from reconciler.config import CONFIG_FILE, Config, load_config
 from reconciler.desired import load_state
 from reconciler.errors import StateError, UsageError
 from reconciler.model import DesiredState
-from reconciler.scope import Scope, parse_shard, select_scope
+from reconciler.plan.scope import Scope, parse_shard, select_scope
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -78,7 +78,7 @@ def load_workspace(config_path: Path) -> Workspace:
         )
     if not state_dir.exists():
         raise UsageError(f"{config.state_dir}/: no such directory (set state_dir in {config_path})")
-    return Workspace(config, load_state([state_dir], config))
+    return Workspace(config, load_state([state_dir]))
 
 
 def resolve_scope(ws: Workspace, all_: bool, changed_since: str | None, shard: str | None) -> Scope:

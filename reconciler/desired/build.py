@@ -12,7 +12,6 @@ import hashlib
 from typing import Any
 
 from reconciler.desired import rules
-from reconciler.desired.reader import Pos, YList, YMap
 from reconciler.errors import Problem
 from reconciler.model import (
     CardSpec,
@@ -22,6 +21,7 @@ from reconciler.model import (
     Location,
     ProfileKey,
 )
+from reconciler.yaml.reader import Pos, YList, YMap
 
 FILE_KEYS = ("customers",)
 CUSTOMER_KEYS = ("id", "note", "identifiers", "cards", "allow")

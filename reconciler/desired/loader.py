@@ -7,15 +7,12 @@ import os
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from reconciler.desired.invariants import catalogue_problems, cross_file_problems
 from reconciler.desired.parallel import read_files
 from reconciler.errors import Problem, StateError
 from reconciler.model import DesiredCustomer, DesiredState, Location
-
-if TYPE_CHECKING:
-    from reconciler.config import Config
+from reconciler.yaml import display_name
 
 SUFFIXES = (".yaml", ".yml")
 
@@ -26,14 +23,6 @@ class LoadResult:
 
     state: DesiredState
     problems: list[Problem]
-
-
-def display_name(path: Path) -> str:
-    """``path`` relative to the working directory when it is below it, else as given."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 def state_files(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
@@ -60,13 +49,11 @@ def _walk(directory: Path) -> Iterator[Path]:
 
 def collect(
     paths: Sequence[Path],
-    config: Config | None = None,
     *,
     labels: Collection[str] | None = None,
     series: Collection[int | str] | None = None,
 ) -> LoadResult:
     """Load every file and return the customers with every problem found (never raises for bad input)."""
-    del config  # the format does not depend on reconciler.yaml yet; kept for a stable signature
     # Building ~20 objects per customer makes the cyclic GC rescan everything again and again (3x slower at
     # 100,000 customers); nothing built here holds a cycle, so pause it for the load.
     paused = gc.isenabled()
@@ -97,24 +84,22 @@ def _collect(
 
 def collect_problems(
     paths: Sequence[Path],
-    config: Config | None = None,
     *,
     labels: Collection[str] | None = None,
     series: Collection[int | str] | None = None,
 ) -> list[Problem]:
     """Every problem in every file, sorted by file, line and column."""
-    return collect(paths, config, labels=labels, series=series).problems
+    return collect(paths, labels=labels, series=series).problems
 
 
 def load_state(
     paths: Sequence[Path],
-    config: Config | None = None,
     *,
     labels: Collection[str] | None = None,
     series: Collection[int | str] | None = None,
 ) -> DesiredState:
     """The desired state declared by ``paths``; raises StateError listing every problem."""
-    result = collect(paths, config, labels=labels, series=series)
+    result = collect(paths, labels=labels, series=series)
     if result.problems:
         raise StateError(result.problems)
     return result.state

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.desired.build import FileBuilder
-from reconciler.desired.reader import read_yaml
 from reconciler.errors import Problem
 from reconciler.model import (
     CardSpec,
@@ -27,6 +26,7 @@ from reconciler.model import (
     Location,
     ProfileKey,
 )
+from reconciler.yaml.reader import read_yaml
 
 PARALLEL_FROM_FILES = 64  # below this, starting worker processes costs more than it saves
 MAX_WORKERS = 4

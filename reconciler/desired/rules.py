@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import re
 
-from reconciler.model import MULTI_ACCOUNT_SOURCES, SOURCES
+from reconciler.model import MULTI_ACCOUNT_SOURCES, SOURCES, is_card_type
 
 ANY_SOURCE = frozenset({"mobile", "email", "externalId", "cuid"})
 SOURCE_TYPES: dict[str, frozenset[str]] = {
@@ -37,7 +37,6 @@ SOURCE_TYPES: dict[str, frozenset[str]] = {
     "vip_uname": frozenset({"ECOMMERCE", "WEBSITE"}),
 }
 IDENTIFIER_TYPES = ANY_SOURCE | frozenset(SOURCE_TYPES)
-CARD_TYPES = frozenset({"cardnumber", "cardNumber", "card", "cardExternalId"})
 
 MOBILE = re.compile(r"[0-9]{8,15}")
 EMAIL = re.compile(r"[A-Za-z0-9._+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
@@ -63,7 +62,7 @@ def profile_key_problem(key: str) -> str | None:
 
 def identifier_problem(source: str, type_: str, value: str) -> str | None:
     """Why ``type_: value`` cannot be declared in a profile of ``source``, or None."""
-    if type_ in CARD_TYPES:
+    if is_card_type(type_):
         return f"'{type_}' is not an identifier here: declare cards under 'cards:'"
     if type_ not in IDENTIFIER_TYPES:
         return f"unknown identifier type '{type_}' (known: {', '.join(sorted(IDENTIFIER_TYPES))})"

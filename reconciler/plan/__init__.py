@@ -2,7 +2,7 @@
 
 Two phases, so ``live.py`` reads holders only for what the diff adds::
 
-    changes = compute_changes(desired, live, config)          # reconciler.diff
+    changes = compute_changes(desired, live, config)          # reconciler.plan.diff
     idents, cards = holders_needed(changes)                   # look these up (None = nobody)
     plan = build_plan(changes, holders, card_holders, series, labels, config, all_declared,
                       target=describe_target(config, org))
@@ -33,7 +33,9 @@ from reconciler.plan.model import (
     Call,
     CallItem,
     CustomerPlan,
+    Op,
     Plan,
+    Risk,
     checksum_of,
 )
 
@@ -55,7 +57,9 @@ __all__ = [
     "Call",
     "CallItem",
     "CustomerPlan",
+    "Op",
     "Plan",
+    "Risk",
     "build_plan",
     "checksum_of",
     "describe_target",

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from reconciler.config import SafetyConfig
-from reconciler.diff import ADD, DELINK, LINK, REMOVE
+from reconciler.plan.diff import ADD, DELINK, LINK, REMOVE
 from reconciler.plan.model import Action, Budget
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from reconciler.config import Config
-from reconciler.diff import Changes
 from reconciler.model import CardLabel, DesiredCustomer, Holder, Identifier, LiveCard, Series
 from reconciler.plan.budget import count_removals, evaluate_budgets
 from reconciler.plan.calls import build_calls
+from reconciler.plan.diff import Changes
 from reconciler.plan.model import Action, CustomerPlan, Plan
 from reconciler.plan.risk import assess
 

@@ -20,8 +20,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from reconciler.diff import ADD, CREATE, DELINK, GENERATE, LINK, REMOVE, STATUS
 from reconciler.model import ProfileKey
+from reconciler.plan.diff import ADD, CREATE, DELINK, GENERATE, LINK, REMOVE, STATUS
 from reconciler.plan.model import (
     CHANGE_IDENTIFIER,
     CREATE_CARD,
@@ -32,6 +32,7 @@ from reconciler.plan.model import (
     Action,
     Call,
     CallItem,
+    Op,
 )
 
 _RELEASES, _IDENTIFIERS, _DELINKS, _STATUS, _CARDS, _MERGES = range(6)
@@ -41,7 +42,7 @@ _RELEASES, _IDENTIFIERS, _DELINKS, _STATUS, _CARDS, _MERGES = range(6)
 class _Draft:
     customer_id: int
     group: int
-    op: str
+    op: Op
     profile: ProfileKey | None
     actions: tuple[Action, ...]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.diff import ADD, CREATE, DELINK, GENERATE, LINK, REMOVE, STATUS
+from reconciler.plan.diff import ADD, CREATE, DELINK, GENERATE, LINK, REMOVE, STATUS
 from reconciler.plan.model import BLOCKED, MOVE, PLAIN, Action, Plan
 
 SYMBOLS = {ADD: "+", LINK: "+", CREATE: "+", GENERATE: "+", REMOVE: "-", DELINK: "-", STATUS: "~"}

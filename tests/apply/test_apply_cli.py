@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from reconciler.journal import read_journal
+from reconciler.apply.journal import read_journal
 from tests.apply.conftest import REPO, Workspace, is_write, make_workspace, route_of
 
 DECLARED_FILES = ("bennets.yaml", "instore.yaml", "wechat.yaml")

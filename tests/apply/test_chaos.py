@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.journal import read_journal
+from reconciler.apply.journal import read_journal
 from tests.apply import population
 from tests.apply.accounting import assert_journal_accounts, assert_untouched
 from tests.apply.conftest import make_workspace, serve

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.journal import read_journal
+from reconciler.apply.journal import read_journal
 from tests.apply import population
 from tests.apply.accounting import assert_intents_cover, assert_journal_accounts, assert_untouched
 from tests.apply.conftest import make_workspace, serve

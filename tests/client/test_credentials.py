@@ -8,9 +8,10 @@ import hashlib
 import pytest
 
 import reconciler.capillary as capillary
-from reconciler.capillary import Credentials, describe_target
+from reconciler.capillary import Credentials
 from reconciler.config import ApiConfig, Config
 from reconciler.errors import ConfigError
+from reconciler.plan import describe_target
 
 
 def test_public_names_are_exactly_the_client_api() -> None:
@@ -18,7 +19,6 @@ def test_public_names_are_exactly_the_client_api() -> None:
         "CapillaryReader",
         "CapillaryWriter",
         "Credentials",
-        "describe_target",
         "open_client",
     ]
     assert all(hasattr(capillary, name) for name in capillary.__all__)

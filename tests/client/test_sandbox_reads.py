@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from reconciler.capillary import CapillaryReader, open_client
+from reconciler.commands.target import open_target
 from reconciler.config import ApiConfig, Config
 from reconciler.errors import MergedCustomerError, NotFoundError
 from reconciler.model import Identifier, ProfileKey
@@ -91,7 +92,7 @@ def test_embedded_sandbox_is_seeded_once_and_keeps_its_state(tmp_path: Path) -> 
     config = Config(api=ApiConfig(), root=tmp_path)
 
     async def run(write: bool) -> CapillaryReader:
-        async with open_client(config, write=write) as client:
+        async with open_target(config, write=write) as client:
             if write:
                 await client.set_card_status("GOLD0000006", "ACTIVE", "found")  # type: ignore[attr-defined]
             card = await client.get_card("GOLD0000006")

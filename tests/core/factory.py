@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from reconciler.config import Config
-from reconciler.diff import compute_changes, holders_needed
 from reconciler.errors import ApiError
 from reconciler.model import (
     CardLabel,
@@ -24,6 +23,7 @@ from reconciler.model import (
     Series,
 )
 from reconciler.plan import SANDBOX_TARGET, Plan, build_plan
+from reconciler.plan.diff import compute_changes, holders_needed
 
 FILE = "state/customers.yaml"
 Values = Mapping[str, str | Sequence[str]]

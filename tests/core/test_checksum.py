@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.mask import MASK_KEY_ENV
 from reconciler.model import Identifier
 from reconciler.plan import Plan, checksum_of
-from reconciler.render.mask import MASK_KEY_ENV
 from tests.core.factory import card, desired, holder, live, make_plan, spec
 
 ROOT = Path(__file__).resolve().parents[2]

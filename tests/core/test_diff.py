@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from reconciler.config import Config, ManageConfig
-from reconciler.diff import compute_changes, holders_needed, live_facts
 from reconciler.model import DesiredState, Identifier
+from reconciler.plan.diff import compute_changes, holders_needed, live_facts
 from tests.core.factory import card, desired, live, make_plan, spec
 
 

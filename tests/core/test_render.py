@@ -11,10 +11,10 @@ import jsonschema
 import pytest
 
 import reconciler
+from reconciler.mask import MASK_KEY_ENV, mask_value
 from reconciler.model import Identifier
 from reconciler.plan import Plan
 from reconciler.render import render_json, render_markdown, render_text
-from reconciler.render.mask import MASK_KEY_ENV, mask_value
 from tests.core.factory import card, desired, holder, live, make_plan, spec
 from tests.core.test_checksum import fixed_plan
 

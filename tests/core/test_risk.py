@@ -178,9 +178,9 @@ def test_status_change_of_expired_card_blocks() -> None:
 
 def test_unlooked_up_holder_blocks_rather_than_guesses() -> None:
     from reconciler.config import Config
-    from reconciler.diff import compute_changes
     from reconciler.model import DesiredState
     from reconciler.plan import build_plan
+    from reconciler.plan.diff import compute_changes
 
     d = desired(1, {"INSTORE": {"mobile": MOBILE}})
     changes = compute_changes(DesiredState((d,)), {1: live(1)}, Config())

@@ -26,7 +26,7 @@ from sandbox_process import serve_sandbox  # this folder: the script's own
 
 from reconciler.commands.apply import ApplyOptions, run_apply
 from reconciler.commands.workspace import Workspace, load_workspace, resolve_scope, run_async
-from reconciler.scope import Scope
+from reconciler.plan.scope import Scope
 from tests.apply import population
 
 LATENCY_MS = 20

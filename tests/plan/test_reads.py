@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.scope import in_shard
+from reconciler.plan.scope import in_shard
 
 from .harness import DIGI, GOLD, Workspace, declared, live_card, live_customer, route_counts, writes
 

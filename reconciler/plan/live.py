@@ -14,12 +14,19 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from reconciler.capillary import CapillaryReader
 from reconciler.config import Config
-from reconciler.diff import Changes, compute_changes, holders_needed
 from reconciler.errors import ApiError, MergedCustomerError, NotFoundError
-from reconciler.model import DesiredCustomer, DesiredState, Holder, Identifier, LiveCard, LiveCustomer
+from reconciler.model import (
+    DesiredCustomer,
+    DesiredState,
+    Holder,
+    Identifier,
+    LiveCard,
+    LiveCustomer,
+    LiveReader,
+)
 from reconciler.plan import Plan, build_plan
+from reconciler.plan.diff import Changes, compute_changes, holders_needed
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +40,7 @@ def _quiet(phase: str, done: int, total: int) -> None:
 
 
 async def read_customers(
-    reader: CapillaryReader, ids: Sequence[int], progress: Progress = _quiet
+    reader: LiveReader, ids: Sequence[int], progress: Progress = _quiet
 ) -> dict[int, LiveCustomer | ApiError]:
     """Every customer in ``ids`` (a failed read is kept as its error), reporting progress by chunk."""
     chunks = [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
@@ -45,7 +52,7 @@ async def read_customers(
 
 
 async def read_holders(
-    reader: CapillaryReader, identifiers: Iterable[Identifier], cards: Iterable[str]
+    reader: LiveReader, identifiers: Iterable[Identifier], cards: Iterable[str]
 ) -> tuple[dict[Identifier, Holder | None], dict[str, LiveCard | None]]:
     """The current holder of each identifier (any scope) and the live record of each card number."""
     idents, numbers = sorted(identifiers), sorted(cards)
@@ -76,7 +83,7 @@ def _checked(read: dict[int, LiveCustomer | ApiError]) -> dict[int, LiveCustomer
 
 
 async def make_plan(
-    reader: CapillaryReader,
+    reader: LiveReader,
     scope: Sequence[DesiredCustomer],
     all_declared: Mapping[int, DesiredCustomer],
     config: Config,
@@ -105,7 +112,7 @@ async def make_plan(
 
 
 async def _read_scope(
-    reader: CapillaryReader,
+    reader: LiveReader,
     scope: Sequence[DesiredCustomer],
     all_declared: Mapping[int, DesiredCustomer],
     config: Config,

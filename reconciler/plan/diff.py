@@ -25,10 +25,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from reconciler.config import Config
 from reconciler.errors import ApiError, MergedCustomerError, NotFoundError
+from reconciler.mask import keyed_hash
 from reconciler.model import (
+    DEAD_CARD_STATUSES,
     CardSpec,
     DesiredCustomer,
     DesiredState,
@@ -37,14 +40,24 @@ from reconciler.model import (
     LiveCustomer,
     Location,
     ProfileKey,
+    is_card_type,
 )
-from reconciler.render.mask import keyed_hash
 
-ADD, REMOVE = "add", "remove"
-LINK, DELINK, CREATE, GENERATE, STATUS = "link", "delink", "create", "generate", "status"
-KINDS = (REMOVE, DELINK, ADD, STATUS, CREATE, GENERATE, LINK)
-DEAD_CARD_STATUSES = frozenset({"EXPIRED", "DELETED"})
-CARD_IDENTIFIER_TYPES = frozenset({"cardnumber", "cardexternalid", "card"})
+
+class Kind(StrEnum):
+    """What a change does to one identifier or card; listed in the order a customer's changes run."""
+
+    REMOVE = "remove"
+    DELINK = "delink"
+    ADD = "add"
+    STATUS = "status"
+    CREATE = "create"
+    GENERATE = "generate"
+    LINK = "link"
+
+
+REMOVE, DELINK, ADD, STATUS, CREATE, GENERATE, LINK = Kind
+KINDS = tuple(Kind)
 CARD_TYPE = "cardnumber"
 
 
@@ -52,7 +65,7 @@ CARD_TYPE = "cardnumber"
 class Change:
     """One minimal change to one customer. ``value`` is None only for ``generate``."""
 
-    kind: str
+    kind: Kind
     profile: ProfileKey
     type: str
     value: str | None
@@ -181,7 +194,7 @@ def _live_identifiers(live: LiveCustomer | None, key: ProfileKey) -> set[Identif
     lp = live.profile(key) if live is not None else None
     if lp is None:
         return set()
-    return {i for i in lp.identifiers if i.type.lower() not in CARD_IDENTIFIER_TYPES}
+    return {i for i in lp.identifiers if not is_card_type(i.type)}
 
 
 def _identifier_changes(

@@ -13,10 +13,11 @@ import hmac
 import os
 from functools import lru_cache
 
+from reconciler.model import CARD_TYPES
+
 MASK_KEY_ENV = "RECONCILER_MASK_KEY"
 _DEFAULT_KEY = b"reconciler-default-mask-key-v1"
 HASH_HEX = 6
-CARD_TYPES = frozenset({"cardnumber", "cardexternalid", "card"})
 
 
 def mask_key() -> bytes:

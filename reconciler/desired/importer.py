@@ -21,12 +21,10 @@ from typing import Any
 
 import yaml
 
-from reconciler.capillary import CapillaryReader
 from reconciler.config import Config
-from reconciler.diff import CARD_IDENTIFIER_TYPES, DEAD_CARD_STATUSES
 from reconciler.errors import ApiError, MergedCustomerError, NotFoundError, ReconcilerError, UsageError
-from reconciler.model import Identifier, LiveCustomer
-from reconciler.render.mask import mask_value
+from reconciler.mask import mask_value
+from reconciler.model import DEAD_CARD_STATUSES, Identifier, LiveCustomer, LiveReader, is_card_type
 from reconciler.schemas import modeline
 
 
@@ -67,7 +65,7 @@ def parse_request_file(path: Path) -> tuple[list[int], list[Identifier]]:
 
 
 async def _resolve_lookups(
-    reader: CapillaryReader, lookups: Sequence[Identifier], warnings: list[str]
+    reader: LiveReader, lookups: Sequence[Identifier], warnings: list[str]
 ) -> list[int]:
     holders = await asyncio.gather(*(reader.find_identifier_holder(i) for i in lookups))
     ids = []
@@ -105,11 +103,11 @@ def managed_identifiers(customer: LiveCustomer, config: Config) -> list[tuple[st
         (str(p.key), i)
         for p in customer.profiles
         for i in p.identifiers
-        if i.type in managed and i.type.lower() not in CARD_IDENTIFIER_TYPES
+        if i.type in managed and not is_card_type(i.type)
     ]
 
 
-async def _shared(reader: CapillaryReader, customers: Sequence[LiveCustomer], config: Config) -> list[str]:
+async def _shared(reader: LiveReader, customers: Sequence[LiveCustomer], config: Config) -> list[str]:
     """Identifiers another account also answers to (found by lookup, or on two imported customers)."""
     owners: dict[Identifier, set[int]] = defaultdict(set)
     for c in customers:
@@ -129,7 +127,7 @@ async def _shared(reader: CapillaryReader, customers: Sequence[LiveCustomer], co
 
 
 async def read_for_import(
-    reader: CapillaryReader, ids: Sequence[int], lookups: Sequence[Identifier], config: Config
+    reader: LiveReader, ids: Sequence[int], lookups: Sequence[Identifier], config: Config
 ) -> Imported:
     """Resolve, read and check the customers to import."""
     warnings: list[str] = []

@@ -1,0 +1,42 @@
+"""The command layer's choice of transport: the embedded sandbox in-process, anything else over the network.
+
+The API client never builds the sandbox (``reconciler.capillary`` knows nothing of it); a command that
+targets ``api.url: sandbox`` hands the client an ``httpx.ASGITransport`` over the sandbox's app.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from typing import Any
+
+import httpx
+
+from reconciler.capillary import CapillaryReader, open_client
+from reconciler.config import Config
+
+
+def embedded_sandbox(config: Config) -> httpx.AsyncBaseTransport:
+    """An in-process sandbox over ``config.root / api.sandbox_db``, seeded with the demo org when new."""
+    from reconciler.sandbox import Store, create_app  # the sandbox is only loaded when it is the target
+
+    path = config.root / config.api.sandbox_db
+    is_new = not path.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    store = Store(str(path))
+    if is_new:
+        seed = resources.files("reconciler.sandbox").joinpath("seeds/demo.json").read_text()
+        store.seed(json.loads(seed))
+    return httpx.ASGITransport(app=create_app(store))
+
+
+@asynccontextmanager
+async def open_target(
+    config: Config, *, write: bool = False, **options: Any
+) -> AsyncIterator[CapillaryReader]:
+    """``open_client`` for the configured target; the embedded sandbox's transport when it is one."""
+    transport = embedded_sandbox(config) if config.api.is_sandbox else None
+    async with open_client(config, write=write, transport=transport, **options) as client:
+        yield client
