@@ -15,10 +15,12 @@ from typing import Any
 import click
 
 from reconciler import __version__
-from reconciler.errors import EXIT_ERROR, ReconcilerError
+from reconciler.commands.outputs import say_error
+from reconciler.errors import EXIT_INTERRUPTED, ReconcilerError
+from reconciler.render.escape import visible
 
 # Subcommand modules, each exposing `command` (a click.Command).
-COMMAND_MODULES = ("init", "validate", "plan", "apply", "import_", "sandbox", "github")
+COMMAND_MODULES = ("init", "validate", "plan", "apply", "import_", "sandbox", "github", "doctor")
 
 
 class _Group(click.Group):
@@ -28,11 +30,18 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except ReconcilerError as exc:
-            click.echo(f"error: {exc}", err=True)
+            say_error(str(exc))
             ctx.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("error: interrupted", err=True)
-            ctx.exit(EXIT_ERROR)
+        except KeyboardInterrupt:  # outside the event loop (run_async maps signals itself)
+            say_error("interrupted")
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+class _VisibleFormatter(logging.Formatter):
+    """Log lines with control characters shown escaped: a logged API message cannot drive the terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return visible(super().format(record), keep="\n")
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -41,7 +50,9 @@ class _Group(click.Group):
 def main(verbose: int) -> None:
     """Reconcile Capillary loyalty identifiers and cards with the YAML under state/."""
     level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_VisibleFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     # httpx/httpcore log full URLs, and a holder lookup's URL carries an identifier value: keep them quiet
     # at every verbosity. Our own client logs method, path template and status instead.
     for noisy in ("httpx", "httpcore"):

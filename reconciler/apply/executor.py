@@ -5,6 +5,10 @@
   the customer is ``stale`` if that call was stale, else ``failed``.
 - Before a customer's first write its live state is re-read and ``live_facts`` compared with the digest
   the plan was computed from; a difference skips the customer as stale (nothing is sent for it).
+- Immediately before each write that adds a value, its holder is looked up again (``guard.py``): a holder
+  the plan did not expect stops the customer as stale, the call unsent. A generate already satisfied by a
+  card a racing apply linked is not sent again.
+- After the last write every customer written is re-read and compared with the plan (``verify.py``).
 - A write with an unknown outcome (timeout, dropped connection, 5xx) is settled by re-reading
   (``resolve.took_effect``) after a jittered, growing pause (``SETTLE``: a write still running on the
   server lands before the re-read, not after it). It is sent again only when that re-read proves it did not
@@ -24,7 +28,9 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from reconciler.apply.journal import FORMAT_VERSION, Journal
+from reconciler.apply.guard import DONE, SEND, HolderGuard
+from reconciler.apply.guard import STALE as HOLDER_MOVED
+from reconciler.apply.journal import FORMAT_VERSION, Journal, JournalError
 from reconciler.apply.resolve import MERGED, call_profile, item_value, took_effect
 from reconciler.apply.result import (
     APPLIED,
@@ -35,11 +41,14 @@ from reconciler.apply.result import (
     CallOutcome,
     CustomerResult,
     Status,
+    Verification,
 )
+from reconciler.apply.stop import Gate, NotStarted, halted_results, write_counts
+from reconciler.apply.verify import verify
 from reconciler.backoff import Backoff
 from reconciler.capillary import CapillaryWriter
 from reconciler.config import Config
-from reconciler.errors import ApiError, OutcomeUnknownError
+from reconciler.errors import PERMANENT, TRANSIENT, ApiError, OutcomeUnknownError, failure_class
 from reconciler.mask import mask_value
 from reconciler.model import ChangeResult, DesiredCustomer
 from reconciler.plan import CHANGE_IDENTIFIER, CREATE_CARD, GENERATE_CARD, MERGE, Call, Plan
@@ -61,6 +70,7 @@ class _Run:
     desired: Mapping[int, DesiredCustomer]
     config: Config
     journal: Journal
+    guard: HolderGuard
     generated: dict[str, str] = field(default_factory=dict)
     done: dict[str, asyncio.Event] = field(default_factory=dict)
     outcomes: dict[str, CallOutcome] = field(default_factory=dict)
@@ -68,6 +78,9 @@ class _Run:
     notes: list[str] = field(default_factory=list)
     allowed_merges: frozenset[str] = frozenset()
     settle: Backoff = SETTLE
+    gate: Gate = field(default_factory=Gate)
+    sent: dict[str, int] = field(default_factory=dict)  # call id -> sends, while the call runs
+    inflight: set[str] = field(default_factory=set)  # calls sent whose outcome line is not written yet
 
     # ----- customers ---------------------------------------------------------------------------
 
@@ -78,16 +91,27 @@ class _Run:
             if blocker is not None:
                 status = STALE if blocker.status == STALE else FAILED
                 reason = f"depends on {blocker.call_id} of customer {blocker.customer_id} ({blocker.status})"
-                return await self._finish(cid, outcomes, calls[i:], status, reason)
+                return await self._finish(cid, outcomes, calls[i:], status, reason, blocker.failure)
+            if i == 0 and self.gate.stopped:
+                return await self._finish(cid, outcomes, calls, FAILED, f"not started: {self.gate.reason}")
             if i == 0:
                 problem = await self._precondition(cid)
                 if problem is not None:
                     return await self._finish(cid, outcomes, calls, *problem)
-            outcome = await self._call(call)
+            checked = await self._guarded(call)
+            if isinstance(checked, tuple):  # stale only while nothing was written for this customer
+                status, reason = checked
+                # a failed holder lookup may pass next time; a value another customer took will not
+                failure = TRANSIENT if status == FAILED else PERMANENT
+                if any(o.status == APPLIED for o in outcomes):
+                    status = FAILED
+                return await self._finish(cid, outcomes, calls[i:], status, reason, failure)
+            outcome = checked if checked is not None else await self._call(call)
             self._settle(outcome)
             outcomes.append(outcome)
             if outcome.status != APPLIED:
-                return await self._finish(cid, outcomes, calls[i + 1 :], FAILED, outcome.detail)
+                rest = calls[i + 1 :]
+                return await self._finish(cid, outcomes, rest, FAILED, outcome.detail, outcome.failure)
         return CustomerResult(cid, APPLIED, "", tuple(outcomes))
 
     async def _blocker(self, call: Call) -> CallOutcome | None:
@@ -97,19 +121,39 @@ class _Run:
                 return self.outcomes[dep]
         return None
 
-    async def _precondition(self, cid: int) -> tuple[Status, str] | None:
+    async def _precondition(self, cid: int) -> tuple[Status, str, str] | None:
         try:
             live = await self.writer.get_customer(cid)
         except ApiError as exc:
             await self.journal.record("precondition", customer_id=cid, ok=False, error=str(exc))
-            return FAILED, f"re-reading the customer failed: {exc}"
+            return FAILED, f"re-reading the customer failed: {exc}", failure_class(exc)
         facts = live_facts(live, self.desired[cid], self.config)
         ok = facts == self.plan.facts.get(cid)
+        self.guard.baseline[cid] = frozenset(c.number for c in live.cards)
         await self.journal.record("precondition", customer_id=cid, ok=ok, facts=facts)
-        return None if ok else (STALE, "its live state changed since the plan was made")
+        return None if ok else (STALE, "its live state changed since the plan was made", "")
+
+    async def _guarded(self, call: Call) -> CallOutcome | tuple[Status, str] | None:
+        """The holder check: None to send, an outcome for a call already satisfied, or (status, reason)."""
+        verdict = await self.guard.check(call, self.generated)
+        if call.add or call.op == GENERATE_CARD:
+            await self.journal.record(
+                "holder_check", call=call.id, verdict=verdict.status, detail=verdict.detail
+            )
+        if verdict.status == SEND:
+            return None
+        if verdict.status == DONE:
+            return CallOutcome(call.id, call.customer_id, call.op, APPLIED, verdict.detail, 0)
+        return (STALE if verdict.status == HOLDER_MOVED else FAILED), verdict.detail
 
     async def _finish(
-        self, cid: int, outcomes: list[CallOutcome], rest: list[Call], status: Status, reason: str
+        self,
+        cid: int,
+        outcomes: list[CallOutcome],
+        rest: list[Call],
+        status: Status,
+        reason: str,
+        failure: str = "",
     ) -> CustomerResult:
         for call in rest:
             mark = STALE if status == STALE else SKIPPED
@@ -117,7 +161,7 @@ class _Run:
             await self.journal.record("skipped", call=call.id, customer_id=cid, status=mark, reason=reason)
             self._settle(outcome)
             outcomes.append(outcome)
-        return CustomerResult(cid, status, reason, tuple(outcomes))
+        return CustomerResult(cid, status, reason, tuple(outcomes), failure if status == FAILED else "")
 
     def _settle(self, outcome: CallOutcome) -> None:
         self.outcomes[outcome.call_id] = outcome
@@ -126,6 +170,27 @@ class _Run:
     # ----- one call ----------------------------------------------------------------------------
 
     async def _call(self, call: Call) -> CallOutcome:
+        try:
+            async with self.gate.slot():
+                return await self._sends(call)
+        except NotStarted as exc:
+            return CallOutcome(call.id, call.customer_id, call.op, SKIPPED, str(exc))
+        except asyncio.CancelledError:
+            self._halted(call)
+            raise
+        finally:
+            self.sent.pop(call.id, None)
+
+    def _halted(self, call: Call) -> None:
+        """The gate cancelled this call: a write with no answer yet may have committed; say so."""
+        sends = self.sent.get(call.id)
+        if call.id in self.inflight:
+            fields = {"method": call.method, "path": call.path, "result": "unknown", "message": "interrupted"}
+            self.journal.write_now("outcome", call=call.id, attempt=sends, **fields)
+        if sends is not None:
+            self._settle(CallOutcome(call.id, call.customer_id, call.op, FAILED, _HALTED, sends))
+
+    async def _sends(self, call: Call) -> CallOutcome:
         limit = GENERATE_MAX_SENDS if call.op == GENERATE_CARD else MAX_SENDS
         sends = lost = 0  # lost: generate answers lost, each maybe a spare card
         try:
@@ -145,7 +210,7 @@ class _Run:
                     if verdict is False:
                         continue
                     if verdict is None:
-                        return CallOutcome(call.id, call.customer_id, call.op, FAILED, _UNKNOWN, sends)
+                        return self._failed(call, _UNKNOWN, sends, TRANSIENT)
                     return self._applied(call, sends, ChangeResult(None), merged=verdict == MERGED)
                 except ApiError as exc:
                     message = self._scrub(exc.api_message, call)
@@ -153,14 +218,20 @@ class _Run:
                         call, sends, "failed", status=exc.status, code=exc.code, message=message
                     )
                     detail = self._scrub(str(exc), call)
-                    return CallOutcome(call.id, call.customer_id, call.op, FAILED, detail, sends)
+                    if exc.code in ChangeResult.MERGE_WARNINGS and call.id not in self.allowed_merges:
+                        self._merge_incident(call, f"code {exc.code} in errors")  # it merged all the same
+                    return self._failed(call, detail, sends, failure_class(exc))
                 codes = [code for code, _ in result.warnings]
                 await self._outcome(call, sends, "ok", created_id=result.created_id, warnings=codes)
                 return self._applied(call, sends, result, merged=result.merged)
         finally:
             if lost:
                 self._note_lost_generations(call, lost)
-        return CallOutcome(call.id, call.customer_id, call.op, FAILED, _gave_up(call, sends), sends)
+        return self._failed(call, _gave_up(call, sends), sends, TRANSIENT)
+
+    @staticmethod
+    def _failed(call: Call, detail: str, sends: int, failure: str) -> CallOutcome:
+        return CallOutcome(call.id, call.customer_id, call.op, FAILED, detail, sends, failure=failure)
 
     def _note_lost_generations(self, call: Call, lost: int) -> None:
         """One note per generate call whose answers were lost: how many spare cards may exist."""
@@ -185,11 +256,17 @@ class _Run:
         if merged and call.id in self.allowed_merges:
             self.notes.append(f"customer {call.customer_id}: merged as the plan allowed ({call.id})")
         elif merged:
-            self.incidents.append(
-                f"customer {call.customer_id}: call {call.id} ({call.op}) MERGED accounts "
-                f"(warnings {', '.join(map(str, codes)) or 'seen on re-read'}); the plan did not allow it"
-            )
+            signs = [f"warnings {', '.join(map(str, codes))}"] if codes else []
+            if result.created_id not in (None, call.customer_id):
+                signs.append(f"createdId {result.created_id}")
+            self._merge_incident(call, "; ".join(signs) or "seen on re-read")
         return CallOutcome(call.id, call.customer_id, call.op, APPLIED, detail, sends, codes, merged)
+
+    def _merge_incident(self, call: Call, how: str) -> None:
+        self.incidents.append(
+            f"customer {call.customer_id}: call {call.id} ({call.op}) MERGED accounts ({how}); "
+            "the plan did not allow it"
+        )
 
     async def _send(self, call: Call) -> ChangeResult:
         w, card = self.writer, call.card
@@ -214,7 +291,18 @@ class _Run:
         return ChangeResult(None)
 
     async def _intent(self, call: Call, attempt: int) -> None:
+        if self.gate.stopped:
+            raise NotStarted(f"not started: {self.gate.reason}")
         data = call.to_dict()
+        try:
+            await self._record_intent(call, attempt, data)
+        except JournalError as exc:  # never send a write the journal did not announce
+            self.gate.stop(str(exc), journal=True)
+            raise NotStarted(f"not started: {exc}") from None
+        self.sent[call.id] = attempt
+        self.inflight.add(call.id)
+
+    async def _record_intent(self, call: Call, attempt: int, data: dict[str, object]) -> None:
         await self.journal.record(
             "intent",
             call=call.id,
@@ -229,6 +317,7 @@ class _Run:
         )
 
     async def _outcome(self, call: Call, attempt: int, result: str, **fields: object) -> None:
+        self.inflight.discard(call.id)
         if result == "ok" and call.id in self.generated:
             fields["card"] = mask_value("cardnumber", self.generated[call.id])
         await self.journal.record(
@@ -242,6 +331,7 @@ class _Run:
         )
 
 
+_HALTED = "interrupted while in flight: its outcome is unknown (see the journal)"
 _UNKNOWN = "the write's outcome is unknown and a re-read could not settle it; not resent"
 
 
@@ -259,12 +349,22 @@ async def apply_plan(
     journal: Journal,
     *,
     settle: Backoff = SETTLE,
+    gate: Gate | None = None,
 ) -> ApplyResult:
-    """Execute ``plan``'s calls through ``writer``, journaling every write; never raises for an API error."""
+    """Execute ``plan``'s calls through ``writer``, journaling every write; never raises for an API error.
+
+    ``gate`` stops the run early (a signal, or a journal that cannot be written; see ``stop.py``).
+    """
     started = time.monotonic()
     merge_actions = {a.id for a in plan.actions if a.risk == MERGE and not a.blocked}
     merges = frozenset(c.id for c in plan.calls if merge_actions.intersection(c.actions))
-    run = _Run(plan, writer, desired, config, journal, allowed_merges=merges, settle=settle)
+    gate = gate or Gate(config.api.concurrency)
+    holders = HolderGuard(plan, writer)
+    run = _Run(
+        plan, writer, desired, config, journal, holders, allowed_merges=merges, settle=settle, gate=gate
+    )
+    journal.on_full = lambda why: gate.stop(why, journal=True)
+    gate.on_stop = lambda why: journal.write_now("stop", reason=why)
     run.done = {c.id: asyncio.Event() for c in plan.calls}
     by_customer: dict[int, list[Call]] = {}
     for call in plan.calls:
@@ -277,18 +377,32 @@ async def apply_plan(
         calls=len(plan.calls),
         customers=len(by_customer),
     )
-    results = await asyncio.gather(*(run.customer(cid, calls) for cid, calls in by_customer.items()))
+    writes = asyncio.gather(*(run.customer(cid, calls) for cid, calls in by_customer.items()))
+    results = await gate.run(writes)
+    if results is None:  # halted: the customers' tasks were cancelled; rebuild from what settled
+        results = halted_results(by_customer, run.outcomes, gate.reason or "interrupted")
+    customers = tuple(sorted(results, key=lambda r: r.id))
+    checked = Verification()
+    if not gate.stopped:  # a stopped run is re-planned, not verified: its summary says what was written
+        checked = await verify(plan, writer, customers, run.generated)
+        await journal.record("verified", verified=checked.verified, written=checked.written)
     result = ApplyResult(
         plan.target,
         plan.checksum,
-        tuple(sorted(results, key=lambda r: r.id)),
+        customers,
         tuple(run.incidents),
         tuple(run.notes),
         str(journal.path),
         time.monotonic() - started,
+        checked,
     )
     journal.write_now(
-        "end", counts=result.counts, incidents=len(result.incidents), exit_code=result.exit_code
+        "end",
+        counts=result.counts,
+        writes=write_counts(result),
+        incidents=len(result.incidents),
+        exit_code=gate.exit_code or result.exit_code,
+        **({"stopped": gate.reason, "dropped": journal.dropped} if gate.stopped else {}),
     )
     return result
 

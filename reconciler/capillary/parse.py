@@ -24,6 +24,7 @@ from reconciler.model import (
     LiveProfile,
     ProfileKey,
     Series,
+    SourceAccounts,
 )
 
 _CARD_NUMBER_KEYS = ("cardNumber", "cardnumber", "number")
@@ -188,6 +189,13 @@ def _one_series(item: Any) -> Series:
     )
 
 
+def org_id_of(body: Any) -> int | None:
+    """The ``orgId`` the first item of a ``data[]`` list carries (series and labels do), if any."""
+    items = _list(_mapping(body), "data")
+    org = _mapping(items[0]).get("orgId") if items else None
+    return org if isinstance(org, int) and not isinstance(org, bool) and org > 0 else None
+
+
 def parse_labels(body: Any) -> list[CardLabel]:
     """``GET /v2/genericStatus/card/labels``: ``data[]`` of labels."""
     return [
@@ -200,12 +208,14 @@ def parse_labels(body: Any) -> list[CardLabel]:
     ]
 
 
-def parse_change_result(body: Any) -> ChangeResult:
-    """A single-entity write answer: ``createdId`` and warnings (merge warnings are incidents)."""
+def parse_change_result(body: Any, written: int | None = None) -> ChangeResult:
+    """A single-entity write answer: ``createdId`` and warnings (merge warnings, or a ``createdId`` other
+    than ``written``, are incidents)."""
     created = _mapping(body).get("createdId")
     return ChangeResult(
         created_id=_int(created, "createdId") if created is not None else None,
         warnings=warning_codes(body),
+        written=written,
     )
 
 
@@ -216,3 +226,14 @@ def parse_generated(body: Any) -> list[str]:
     if not isinstance(items, list):
         raise ApiError("unexpected response: card generation returned no 'entity' or 'data' list")
     return [str(i) if not isinstance(i, Mapping) else parse_card(i).number for i in items]
+
+
+def parse_source_accounts(body: Any) -> SourceAccounts:
+    """``GET /v2/org/{orgId}/sources?details=true``: the active accounts of each source type."""
+    out: dict[str, set[str]] = {}
+    for item in _list(_mapping(body), "data"):
+        source = str(require(item, "sourceTypeName", "source account")).upper()
+        accounts = out.setdefault(source, set())
+        if item.get("isActive", True):
+            accounts.add(str(item.get("sourceAccountIdentifier") or ""))
+    return {source: frozenset(accounts) for source, accounts in out.items()}

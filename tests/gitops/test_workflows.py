@@ -22,7 +22,7 @@ PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
 LOCAL = re.compile(r"^\./\.github/workflows/reusable-[a-z]+\.yml$")
 WRITE_SCOPES = {"pull-requests", "issues"}
 CAPILLARY_SECRETS = {"CAPILLARY_OAUTH_KEY", "CAPILLARY_OAUTH_SECRET", "RECONCILER_MASK_KEY"}
-TALKS_TO_CAPILLARY = re.compile(r"reconciler (plan|apply|github apply-queue)\b")
+TALKS_TO_CAPILLARY = re.compile(r"reconciler (plan|apply|doctor|github apply-queue)\b")
 STATE_PATHS = ["state/**", "reconciler.yaml"]
 
 

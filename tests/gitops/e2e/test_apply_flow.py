@@ -50,6 +50,7 @@ def test_reviewed_plan_is_applied_a_rerun_keeps_it_and_a_stale_one_is_approved_b
     assert world.identifiers(TOM)["email"] == "tom@sawyer.example.com"
     assert world.writes() == [f"POST /v2/customers/{TOM}/changeIdentifier"]
     assert result_comment(world, 1).startswith(f"{RESULT_HEADING} Applied.")
+    assert "verified 1 of 1 customers" in result_comment(world, 1)
     assert world.served.fake.refs == {f"tags/{APPLIED_TAG}": merge}
 
     # Re-running that apply: exit 0, no write, the Applied comment untouched.
