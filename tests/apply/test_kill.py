@@ -112,7 +112,7 @@ def test_killed_apply_converges_on_the_next_run(tmp_path: Path, seed: int) -> No
     server, gate = _gated(fixture, target)
     again: SandboxServer | None = None
     try:
-        ws = make_workspace(tmp_path, server, state)
+        ws = make_workspace(tmp_path, server, state, timeout_seconds=LIVENESS)  # liveness only
         before = server.dump()
         server.set_faults({"seed": seed, "endpoints": LATENCY})
         proc = _popen_apply(tmp_path, "--journal", "killed.jsonl")
@@ -126,7 +126,7 @@ def test_killed_apply_converges_on_the_next_run(tmp_path: Path, seed: int) -> No
         assert_intents_cover(killed_log, read_journal(tmp_path / "killed.jsonl"))
         again = SandboxServer(store=server.store).start()  # the same data; a log of the next run only
         again.set_faults({"seed": seed, "endpoints": LATENCY})
-        ws = make_workspace(tmp_path, again, state)
+        ws = make_workspace(tmp_path, again, state, timeout_seconds=LIVENESS)
         done = ws.cli("apply", "--auto-approve", "--journal", "again.jsonl", timeout=LIVENESS)
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
         assert_journal_accounts(again.request_log(), read_journal(tmp_path / "again.jsonl"))
