@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from reconciler.commands.outputs import say_error
-from reconciler.errors import EXIT_ERROR, ReconcilerError
+from reconciler.errors import EXIT_INTERRUPTED, ReconcilerError
 from reconciler.render.escape import visible
 
 # Subcommand modules, each exposing `command` (a click.Command).
@@ -31,9 +31,9 @@ class _Group(click.Group):
         except ReconcilerError as exc:
             say_error(str(exc))
             ctx.exit(exc.exit_code)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # outside the event loop (run_async maps signals itself)
             say_error("interrupted")
-            ctx.exit(EXIT_ERROR)
+            ctx.exit(EXIT_INTERRUPTED)
 
 
 class _VisibleFormatter(logging.Formatter):

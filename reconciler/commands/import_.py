@@ -51,7 +51,7 @@ async def _plan_written(
     reader: CapillaryReader, config: Config, imported: Imported, written: list[Path]
 ) -> Plan:
     try:
-        state = load_state(_state_paths(config, written))
+        state = load_state(_state_paths(config, written), root=config.root)
     except StateError as exc:
         raise ImportRejected(exc, written) from None
     ids = {c.id for c in imported.customers}
@@ -64,7 +64,9 @@ def _already_declared(config: Config, imported: Imported) -> None:
     state_dir = config.root / config.state_dir
     if not state_dir.exists():
         return
-    declared = load_state([state_dir]).by_id()  # a StateError: invalid already, nothing written
+    declared = load_state(
+        [state_dir], root=config.root
+    ).by_id()  # a StateError: invalid already, nothing written
     twice = [declared[c.id] for c in imported.customers if c.id in declared]
     if twice:
         where = "; ".join(f"{c.id} at {c.loc}" for c in twice[:5])
@@ -113,7 +115,14 @@ async def run_import(
 
 @click.command("import")
 @config_option
-@click.option("--id", "ids", type=int, multiple=True, metavar="ID", help="A customer id (repeatable).")
+@click.option(
+    "--id",
+    "ids",
+    type=click.IntRange(1, 2**63 - 1),
+    multiple=True,
+    metavar="ID",
+    help="A customer id (repeatable).",
+)
 @click.option("--lookup", "lookups", multiple=True, metavar="TYPE=VALUE", help="A customer by identifier.")
 @click.option("--from-file", type=click.Path(path_type=Path), help="A file of ids and TYPE=VALUE lines.")
 @click.option("--out", type=click.Path(path_type=Path), help="File (or directory with --file-per-customer).")

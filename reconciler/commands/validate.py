@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from reconciler.commands.outputs import echo
-from reconciler.commands.workspace import config_option
+from reconciler.commands.workspace import config_option, find_state_dir
 from reconciler.config import load_config
 from reconciler.desired import collect
 from reconciler.errors import EXIT_ERROR, EXIT_OK, Problem
@@ -43,8 +43,8 @@ def annotation(problem: Problem) -> str:
 def command(paths: tuple[Path, ...], fmt: str, config_path: Path) -> None:
     """Check state files (default: the config's state_dir) without calling the API."""
     config = load_config(config_path)
-    targets = list(paths) or [config.root / config.state_dir]
-    result = collect(targets)
+    targets = list(paths) or [find_state_dir(config, config_path)]
+    result = collect(targets, root=config.root)
     if result.problems:
         echo(format_problems(result.problems, fmt))
         if fmt == "text":

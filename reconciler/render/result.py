@@ -15,6 +15,7 @@ from reconciler.render.escape import visible
 from reconciler.render.inert import text as inert
 
 MARKDOWN_LIMIT = 60_000
+_MAX_DIVERGENCES = 50  # keeps the comment under MARKDOWN_LIMIT; the JSON result lists them all
 _VERDICT = {
     EXIT_OK: "Applied.",
     EXIT_STALE: "Stale: some customers changed since the plan and were skipped.",
@@ -26,6 +27,8 @@ def verdict(result: ApplyResult) -> str:
     """One line: what the exit code means for this run."""
     if result.incidents:
         return f"INCIDENT: {len(result.incidents)} unexpected merge(s); see above."
+    if result.verification.divergences and not result.counts[FAILED]:
+        return f"DIVERGED: {len(result.verification.divergences)} difference(s) from the plan after writing."
     if result.exit_code == EXIT_PARTIAL:
         return f"PARTIAL: {result.counts[FAILED]} customer(s) failed; run apply again to finish."
     return _VERDICT[result.exit_code]
@@ -54,7 +57,9 @@ def render_result_text(result: ApplyResult) -> str:
     if any(c.status != APPLIED for c in result.customers):
         out.append("")
     out += [f"note: {n}" for n in result.notes]
+    out += [f"DIVERGED: {d}" for d in result.verification.divergences]
     out += [_counts(result), verdict(result), f"Checksum: {result.checksum}", f"Journal: {result.journal}"]
+    out.append(result.verification.summary())
     return "\n".join(map(visible, out)) + "\n"
 
 
@@ -64,6 +69,11 @@ def render_result_markdown(result: ApplyResult) -> str:
     head += [f"> :rotating_light: **INCIDENT**: {inert(i)}" for i in result.incidents]
     head += ["", _counts(result), "", f"Checksum `{result.checksum}`", ""]
     head += [f"- note: {inert(n)}" for n in result.notes]
+    diverged = result.verification.divergences
+    head += [f"- **DIVERGED**: {inert(d)}" for d in diverged[:_MAX_DIVERGENCES]]
+    if len(diverged) > _MAX_DIVERGENCES:
+        head.append(f"- ... and {len(diverged) - _MAX_DIVERGENCES} more (see the JSON result)")
+    head += ["", result.verification.summary(), ""]
     body = ["<details><summary>Customers not applied</summary>", ""]
     rows = [f"- {inert(_customer_line(c))}" for c in result.customers if c.status != APPLIED]
     tail = ["", "</details>", ""]
@@ -84,3 +94,31 @@ def render_result_markdown(result: ApplyResult) -> str:
 def render_result_json(result: ApplyResult) -> str:
     """The versioned JSON result."""
     return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _stopped_line(c: CustomerResult) -> str:
+    """A customer some of whose writes were sent: partly applied, or a write that failed."""
+    failed = next((o for o in c.calls if o.status != APPLIED and o.sends), None)
+    if failed is None:
+        return f"customer {c.id}: partly applied ({c.applied_calls}/{len(c.calls)} calls)"
+    return f"customer {c.id}: failed ({c.applied_calls}/{len(c.calls)} calls): {failed.detail}"
+
+
+def render_stopped(result: ApplyResult, reason: str, writes: dict[str, int], resume: list[str]) -> str:
+    """The summary of an apply that stopped early (a signal, or a journal it could not write).
+
+    ``writes`` counts the planned calls (``stop.write_counts``); ``resume`` is the commands that finish
+    the work: a fresh plan of the same scope, then applying it.
+    """
+    out = [f"Target: {result.target}", f"STOPPED: {reason}; no write was started after that.", ""]
+    out += [
+        _stopped_line(c) for c in result.customers if c.status == FAILED and any(o.sends for o in c.calls)
+    ]
+    out += [f"note: {n}" for n in result.notes]
+    out.append(
+        f"Writes: {writes['applied']} applied, {writes['failed']} failed or unknown, "
+        f"{writes['not_started']} not started, of {sum(writes.values())} planned."
+    )
+    out += [f"Journal: {result.journal}", "To finish, plan the same scope again, review it, and apply it:"]
+    out += [f"  {line}" for line in resume]
+    return "\n".join(out) + "\n"

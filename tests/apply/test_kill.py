@@ -2,13 +2,13 @@
 customers unchanged, and the killed run's journal announced every write the sandbox received.
 
 Counted, not timed (a loaded machine must not change the outcome):
-- the kill point is a number of writes: a gate in front of the sandbox lets ``target`` writes through and
+- the kill point is a number of writes: a hold in front of the sandbox lets ``target`` writes through and
   holds every later one, so the apply is certainly mid-way (never "finished before it could be killed");
 - the killed run's requests are all settled before its log is read: a request of a dead client may still
   be in the sandbox (answer held by the latency, body not yet read: a ``ClientDisconnect``, logged as a
   500 write that never ran), and would otherwise be logged after the snapshot, into the next run's log.
-  Stopping the server waits for every one of them; the next run gets a fresh server (and log) on the
-  same store.
+  Stopping the server waits for every one of them; it then serves the next run on the same port (the
+  same target, so the killed run's lock is there to take over), with the same store and an empty log.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from reconciler.sandbox.app import SandboxApp
 from reconciler.sandbox.server import SandboxServer
 from tests.apply import population
 from tests.apply.accounting import assert_intents_cover, assert_journal_accounts, assert_untouched
-from tests.apply.conftest import is_write, make_workspace
+from tests.apply.conftest import assert_verified, is_write, make_workspace
 from tests.client.throttle import Receive, Scope, Send
 
 N = 120
@@ -38,7 +38,7 @@ LATENCY = {"*": {"latency_ms": 10}}  # requests overlap, so some are in the sand
 LIVENESS = 300  # seconds; only a hung run waits this long
 
 
-class WriteGate:
+class WriteHold:
     """ASGI wrapper: lets ``allow`` writes through, then holds each later one until ``release()``."""
 
     def __init__(self, app: SandboxApp, allow: int) -> None:
@@ -67,11 +67,11 @@ def _is_api_write(scope: Scope) -> bool:
     return not path.startswith("/_sandbox/") and is_write({"method": scope["method"], "path": path})
 
 
-def _gated(fixture: dict[str, object], allow: int) -> tuple[SandboxServer, WriteGate]:
+def _held(fixture: dict[str, object], allow: int) -> tuple[SandboxServer, WriteHold]:
     server = SandboxServer(seed=fixture)
-    gate = WriteGate(server.app, allow)
-    server.app = gate  # type: ignore[assignment]  # uvicorn serves the wrapper
-    return server.start(), gate
+    hold = WriteHold(server.app, allow)
+    server.app = hold  # type: ignore[assignment]  # uvicorn serves the wrapper
+    return server.start(), hold
 
 
 def _popen_apply(root: Path, *args: str) -> subprocess.Popen[bytes]:
@@ -86,13 +86,13 @@ def _popen_apply(root: Path, *args: str) -> subprocess.Popen[bytes]:
         )
 
 
-def _wait_until_held(gate: WriteGate, proc: subprocess.Popen[bytes], err: Path) -> None:
-    """Wait until the apply's next write is held at the gate (it cannot finish before the kill)."""
+def _wait_until_held(hold: WriteHold, proc: subprocess.Popen[bytes], err: Path) -> None:
+    """Wait until the apply's next write is held (it cannot finish before the kill)."""
     deadline = time.monotonic() + LIVENESS  # liveness only: a hung run fails here, not the CI job
-    while not gate.holding.wait(0.1):
+    while not hold.holding.wait(0.1):
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            pytest.fail(f"apply never sent write {gate.allow + 1}: {err.read_text()[-2000:]}")
+            pytest.fail(f"apply never sent write {hold.allow + 1}: {err.read_text()[-2000:]}")
 
 
 def _drain(server: SandboxServer) -> None:
@@ -106,34 +106,31 @@ def _drain(server: SandboxServer) -> None:
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_killed_apply_converges_on_the_next_run(tmp_path: Path, seed: int) -> None:
-    fixture = population.fixture(N, N // 10)
-    state = {"population.yaml": population.state_yaml(N)}
     target = random.Random(seed).randint(1, 60)  # the run has well over 60 writes
-    server, gate = _gated(fixture, target)
-    again: SandboxServer | None = None
+    server, hold = _held(population.fixture(N, N // 10), target)
     try:
+        state = {"population.yaml": population.state_yaml(N)}
         ws = make_workspace(tmp_path, server, state, timeout_seconds=LIVENESS)  # liveness only
         before = server.dump()
         server.set_faults({"seed": seed, "endpoints": LATENCY})
         proc = _popen_apply(tmp_path, "--journal", "killed.jsonl")
-        _wait_until_held(gate, proc, tmp_path / "killed.err")
+        _wait_until_held(hold, proc, tmp_path / "killed.err")
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=LIVENESS)
-        gate.release()  # the held writes meet a closed connection, as a real server's would
+        hold.release()  # the held writes meet a closed connection, as a real server's would
         _drain(server)
-        killed_log = gate.app.runtime.request_log()
-        assert gate.passed == target
+        killed_log = hold.app.runtime.request_log()
+        assert hold.passed == target
         assert_intents_cover(killed_log, read_journal(tmp_path / "killed.jsonl"))
-        again = SandboxServer(store=server.store).start()  # the same data; a log of the next run only
-        again.set_faults({"seed": seed, "endpoints": LATENCY})
-        ws = make_workspace(tmp_path, again, state, timeout_seconds=LIVENESS)
+        hold.app.runtime.clear_log()
+        server.start()  # on its port again (the same URL, so the same apply lock), the same store
         done = ws.cli("apply", "--auto-approve", "--journal", "again.jsonl", timeout=LIVENESS)
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-        assert_journal_accounts(again.request_log(), read_journal(tmp_path / "again.jsonl"))
+        assert_verified(done.stdout)
+        assert "took over the lock of a dead apply" in done.stderr  # the killed one's lock
+        assert_journal_accounts(server.request_log(), read_journal(tmp_path / "again.jsonl"))
         assert ws.cli("plan", "--all", "--detailed-exitcode", timeout=LIVENESS).returncode == 0
-        assert_untouched(before, again.dump(), population.undeclared_ids(N, N // 10))
+        assert_untouched(before, server.dump(), population.undeclared_ids(N, N // 10))
     finally:
-        gate.release()
+        hold.release()
         server.stop()
-        if again is not None:
-            again.stop()
