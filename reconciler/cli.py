@@ -19,7 +19,7 @@ from reconciler.errors import EXIT_INTERRUPTED, ReconcilerError
 from reconciler.render.escape import visible
 
 # Subcommand modules, each exposing `command` (a click.Command).
-COMMAND_MODULES = ("validate", "plan", "apply", "import_", "sandbox", "github")
+COMMAND_MODULES = ("validate", "plan", "apply", "import_", "sandbox", "github", "doctor")
 
 
 class _Group(click.Group):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from reconciler.apply.result import APPLIED, FAILED, STALE, ApplyResult, CustomerResult
-from reconciler.errors import EXIT_OK, EXIT_PARTIAL, EXIT_STALE
+from reconciler.errors import EXIT_OK, EXIT_PARTIAL, EXIT_STALE, PERMANENT, TRANSIENT
 from reconciler.render.escape import visible
 from reconciler.render.inert import text as inert
 
@@ -29,8 +29,14 @@ def verdict(result: ApplyResult) -> str:
         return f"INCIDENT: {len(result.incidents)} unexpected merge(s); see above."
     if result.verification.divergences and not result.counts[FAILED]:
         return f"DIVERGED: {len(result.verification.divergences)} difference(s) from the plan after writing."
-    if result.exit_code == EXIT_PARTIAL:
+    if result.exit_code == EXIT_PARTIAL and result.rerun_helps:
         return f"PARTIAL: {result.counts[FAILED]} customer(s) failed; run apply again to finish."
+    if result.exit_code == EXIT_PARTIAL:
+        permanent = sum(1 for c in result.customers if c.failure == PERMANENT)
+        return (
+            f"PARTIAL: {result.counts[FAILED]} customer(s) failed; {permanent} will fail again if re-run "
+            "(re-running will not help): fix the state or the org first."
+        )
     return _VERDICT[result.exit_code]
 
 
@@ -45,7 +51,8 @@ def _counts(result: ApplyResult) -> str:
 def _customer_line(c: CustomerResult) -> str:
     calls = f"{c.applied_calls}/{len(c.calls)} calls"
     reason = f": {c.reason}" if c.reason else ""
-    return f"customer {c.id}: {c.status} ({calls}){reason}"
+    again = {PERMANENT: " [permanent: re-running will not help]", TRANSIENT: " [transient: re-run]"}
+    return f"customer {c.id}: {c.status} ({calls}){reason}{again.get(c.failure, '')}"
 
 
 def render_result_text(result: ApplyResult) -> str:
