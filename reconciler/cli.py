@@ -14,12 +14,13 @@ from typing import Any
 
 import click
 
+from reconciler import __version__
 from reconciler.commands.outputs import say_error
 from reconciler.errors import EXIT_INTERRUPTED, ReconcilerError
 from reconciler.render.escape import visible
 
 # Subcommand modules, each exposing `command` (a click.Command).
-COMMAND_MODULES = ("validate", "plan", "apply", "import_", "sandbox", "github", "doctor")
+COMMAND_MODULES = ("init", "validate", "plan", "apply", "import_", "sandbox", "github", "doctor")
 
 
 class _Group(click.Group):
@@ -45,7 +46,7 @@ class _VisibleFormatter(logging.Formatter):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="More logging on stderr (-v info, -vv debug).")
-@click.version_option(package_name="reconciler")
+@click.version_option(version=__version__, prog_name="reconciler")
 def main(verbose: int) -> None:
     """Reconcile Capillary loyalty identifiers and cards with the YAML under state/."""
     level = logging.WARNING - 10 * min(verbose, 2)

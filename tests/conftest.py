@@ -8,6 +8,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+# Property tests run the same examples every time, with no per-example deadline: a loaded machine must
+# not fail them (a slow example is not a wrong one), and CI must not meet an example no local run saw.
+settings.register_profile("deterministic", derandomize=True, deadline=None, database=None)
+settings.load_profile("deterministic")
 
 _real_connect = socket.socket.connect
 

@@ -377,8 +377,7 @@ async def apply_plan(
         calls=len(plan.calls),
         customers=len(by_customer),
     )
-    writes = asyncio.gather(*(run.customer(cid, calls) for cid, calls in by_customer.items()))
-    results = await gate.run(writes)
+    results = await gate.run(run.customer(cid, calls) for cid, calls in by_customer.items())
     if results is None:  # halted: the customers' tasks were cancelled; rebuild from what settled
         results = halted_results(by_customer, run.outcomes, gate.reason or "interrupted")
     customers = tuple(sorted(results, key=lambda r: r.id))

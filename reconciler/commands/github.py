@@ -14,7 +14,9 @@ import click
 
 from reconciler.commands.outputs import echo
 from reconciler.github import (
+    APPLIED,
     DEFAULT_AUTHOR,
+    PENDING,
     GitHubClient,
     Posted,
     comment_plan,
@@ -23,6 +25,9 @@ from reconciler.github import (
     sync_drift_issue,
     with_headline,
 )
+from reconciler.github._queue import Queue, approve, build_queue
+from reconciler.github._runner import load_outcomes, publish, run_queue
+from reconciler.github._stage import stage_pull_request
 
 _SHA = re.compile(r"[0-9a-f]{7,40}")
 
@@ -45,6 +50,19 @@ def _check_sha(ctx: click.Context, param: click.Parameter, value: str) -> str:
 _sha_option = click.option(
     "--sha", required=True, callback=_check_sha, help="The merge commit on the main branch."
 )
+_queue_option = click.option(
+    "--queue", "queue_file", type=click.Path(path_type=Path), default=Path("queue.json"), show_default=True
+)
+_out_option = click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("apply-results"),
+    show_default=True,
+)
+
+
+def _check_optional_sha(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    return None if not value else _check_sha(ctx, param, value)
 
 
 def _read(path: Path) -> str:
@@ -73,12 +91,86 @@ def command() -> None:
 
 @command.command("comment")
 @click.option("--pr", "pr", type=click.IntRange(min=1), required=True, help="Pull request number.")
+@click.option("--head", required=True, callback=_check_sha, help="The pull request's head commit planned.")
 @click.option("--file", "file", type=_file_type, required=True, help="The plan in markdown.")
+@click.option("--note", type=click.Path(dir_okay=False, path_type=Path), help="Text to put first, if any.")
 @_author_option
-def comment(pr: int, file: Path, author: str) -> None:
-    """Create or update the one plan comment on a pull request."""
+def comment(pr: int, head: str, file: Path, note: Path | None, author: str) -> None:
+    """Create or update the one plan comment on a pull request, bound to its head commit."""
+    first = _read(note) if note is not None and note.exists() else ""
     with GitHubClient.from_env() as client:
-        _report(f"plan comment on #{pr}", comment_plan(client, pr, _read(file) + _footer(), author))
+        posted = comment_plan(client, pr, first + _read(file) + _footer(), head, author)
+    _report(f"plan comment on #{pr}", posted)
+
+
+@command.command("stage-pr")
+@click.option("--pr-repo", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--base", required=True, callback=_check_sha, help="The base commit checked out here.")
+@click.option("--head", required=True, callback=_check_sha, help="The pull request's head commit.")
+@click.option("--note-out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def stage_pr(pr_repo: Path, base: str, head: str, note_out: Path) -> None:
+    """Write a pull request's state changes over this checkout, as data (its target stays the base's)."""
+    note = stage_pull_request(Path.cwd(), pr_repo, base, head)
+    note_out.write_text(note, encoding="utf-8")
+    click.echo(f"staged pull request head {head[:12]} over base {base[:12]}")
+
+
+@command.command("queue")
+@_sha_option
+@click.option("--since", callback=_check_optional_sha, help="The push's previous head (first run only).")
+@click.option("--approve-merge", help="A pending merge (commit SHA or pull request number) to approve.")
+@click.option("--approve-checksum", help="The new plan's checksum, from the STALE result comment.")
+@_queue_option
+@_author_option
+def queue_cmd(
+    sha: str,
+    since: str | None,
+    approve_merge: str | None,
+    approve_checksum: str | None,
+    queue_file: Path,
+    author: str,
+) -> None:
+    """List the merges not yet applied, in order, each with its reviewed checksum."""
+    if bool(approve_merge) != bool(approve_checksum):
+        raise click.UsageError("give both --approve-merge and --approve-checksum, or neither")
+    if approve_checksum and not re.fullmatch(r"[0-9a-f]{64}", approve_checksum):
+        raise click.BadParameter("--approve-checksum: expected the 64 hex digits of the new plan's checksum")
+    with GitHubClient.from_env() as client:
+        queue = build_queue(client, Path.cwd(), sha, since, author)
+        if approve_merge and approve_checksum:
+            approve(queue, _merge_sha(client, approve_merge), approve_checksum)
+    queue.dump(queue_file)
+    for m in queue.merges:
+        state = "applied" if m.done else (m.problem or f"to apply under {str(m.checksum)[:12]}")
+        click.echo(f"{m.sha[:12]} #{m.pr}: {state}")
+
+
+def _merge_sha(client: GitHubClient, merge: str) -> str:
+    text = merge.strip().lstrip("#")
+    if text.isdigit() and len(text) < 7:  # a pull request number
+        return str(client.pull(int(text)).get("merge_commit_sha") or "")
+    if not _SHA.fullmatch(text.lower()):
+        raise click.BadParameter(f"{merge!r} is neither a commit SHA nor a pull request number")
+    return text.lower()
+
+
+@command.command("apply-queue")
+@_queue_option
+@_out_option
+def apply_queue(queue_file: Path, out: Path) -> None:
+    """Apply the queue's merges in order (needs the Capillary credentials, no GitHub token)."""
+    click.get_current_context().exit(run_queue(Path.cwd(), Queue.load(queue_file), out))
+
+
+@command.command("post-results")
+@_queue_option
+@_out_option
+@_author_option
+def post_results(queue_file: Path, out: Path, author: str) -> None:
+    """Post each merge's result to its pull request; move the applied tag past what is applied."""
+    with GitHubClient.from_env() as client:
+        lines = publish(client, Queue.load(queue_file), load_outcomes(out), _footer(), author)
+    click.echo("\n".join(lines) if lines else "Nothing to apply: every merge is already applied.")
 
 
 @command.command("reviewed-checksum")
@@ -115,8 +207,9 @@ def _check_exit_code(ctx: click.Context, param: click.Parameter, value: str | No
 def post_result_cmd(sha: str, file: Path, exit_code: int | None, author: str) -> None:
     """Create or update the apply result comment on the pull request merged as SHA."""
     body = with_headline(_read(file), exit_code) + _footer()
+    status = APPLIED if exit_code == 0 else PENDING
     with GitHubClient.from_env() as client:
-        _report(f"result for {sha[:12]}", post_result(client, sha, body, author))
+        _report(f"result for {sha[:12]}", post_result(client, sha, body, status, author))
 
 
 @command.command("drift-issue")

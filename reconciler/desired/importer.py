@@ -25,11 +25,10 @@ from reconciler.config import Config
 from reconciler.errors import ApiError, MergedCustomerError, NotFoundError, ReconcilerError, UsageError
 from reconciler.mask import mask_value
 from reconciler.model import DEAD_CARD_STATUSES, Identifier, LiveCustomer, LiveReader, is_card_type
+from reconciler.schemas import modeline
 from reconciler.yaml.scalars import resolves_to_non_string
 
 MAX_ID = 2**63 - 1
-
-HEADER = "# yaml-language-server: $schema=../schemas/state.schema.json\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,10 +190,11 @@ def dump(data: Any) -> str:
     )
 
 
-def render_state(customers: Sequence[LiveCustomer], config: Config, target: str) -> str:
-    """A state file declaring ``customers`` exactly as they are live."""
+def render_state(customers: Sequence[LiveCustomer], config: Config, target: str, path: Path) -> str:
+    """A state file declaring ``customers`` exactly as they are live, its modeline computed for ``path``."""
     text = dump({"customers": [customer_data(c, config) for c in customers]})
-    return f"{HEADER}# Imported by `reconciler import` from {target}.\n{text}"
+    header = modeline("state.schema.json", path, config.root)
+    return f"{header}# Imported by `reconciler import` from {target}.\n{text}"
 
 
 def write_state(
@@ -210,5 +210,5 @@ def write_state(
         raise ReconcilerError(f"{existing[0]} exists; import never overwrites (choose another --out)")
     for path, customers in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_state(customers, config, target), encoding="utf-8")
+        path.write_text(render_state(customers, config, target, path), encoding="utf-8")
     return list(files)

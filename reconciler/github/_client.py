@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,12 +22,20 @@ log = logging.getLogger(__name__)
 DEFAULT_API_URL = "https://api.github.com"
 PER_PAGE = 100
 MAX_PAGES = 100  # 10,000 items: far beyond any pull request's comment count
+# Secondary rate limits and 5xx are transient: a few waits, each at most MAX_WAIT seconds, then fail.
+MAX_RETRIES = 4
+MAX_WAIT = 120.0
+_RETRIED_5XX = frozenset({500, 502, 503, 504})
 
 JSON = dict[str, Any]
 
 
 class GitHubError(ReconcilerError):
     """The GitHub API refused a request, or its answer was not what the workflow needs (exit 1)."""
+
+
+class GitHubNotFound(GitHubError):
+    """HTTP 404: no such resource (or no access to it)."""
 
 
 class GitHubClient:
@@ -39,12 +48,15 @@ class GitHubClient:
         api_url: str = DEFAULT_API_URL,
         transport: httpx.BaseTransport | None = None,
         timeout: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if repo.count("/") != 1 or not all(repo.split("/")):
             raise ConfigError(f"GITHUB_REPOSITORY must be 'owner/name', got {repo!r}")
         self.repo = repo
         self.api_url = api_url.rstrip("/")
         self._token = token
+        self._sleep, self._clock = sleep, clock
         self._http = httpx.Client(
             base_url=self.api_url,
             transport=transport,
@@ -116,6 +128,25 @@ class GitHubClient:
         """Change an issue's fields (body, state, state_reason, title)."""
         return self._request("PATCH", f"/repos/{self.repo}/issues/{number}", fields)
 
+    def pull(self, number: int) -> JSON:
+        """One pull request (GET /repos/{repo}/pulls/{number})."""
+        return self._request("GET", f"/repos/{self.repo}/pulls/{number}", None)
+
+    def tag_sha(self, tag: str) -> str | None:
+        """The commit a lightweight tag points at, or None when there is no such tag."""
+        try:
+            ref = self._request("GET", f"/repos/{self.repo}/git/ref/tags/{tag}", None)
+        except GitHubNotFound:
+            return None
+        return str((ref.get("object") or {}).get("sha", "")) or None
+
+    def set_tag(self, tag: str, sha: str) -> JSON:
+        """Point a lightweight tag at ``sha``, creating it if needed (moves it even if not forward)."""
+        if self.tag_sha(tag) is None:
+            payload = {"ref": f"refs/tags/{tag}", "sha": sha}
+            return self._request("POST", f"/repos/{self.repo}/git/refs", payload)
+        return self._request("PATCH", f"/repos/{self.repo}/git/refs/tags/{tag}", {"sha": sha, "force": True})
+
     # --- transport -----------------------------------------------------------------------------
 
     def _paginate(self, path: str, params: Mapping[str, str] | None = None) -> Iterator[JSON]:
@@ -141,25 +172,54 @@ class GitHubClient:
             raise GitHubError(f"refusing to follow a pagination link to another host: {urlsplit(nxt).netloc}")
         return nxt
 
-    def _request(self, method: str, path: str, payload: Mapping[str, Any]) -> JSON:
-        data = self._send(method, path, json=payload).json()
+    def _request(self, method: str, path: str, payload: Mapping[str, Any] | None) -> JSON:
+        data = self._send(method, path, **({} if payload is None else {"json": payload})).json()
         if not isinstance(data, dict):
             raise GitHubError(f"{method} {path}: expected a JSON object")
         return data
 
     def _send(self, method: str, url: str, **kw: Any) -> httpx.Response:
         where = f"{method} {urlsplit(url).path}"
-        try:
-            response = self._http.request(method, url, **kw)
-        except httpx.HTTPError as exc:
-            raise GitHubError(self._redact(f"{where}: {type(exc).__name__}: {exc}")) from exc
-        log.debug("%s -> %s", where, response.status_code)
+        for attempt in range(MAX_RETRIES + 1):
+            try:
+                response = self._http.request(method, url, **kw)
+            except httpx.HTTPError as exc:
+                raise GitHubError(self._redact(f"{where}: {type(exc).__name__}: {exc}")) from exc
+            log.debug("%s -> %s", where, response.status_code)
+            wait = retry_wait(response, attempt, self._clock())
+            if wait is None or attempt == MAX_RETRIES:
+                break
+            log.warning("%s: HTTP %s, retrying in %.0f s", where, response.status_code, wait)
+            self._sleep(wait)
+        if response.status_code == 404:
+            raise GitHubNotFound(self._redact(f"{where}: HTTP 404: {_message(response)}"))
         if response.is_error:
             raise GitHubError(self._redact(f"{where}: HTTP {response.status_code}: {_message(response)}"))
         return response
 
     def _redact(self, text: str) -> str:
         return text.replace(self._token, "***") if self._token else text
+
+
+def retry_wait(response: httpx.Response, attempt: int, now: float) -> float | None:
+    """Seconds to wait before retrying, or None when the answer is final.
+
+    GitHub's secondary rate limit answers 403 or 429 with ``retry-after`` (seconds) or, with
+    ``x-ratelimit-remaining: 0``, ``x-ratelimit-reset`` (epoch seconds); its 5xx are transient. Without
+    a header the wait doubles from one second. A wait beyond MAX_WAIT is not waited for: the run fails.
+    """
+    status, headers = response.status_code, response.headers
+    limited = status == 429 or (
+        status == 403 and ("retry-after" in headers or headers.get("x-ratelimit-remaining") == "0")
+    )
+    if not (limited or status in _RETRIED_5XX):
+        return None
+    wait = float(2**attempt)
+    if (after := headers.get("retry-after", "")).isdigit():
+        wait = float(after)
+    elif (reset := headers.get("x-ratelimit-reset", "")).isdigit():
+        wait = max(float(reset) - now, 0.0) + 1.0  # the reset second itself may still be limited
+    return wait if wait <= MAX_WAIT else None
 
 
 def _message(response: httpx.Response) -> str:

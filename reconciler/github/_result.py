@@ -28,8 +28,8 @@ _MEANING = {
     ),
     EXIT_STALE: (
         "STALE (exit 5). The fresh plan's checksum is not the reviewed one: live state or the "
-        "declarations changed since the review. Nothing was written. The new plan follows: review it "
-        "in a new pull request."
+        "declarations changed since the review. Nothing was written; this merge stays pending. The new "
+        "plan follows: approve it by its checksum (below), or fix the state in a new pull request."
     ),
     EXIT_PARTIAL: "PARTIAL (exit 6). Some writes failed; run apply again to finish.",
 }

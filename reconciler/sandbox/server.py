@@ -55,12 +55,16 @@ class SandboxServer:
         return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def start(self) -> SandboxServer:
-        """Bind a free port and serve in a daemon thread; returns when the server accepts connections."""
+        """Serve in a daemon thread; returns when the server accepts connections.
+
+        The first start binds a free port; a start after ``stop()`` binds the same one again, so clients
+        (and what they key by the URL, such as the apply lock) find the same target.
+        """
         # IPPROTO_TCP explicitly: asyncio turns Nagle's algorithm off only on sockets it sees as TCP, and
         # with protocol 0 every response waited ~40 ms for a delayed ACK.
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, 0))
+        sock.bind((self.host, self.port))
         self.port = sock.getsockname()[1]
         certfile, keyfile = self.tls or (None, None)
         config = uvicorn.Config(
@@ -74,7 +78,7 @@ class SandboxServer:
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60  # liveness only: a loaded machine may start the thread late
         while not self._server.started:
             if time.monotonic() > deadline or not self._thread.is_alive():
                 raise RuntimeError("sandbox server did not start")

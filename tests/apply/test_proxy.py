@@ -32,7 +32,7 @@ class ConnectProxy:
 
     def __enter__(self) -> ConnectProxy:
         self._thread.start()
-        assert self._ready.wait(10), "the proxy did not start"
+        assert self._ready.wait(60), "the proxy did not start"
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -42,9 +42,10 @@ def served(fake: FakeGitHub) -> Iterator[Served]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 120  # liveness only
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.02)
+    assert server.started, "the fake GitHub did not start"
     yield Served(fake, f"http://127.0.0.1:{port}")
     server.should_exit = True
     thread.join(timeout=5)

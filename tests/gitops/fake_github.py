@@ -1,8 +1,10 @@
-"""A stateful stand-in for the GitHub REST endpoints the workflows use, answering from recorded fixtures.
+"""A stateful stand-in for the GitHub REST endpoints the workflows use, answering in the real shapes.
 
-Responses keep the shape of the real API (fixtures/*.json); writes change the in-memory state so a test
-can assert on the comments and issues that result. Pagination follows GitHub: ``per_page``/``page``
-query parameters and a ``Link`` header with ``rel="next"``.
+Every object carries the fields GitHub's REST description (api.github.com.json) marks required for it:
+simple-user, issue-comment, issue, label, pull-request-simple, git-ref; the recorded fixtures are built
+from the description's own examples. Writes change the in-memory state so a test can assert on the
+comments, issues and tags that result. Pagination follows GitHub: ``per_page``/``page`` and a ``Link``
+header with ``rel="next"``. ``fail_next`` makes the next answers a secondary rate limit or a 5xx.
 """
 
 from __future__ import annotations
@@ -21,7 +23,29 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 FIXTURES = Path(__file__).parent / "fixtures"
-BOT = {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"}
+API = "https://api.github.com"
+NOW = "2024-05-03T08:00:00Z"
+SECONDARY_LIMIT = {
+    "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+    "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+}
+SERVER_ERROR = {"message": "Server Error"}
+
+
+def simple_user(login: str, user_id: int, kind: str = "User") -> dict[str, Any]:
+    """A ``simple-user`` with every required field."""
+    url = f"{API}/users/{login.replace('[', '%5B').replace(']', '%5D')}"
+    user = {"login": login, "id": user_id, "node_id": f"MDQ6VXNlcj{user_id}", "type": kind}
+    user |= {"avatar_url": f"https://avatars.githubusercontent.com/u/{user_id}?v=4", "gravatar_id": ""}
+    user |= {"url": url, "html_url": f"https://github.com/{login}", "site_admin": False}
+    for name in ("followers", "subscriptions", "organizations", "repos", "received_events"):
+        user[f"{name}_url"] = f"{url}/{name}"
+    user |= {"following_url": f"{url}/following{{/other_user}}", "gists_url": f"{url}/gists{{/gist_id}}"}
+    user |= {"starred_url": f"{url}/starred{{/owner}}{{/repo}}", "events_url": f"{url}/events{{/privacy}}"}
+    return user
+
+
+BOT = simple_user("github-actions[bot]", 41898282, "Bot")
 
 
 def fixture(name: str) -> Any:
@@ -37,8 +61,12 @@ class FakeGitHub:
     pulls_by_commit: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     issues: list[dict[str, Any]] = field(default_factory=list)
+    refs: dict[str, str] = field(default_factory=dict)  # "tags/name" -> sha
     requests: list[tuple[str, str]] = field(default_factory=list)
     seen_auth: set[str] = field(default_factory=set)
+    # (status, headers) answered to the next requests, in order, before any real answer
+    fail_next: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    author: dict[str, Any] = field(default_factory=lambda: dict(BOT))  # who the token posts as
     _next_id: int = 1950000000
 
     def handle(self, request: httpx.Request) -> httpx.Response:
@@ -47,6 +75,11 @@ class FakeGitHub:
         self.seen_auth.add(request.headers.get("authorization", ""))
         if request.headers.get("authorization") != f"Bearer {self.token}":
             return httpx.Response(401, json=fixture("error_401.json"))
+        if self.fail_next:
+            status, headers = self.fail_next.pop(0)
+            return httpx.Response(
+                status, json=SECONDARY_LIMIT if status < 500 else SERVER_ERROR, headers=headers
+            )
         prefix = f"/repos/{self.repo}"
         path = request.url.path.split("/api/v3", 1)[-1]  # GitHub Enterprise serves under /api/v3
         if not path.startswith(prefix):
@@ -61,26 +94,40 @@ class FakeGitHub:
     def _routes(self) -> list[tuple[str, str, Any]]:
         return [
             ("GET", r"/commits/([0-9a-f]+)/pulls", self._pulls),
+            ("GET", r"/pulls/(\d+)", self._pull),
             ("GET", r"/issues/(\d+)/comments", self._list_comments),
             ("POST", r"/issues/(\d+)/comments", self._create_comment),
             ("PATCH", r"/issues/comments/(\d+)", self._update_comment),
             ("GET", r"/issues", self._list_issues),
             ("POST", r"/issues", self._create_issue),
             ("PATCH", r"/issues/(\d+)", self._update_issue),
+            ("GET", r"/git/ref/(tags/[\w.-]+)", self._get_ref),
+            ("POST", r"/git/refs", self._create_ref),
+            ("PATCH", r"/git/refs/(tags/[\w.-]+)", self._update_ref),
         ]
 
     def _pulls(self, request: httpx.Request, sha: str) -> httpx.Response:
         return self._page(request, self.pulls_by_commit.get(sha, []))
+
+    def _pull(self, request: httpx.Request, number: str) -> httpx.Response:
+        found = [p for ps in self.pulls_by_commit.values() for p in ps if p["number"] == int(number)]
+        return (
+            httpx.Response(200, json=found[0])
+            if found
+            else httpx.Response(404, json=fixture("error_404.json"))
+        )
 
     def _list_comments(self, request: httpx.Request, number: str) -> httpx.Response:
         return self._page(request, self.comments.get(int(number), []))
 
     def _create_comment(self, request: httpx.Request, number: str) -> httpx.Response:
         self._next_id += 1
-        body = json.loads(request.content)["body"]
-        comment = {"id": self._next_id, "body": body, "user": dict(BOT), "created_at": "2024-05-03T08:00:00Z"}
-        comment["updated_at"] = comment["created_at"]
-        comment["html_url"] = f"https://github.com/{self.repo}/pull/{number}#issuecomment-{self._next_id}"
+        cid, base = self._next_id, f"{API}/repos/{self.repo}"
+        comment = {"url": f"{base}/issues/comments/{cid}", "id": cid, "node_id": f"IC_kwDO{cid}"}
+        comment |= {"html_url": f"https://github.com/{self.repo}/pull/{number}#issuecomment-{cid}"}
+        comment |= {"issue_url": f"{base}/issues/{number}", "user": copy.deepcopy(self.author)}
+        comment |= {"body": json.loads(request.content)["body"], "created_at": NOW, "updated_at": NOW}
+        comment |= {"author_association": "NONE", "performed_via_github_app": None}
         self.comments.setdefault(int(number), []).append(comment)
         return httpx.Response(201, json=comment)
 
@@ -105,9 +152,18 @@ class FakeGitHub:
     def _create_issue(self, request: httpx.Request) -> httpx.Response:
         data = json.loads(request.content)
         number = max([i["number"] for i in self.issues] + [0]) + 1
-        issue = {"number": number, "title": data["title"], "body": data["body"], "state": "open"}
-        issue |= {"labels": [{"name": n} for n in data.get("labels", [])], "user": dict(BOT)}
-        issue["html_url"] = f"https://github.com/{self.repo}/issues/{number}"
+        issue = copy.deepcopy(fixture("issues_drift_open.json")[0])  # the description's issue shape
+        base = f"{API}/repos/{self.repo}/issues/{number}"
+        issue |= {"number": number, "id": 1700000000 + number, "node_id": f"I_kwDO{number}", "url": base}
+        issue |= {"title": data["title"], "body": data["body"], "state": "open", "comments": 0}
+        issue |= {"comments_url": f"{base}/comments", "events_url": f"{base}/events"}
+        issue |= {"labels_url": f"{base}/labels{{/name}}", "user": copy.deepcopy(self.author)}
+        issue |= {"html_url": f"https://github.com/{self.repo}/issues/{number}", "closed_at": None}
+        issue |= {"created_at": NOW, "updated_at": NOW, "state_reason": None}
+        label = issue["labels"][0]
+        issue["labels"] = [
+            label | {"name": n, "url": label["url"].rsplit("/", 1)[0] + f"/{n}"} for n in data["labels"]
+        ]
         self.issues.append(issue)
         return httpx.Response(201, json=issue)
 
@@ -117,6 +173,36 @@ class FakeGitHub:
                 issue.update(json.loads(request.content))
                 return httpx.Response(200, json=issue)
         return httpx.Response(404, json=fixture("error_404.json"))
+
+    def _ref(self, name: str) -> dict[str, Any]:
+        base = f"{API}/repos/{self.repo}/git"
+        sha = self.refs[name]
+        target = {"type": "commit", "sha": sha, "url": f"{base}/commits/{sha}"}
+        return {
+            "ref": f"refs/{name}",
+            "node_id": f"REF_{name}",
+            "url": f"{base}/refs/{name}",
+            "object": target,
+        }
+
+    def _get_ref(self, request: httpx.Request, name: str) -> httpx.Response:
+        if name not in self.refs:
+            return httpx.Response(404, json=fixture("error_404.json"))
+        return httpx.Response(200, json=self._ref(name))
+
+    def _create_ref(self, request: httpx.Request) -> httpx.Response:
+        data = json.loads(request.content)
+        name = str(data["ref"]).removeprefix("refs/")
+        if name in self.refs:
+            return httpx.Response(422, json={"message": "Reference already exists"})
+        self.refs[name] = data["sha"]
+        return httpx.Response(201, json=self._ref(name))
+
+    def _update_ref(self, request: httpx.Request, name: str) -> httpx.Response:
+        if name not in self.refs:
+            return httpx.Response(422, json={"message": "Reference does not exist"})
+        self.refs[name] = json.loads(request.content)["sha"]
+        return httpx.Response(200, json=self._ref(name))
 
     def _page(self, request: httpx.Request, items: list[dict[str, Any]]) -> httpx.Response:
         per_page = min(int(request.url.params.get("per_page", "30")), self.max_per_page)
@@ -147,7 +233,8 @@ def asgi_app(fake: FakeGitHub) -> Starlette:
             request.method, str(request.url), headers=request.headers.raw, content=await request.body()
         )
         answer = fake.handle(outgoing)
-        headers = {k: v for k, v in answer.headers.items() if k.lower() in ("content-type", "link")}
+        kept = ("content-type", "link", "retry-after", "x-ratelimit-remaining", "x-ratelimit-reset")
+        headers = {k: v for k, v in answer.headers.items() if k.lower() in kept}
         return Response(answer.content, status_code=answer.status_code, headers=headers)
 
     methods = ["GET", "POST", "PATCH"]

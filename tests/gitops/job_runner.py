@@ -48,6 +48,28 @@ class JobRun:
         return any(s.outcome == "failure" for s in self.steps.values())
 
 
+def called(workflow: str, job: str, context: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """The reusable workflow a caller's job runs (``uses: ./.github/workflows/X``), with the
+    ``inputs.*`` and ``secrets.*`` the call passes it (defaults for the inputs it leaves out)."""
+    spec = load(workflow)["jobs"][job]
+    target = str(spec["uses"]).removeprefix("./.github/workflows/")
+    declared = load(target)["on"]["workflow_call"]
+    passed = resolve_env({k: str(v) for k, v in (spec.get("with") or {}).items()}, context)
+    inputs = {k: str(v.get("default", "")) for k, v in (declared.get("inputs") or {}).items()} | passed
+    secrets = resolve_env({k: str(v) for k, v in (spec.get("secrets") or {}).items()}, context)
+    ctx = {f"inputs.{k}": v for k, v in inputs.items()} | {f"secrets.{k}": v for k, v in secrets.items()}
+    return target, ctx
+
+
+def run_called(
+    workflow: str, job: str, called_job: str, env: dict[str, str], context: dict[str, str], work: Path
+) -> JobRun:
+    """Run ``called_job`` of the reusable workflow that ``job`` of caller ``workflow`` uses."""
+    target, ctx = called(workflow, job, context)
+    plain = {k: v for k, v in context.items() if not k.startswith(("inputs.", "secrets."))}
+    return run_job(target, called_job, env, plain | ctx, work)
+
+
 def run_job(workflow: str, job: str, env: dict[str, str], context: dict[str, str], work: Path) -> JobRun:
     """Run ``job`` of ``workflow`` in ``work`` with the runner ``env`` and expression ``context``."""
     spec = load(workflow)

@@ -12,6 +12,7 @@ from .harness import Served, github_env, run_cli
 MERGE_SHA = "9c1d5e0b7a3f2e4d6c8b0a1f3e5d7c9b1a2f4e6d"
 REVIEWED = "3f5c1e9a0b7d2c4e6f8a1b3c5d7e9f0a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d0e"
 NEW = "cd" * 32
+HEAD = "5b7e3a1c9d0f2e4b6a8c1d3f5e7a9b0c2d4f6e8a"
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -28,8 +29,9 @@ def assert_no_secret(served: Served, *outputs: str) -> None:
 def test_comment_updates_the_plan_comment_in_place(served: Served, tmp_path: Path) -> None:
     plan = write(tmp_path, "plan.md", f"## Plan\n\n2 to add\n\n<!-- reconciler-plan checksum={NEW} -->\n")
     env = github_env(served, GITHUB_SERVER_URL="https://github.com", GITHUB_RUN_ID="777")
-    first = run_cli(["-vv", "github", "comment", "--pr", "42", "--file", str(plan)], env)
-    second = run_cli(["github", "comment", "--pr", "42", "--file", str(plan)], env)
+    args = ["github", "comment", "--pr", "42", "--head", HEAD, "--file", str(plan)]
+    first = run_cli(["-vv", *args], env)
+    second = run_cli(args, env)
     assert (first.returncode, second.returncode) == (0, 0), first.stderr
     assert first.stdout.startswith("plan comment on #42: updated https://github.com/")
     assert second.stdout.startswith("plan comment on #42: unchanged")

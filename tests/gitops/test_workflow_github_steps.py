@@ -13,7 +13,7 @@ from .harness import Served, cli_shim, github_env, run_step_script
 from .workflow_steps import resolve_env, step
 
 MERGE_SHA = "9c1d5e0b7a3f2e4d6c8b0a1f3e5d7c9b1a2f4e6d"
-REVIEWED = "3f5c1e9a0b7d2c4e6f8a1b3c5d7e9f0a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d0e"
+HEAD = "5b7e3a1c9d0f2e4b6a8c1d3f5e7a9b0c2d4f6e8a"
 NEW = "ef" * 32
 
 
@@ -48,51 +48,13 @@ def test_plan_workflow_comment_step_updates_the_one_plan_comment(
 ) -> None:
     work = Path(runner_env["GITHUB_OUTPUT"]).parent / "work"
     (work / "plan.md").write_text(f"## Plan\n\n1 to add\n\n<!-- reconciler-plan checksum={NEW} -->\n")
+    (work / "target-note.md").write_text("")
     for _ in range(2):
-        pr = {"github.event.pull_request.number": "42"}
-        done = run("plan.yml", "Comment on the pull request", runner_env, served, **pr)
+        pr = {"github.event.pull_request.number": "42", "github.event.pull_request.head.sha": HEAD}
+        done = run("reusable-plan.yml", "Comment on the pull request", runner_env, served, **pr)
         assert done.returncode == 0, done.stderr
     bot = [c for c in served.fake.comments[42] if c["user"]["login"] == BOT["login"]]
     assert len(bot) == 1 and NEW in bot[0]["body"]
-
-
-def test_apply_workflow_finds_the_reviewed_checksum(served: Served, runner_env: dict[str, str]) -> None:
-    done = run("apply.yml", "Find the reviewed plan", runner_env, served)
-    assert done.returncode == 0, done.stderr
-    assert Path(runner_env["GITHUB_OUTPUT"]).read_text() == f"checksum={REVIEWED}\n"
-    assert served.fake.token not in done.stdout + done.stderr
-
-
-def test_apply_workflow_stops_on_a_direct_push(served: Served, runner_env: dict[str, str]) -> None:
-    done = run("apply.yml", "Find the reviewed plan", runner_env | {"GITHUB_SHA": "b" * 40}, served)
-    assert done.returncode == 1 and "no merged pull request found" in done.stderr
-    assert not Path(runner_env["GITHUB_OUTPUT"]).exists()
-
-
-def test_apply_workflow_posts_the_result(served: Served, runner_env: dict[str, str]) -> None:
-    work = Path(runner_env["GITHUB_OUTPUT"]).parent / "work"
-    (work / "result.md").write_text("## reconciler apply: Applied.\n\n2 writes, 0 failed.\n")
-    code = {"steps.apply.outputs.exit-code": "0"}
-    done = run("apply.yml", "Post the result to the pull request", runner_env, served, **code)
-    assert done.returncode == 0, done.stderr
-    assert served.fake.comments[42][-1]["body"].count("## reconciler apply:") == 1
-    assert "2 writes, 0 failed" in served.fake.comments[42][-1]["body"]
-
-
-@pytest.mark.parametrize(
-    ("code", "says"), [("5", "STALE (exit 5)"), ("4", "BLOCKED (exit 4)"), ("", "### Plan")], ids=str
-)
-def test_apply_workflow_result_says_first_why_nothing_was_applied(
-    served: Served, runner_env: dict[str, str], code: str, says: str
-) -> None:
-    work = Path(runner_env["GITHUB_OUTPUT"]).parent / "work"
-    (work / "result.md").write_text(f"### Plan\n\n1 to add\n\n<!-- reconciler-plan checksum={NEW} -->\n")
-    context = {"steps.apply.outputs.exit-code": code}
-    done = run("apply.yml", "Post the result to the pull request", runner_env, served, **context)
-    assert done.returncode == 0, done.stderr
-    body = served.fake.comments[42][-1]["body"]
-    assert body.split("\n", 2)[1].startswith(f"## reconciler apply: {says}" if code else says)
-    assert "reconciler-plan checksum" not in body  # the quoted new plan is never taken for a reviewed one
 
 
 @pytest.mark.parametrize(
@@ -110,7 +72,7 @@ def test_drift_workflow_report_step_keeps_one_issue(
     drift_dir.mkdir()
     for name, text in shards.items():
         (drift_dir / name).write_text(text)
-    done = run("drift.yml", "Drift issue", runner_env, served)
+    done = run("reusable-drift.yml", "Drift issue", runner_env, served)
     assert done.returncode == 0, done.stderr
     [issue] = served.fake.issues
     assert issue["state"] == state and summary in Path(runner_env["GITHUB_STEP_SUMMARY"]).read_text()

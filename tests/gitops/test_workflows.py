@@ -10,21 +10,25 @@ import pytest
 import yaml
 
 from reconciler.cli import main
-from reconciler.commands.github import command as github_group
+from reconciler.github._scaffold import local_workflows
 
 from .harness import REPO_ROOT
-from .workflow_steps import WORKFLOW_DIR, all_invocations, invocations, load, steps
+from .workflow_steps import WORKFLOW_DIR, all_invocations, load, steps
 
-WORKFLOWS = ["apply.yml", "drift.yml", "plan.yml"]
+CALLERS = ["apply.yml", "drift.yml", "plan.yml"]
+REUSABLE = ["reusable-apply.yml", "reusable-drift.yml", "reusable-plan.yml"]
+WORKFLOWS = [*CALLERS, *REUSABLE, "ci.yml"]
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
+LOCAL = re.compile(r"^\./\.github/workflows/reusable-[a-z]+\.yml$")
 WRITE_SCOPES = {"pull-requests", "issues"}
 CAPILLARY_SECRETS = {"CAPILLARY_OAUTH_KEY", "CAPILLARY_OAUTH_SECRET", "RECONCILER_MASK_KEY"}
+TALKS_TO_CAPILLARY = re.compile(r"reconciler (plan|apply|doctor|github apply-queue)\b")
+STATE_PATHS = ["state/**", "reconciler.yaml"]
 
 
-def cli() -> click.Group:
-    if "github" not in main.commands:
-        main.add_command(github_group)
-    return main
+def test_the_callers_are_what_reconciler_init_writes() -> None:
+    for name, text in local_workflows().items():
+        assert (WORKFLOW_DIR / name).read_text(encoding="utf-8") == text, name
 
 
 @pytest.mark.parametrize("name", WORKFLOWS)
@@ -33,6 +37,8 @@ def test_every_action_is_pinned_by_full_commit_sha_with_its_version(name: str) -
     uses = re.findall(r"uses:\s*(\S+)(.*)", text)
     assert uses
     for ref, comment in uses:
+        if LOCAL.match(ref):
+            continue  # this repository's reusable workflow, at the caller's own commit
         assert PINNED.match(ref), ref
         assert re.search(r"#\s*v\d", comment), f"{ref}: add the version as a comment"
 
@@ -44,37 +50,73 @@ def test_permissions_are_empty_by_default_and_minimal_per_job(name: str) -> None
     for job_id, job in workflow["jobs"].items():
         perms: dict[str, Any] = job["permissions"]
         assert set(perms) <= {"contents"} | WRITE_SCOPES, job_id
-        assert perms.get("contents") == "read", job_id
+        # apply alone writes contents: the reconciler-applied tag
+        assert perms.get("contents") == ("write" if job_id == "apply" else "read"), job_id
 
 
-def test_apply_is_serialised_never_cancelled_and_protected() -> None:
-    workflow = load("apply.yml")
-    assert workflow["on"] == {"push": {"branches": ["main"], "paths": ["state/**", "reconciler.yaml"]}}
-    assert workflow["concurrency"] == {"group": "reconciler-apply", "cancel-in-progress": False}
-    assert workflow["jobs"]["apply"]["environment"] == "production"
+def test_ci_installs_every_floor_pyproject_declares() -> None:
+    import subprocess
+    import sys
+
+    script = REPO_ROOT / ".github" / "scripts" / "floors.py"
+    pins = subprocess.run(
+        [sys.executable, str(script), str(REPO_ROOT / "pyproject.toml")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert "click==8.1" in pins and any(p.startswith("httpx==") for p in pins)
+    assert not any(">=" in p for p in pins)
+    steps_run = " ".join(s.run or "" for s in steps("ci.yml", "floors"))
+    assert "floors.py > floors.txt" in steps_run and "pip install -r floors.txt" in steps_run
 
 
-def test_plan_runs_on_pull_requests_touching_the_state() -> None:
-    workflow = load("plan.yml")
-    assert workflow["on"] == {"pull_request": {"paths": ["state/**", "reconciler.yaml"]}}
-    [checkout] = [s for s in steps("plan.yml") if (s.uses or "").startswith("actions/checkout@")]
-    assert checkout.raw["with"]["fetch-depth"] == 0
+def test_apply_runs_on_push_and_by_hand_one_at_a_time_keeping_every_pending_run() -> None:
+    caller = load("apply.yml")
+    assert caller["on"]["push"] == {"branches": ["main"], "paths": STATE_PATHS}
+    assert set(caller["on"]["workflow_dispatch"]["inputs"]) == {"merge", "checksum"}
+    assert caller["jobs"]["apply"]["with"]["environment"] == "production"
+    job = load("reusable-apply.yml")["jobs"]["apply"]
+    assert job["concurrency"] == {"group": "reconciler-apply", "cancel-in-progress": False, "queue": "max"}
+    assert job["environment"] == "${{ inputs.environment }}"
+
+
+def test_plan_runs_on_pull_request_target_and_no_pull_request_content_meets_a_secret() -> None:
+    assert load("plan.yml")["on"] == {"pull_request_target": {"paths": STATE_PATHS}}
+    base, data = [s for s in steps("reusable-plan.yml") if (s.uses or "").startswith("actions/checkout@")]
+    assert "ref" not in base.raw["with"]  # pull_request_target's default: the base branch
+    assert data.raw["with"]["ref"] == "${{ github.event.pull_request.head.sha }}"
+    assert data.raw["with"]["path"] == ".pull-request" and data.raw["with"]["sparse-checkout"].split() == [
+        "state/",
+        "reconciler.yaml",
+    ]
+    for s in (base, data):
+        assert s.raw["with"]["persist-credentials"] is False
+    for s in steps("reusable-plan.yml"):
+        text = yaml.safe_dump(s.raw)
+        touches_head = ".pull-request" in text or "head.sha" in text
+        if touches_head:  # checkout as data, stage as data, the comment's head binding: no Capillary secret
+            assert "secrets." not in text, s.name
+            assert "pip" not in (s.run or "") and "python" not in (s.run or ""), s.name
+    [install] = [s for s in steps("reusable-plan.yml") if s.name == "Install"]
+    assert install.env == {"INSTALL": "${{ inputs.install }}"}  # the base's tool, never the head's
 
 
 def test_drift_shards_match_the_shard_count() -> None:
-    workflow = load("drift.yml")
-    assert set(workflow["on"]) == {"schedule", "workflow_dispatch"}
+    assert set(load("drift.yml")["on"]) == {"schedule", "workflow_dispatch"}
+    workflow = load("reusable-drift.yml")
     shards = workflow["jobs"]["plan"]["strategy"]["matrix"]["shard"]
     assert shards == list(range(1, int(workflow["env"]["SHARDS"]) + 1))
 
 
-@pytest.mark.parametrize("name", WORKFLOWS)
+@pytest.mark.parametrize("name", REUSABLE)
 def test_secrets_reach_only_the_steps_that_talk_to_capillary(name: str) -> None:
     for s in steps(name):
         secret_env = {k for k, v in s.env.items() if "secrets." in v}
         if secret_env:
             assert secret_env == CAPILLARY_SECRETS, s.name
-            assert re.search(r"reconciler (plan|apply|doctor)\b", s.run or ""), s.name
+            assert TALKS_TO_CAPILLARY.search(s.run or ""), s.name
+            assert "GITHUB_TOKEN" not in s.env, s.name
         if "GITHUB_TOKEN" in s.env:
             assert s.env["GITHUB_TOKEN"] == "${{ github.token }}"
             assert "reconciler github " in (s.run or ""), s.name
@@ -82,30 +124,19 @@ def test_secrets_reach_only_the_steps_that_talk_to_capillary(name: str) -> None:
         assert "secrets." not in yaml.safe_dump(job.get("env", {})), "no job-wide secrets"
 
 
-@pytest.mark.parametrize("name", WORKFLOWS)
+@pytest.mark.parametrize("name", REUSABLE)
 def test_every_plan_and_apply_masks_with_the_one_repository_key(name: str) -> None:
-    runs = [s for s in steps(name) if re.search(r"reconciler (plan|apply|doctor)\b", s.run or "")]
+    runs = [s for s in steps(name) if TALKS_TO_CAPILLARY.search(s.run or "")]
     assert runs
     for s in runs:
         assert s.env.get("RECONCILER_MASK_KEY") == "${{ secrets.RECONCILER_MASK_KEY }}", s.name
 
 
-def test_apply_replans_the_pushed_range_and_falls_back_to_all_on_a_first_push() -> None:
-    s = next(s for s in steps("apply.yml") if s.name == "Apply the reviewed plan")
-    assert s.env["BEFORE"] == "${{ github.event.before }}"
-    scopes = [argv[1:3] for argv in invocations(s.run or "")]
-    assert scopes == [["--all", "--checksum"], ["--changed-since", "$BEFORE"]]
-    assert '[ "$BEFORE" = "0000000000000000000000000000000000000000" ]' in (s.run or "")
-    [checkout] = [c for c in steps("apply.yml") if (c.uses or "").startswith("actions/checkout@")]
-    assert checkout.raw["with"]["fetch-depth"] == 0
-
-
 def _check_argv(argv: list[str]) -> None:
-    cmd: click.Command = cli()
+    cmd: click.Command = main
     args = list(argv)
     while isinstance(cmd, click.Group) and args and not args[0].startswith("-"):
-        if args[0] not in cmd.commands:
-            pytest.skip(f"'reconciler {args[0]}' is not built yet")
+        assert args[0] in cmd.commands, f"'reconciler {args[0]}' does not exist"
         cmd = cmd.commands[args.pop(0)]
     options = {opt: p for p in cmd.params if isinstance(p, click.Option) for opt in p.opts}
     while args:
@@ -129,6 +160,7 @@ def test_pre_commit_hook_runs_validate_on_the_whole_state() -> None:
     [hook] = yaml.safe_load((REPO_ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert hook["id"] == "reconciler-validate" and hook["entry"] == "reconciler validate"
     assert hook["language"] == "python" and hook["pass_filenames"] is False
-    assert re.match(hook["files"], "state/customers.yaml") and re.match(hook["files"], "reconciler.yaml")
-    assert not re.match(hook["files"], "README.md")
+    for changed in ("state/customers.yaml", "desired/eu/customers.yml", "reconciler.yaml"):
+        assert re.search(hook["files"], changed), changed  # whatever state_dir is configured
+    assert not re.search(hook["files"], "README.md")
     _check_argv(hook["entry"].split()[1:])

@@ -17,7 +17,7 @@ from reconciler.sandbox.server import SandboxServer
 
 from .fake_github import fixture
 from .harness import REPO_ROOT, Served, cli_shim, github_env
-from .job_runner import JobRun, run_job
+from .job_runner import JobRun, run_called
 
 ZEROS = "0" * 40
 MASK_KEY = "e2e-repository-mask-key"
@@ -42,6 +42,7 @@ class World:
         self.secrets = {"CAPILLARY_OAUTH_KEY": "sandbox", "CAPILLARY_OAUTH_SECRET": "sandbox"}
         self.secrets["RECONCILER_MASK_KEY"] = MASK_KEY
         self._runs = 0
+        self.heads: dict[int, str] = {}  # pull request -> its head commit
         self.git(root, "init", "-q", "--bare", "-b", "main", str(self.origin))
         self.git(root, "clone", "-q", str(self.origin), str(self.dev))
         shutil.copytree(REPO_ROOT / "state", self.dev / "state")
@@ -65,15 +66,21 @@ class World:
         self.git(self.dev, "commit", "-q", "-m", message)
         return self.git(self.dev, "rev-parse", "HEAD")
 
-    def open_pull_request(self, number: int, edits: Mapping[str, tuple[str, str]]) -> None:
-        """Branch pr-N off main with each ``file: (old text, new text)`` replaced, pushed to origin."""
+    def open_pull_request(
+        self, number: int, edits: Mapping[str, tuple[str, str]], new_files: Mapping[str, str] | None = None
+    ) -> None:
+        """Branch pr-N off main with each ``file: (old text, new text)`` replaced (and ``new_files``
+        added), pushed to origin."""
         self.git(self.dev, "checkout", "-q", "-b", f"pr-{number}", "main")
         for name, (old, new) in edits.items():
             path = self.dev / name
             text = path.read_text(encoding="utf-8")
             assert text.count(old) == 1, f"{name}: {old!r} is not there exactly once"
             path.write_text(text.replace(old, new), encoding="utf-8")
-        self.commit(f"pull request #{number}")
+        for name, text in (new_files or {}).items():
+            (self.dev / name).parent.mkdir(parents=True, exist_ok=True)
+            (self.dev / name).write_text(text, encoding="utf-8")
+        self.heads[number] = self.commit(f"pull request #{number}")
         self.git(self.dev, "push", "-q", "origin", f"pr-{number}")
         self.git(self.dev, "checkout", "-q", "main")
 
@@ -83,7 +90,7 @@ class World:
         self.git(self.dev, "merge", "-q", "--no-ff", "-m", f"Merge pull request #{number}", f"pr-{number}")
         self.git(self.dev, "push", "-q", "origin", "main")
         after = self.git(self.dev, "rev-parse", "HEAD")
-        self.served.fake.pulls_by_commit[after] = [merged_pull(number, after)]
+        self.served.fake.pulls_by_commit[after] = [merged_pull(number, after, self.heads[number])]
         return before, after
 
     def checkout(self, ref: str | None = None, merge: str | None = None) -> Path:
@@ -111,17 +118,37 @@ class World:
         return ctx | {f"github.{k}": v for k, v in github.items()}
 
     def plan_pull_request(self, number: int) -> JobRun:
-        """plan.yml's job on pull request N, in a checkout of its merge ref."""
-        work = self.checkout(merge=f"pr-{number}")
+        """plan.yml on pull_request_target for pull request N: the two checkouts its steps make (the
+        base branch, and the head's desired state only, sparse, in .pull-request), then its job."""
+        work = self.checkout()
+        head = self.heads[number]
+        data = work / ".pull-request"
+        self.git(self.root, "clone", "-q", "--no-checkout", str(self.origin), str(data))
+        self.git(data, "sparse-checkout", "set", "--no-cone", "state/", "reconciler.yaml")
+        self.git(data, "checkout", "-q", head)
+        event = {"event.pull_request.number": str(number), "event.pull_request.head.sha": head}
+        context = self.context(base_ref="main", **event)
         sha = self.git(work, "rev-parse", "HEAD")
-        context = self.context(base_ref="main", **{"event.pull_request.number": str(number)})
-        return run_job("plan.yml", "plan", self.runner_env(sha), context, work)
+        return run_called("plan.yml", "plan", "plan", self.runner_env(sha), context, work)
 
     def apply_push(self, before: str, sha: str) -> JobRun:
-        """apply.yml's job for the push of ``sha`` onto ``before``."""
+        """apply.yml on the push of ``sha`` onto ``before``."""
         work = self.checkout(sha)
-        context = self.context(sha=sha, **{"event.before": before})
-        return run_job("apply.yml", "apply", self.runner_env(sha), context, work)
+        context = self.context(sha=sha, **{"event.before": before}) | {
+            "inputs.merge": "",
+            "inputs.checksum": "",
+        }
+        return run_called("apply.yml", "apply", "apply", self.runner_env(sha), context, work)
+
+    def apply_dispatch(self, merge: str, checksum: str) -> JobRun:
+        """apply.yml run by hand on main: approve ``merge``'s new plan by its ``checksum``."""
+        sha = self.git(self.dev, "rev-parse", "main")
+        work = self.checkout(sha)
+        context = self.context(sha=sha, **{"event.before": ""}) | {
+            "inputs.merge": merge,
+            "inputs.checksum": checksum,
+        }
+        return run_called("apply.yml", "apply", "apply", self.runner_env(sha), context, work)
 
     def drift(self, shards: Iterable[int]) -> tuple[list[JobRun], JobRun]:
         """drift.yml: each shard's plan job on main, then the report job over their reports."""
@@ -129,12 +156,12 @@ class World:
         work = self.checkout()
         env = self.runner_env(sha)
         contexts = [self.context() | {"matrix.shard": str(k)} for k in shards]
-        runs = [run_job("drift.yml", "plan", env, context, work) for context in contexts]
+        runs = [run_called("drift.yml", "drift", "plan", env, context, work) for context in contexts]
         report = self.checkout()
         (report / "drift").mkdir()
         for md in work.glob("drift-*.md"):  # what download-artifact (merge-multiple) puts there
             shutil.copy(md, report / "drift" / md.name)
-        return runs, run_job("drift.yml", "report", self.runner_env(sha), self.context(), report)
+        return runs, run_called("drift.yml", "drift", "report", self.runner_env(sha), self.context(), report)
 
     def writes(self) -> list[str]:
         """Every write the sandbox received since its log was last cleared."""
@@ -151,9 +178,10 @@ class World:
         return {i["type"]: i["value"] for i in profile["identifiers"]}
 
 
-def merged_pull(number: int, merge_sha: str) -> dict[str, Any]:
-    """The recorded merged pull request, renumbered to ``number`` and merged as ``merge_sha``."""
+def merged_pull(number: int, merge_sha: str, head: str) -> dict[str, Any]:
+    """The recorded merged pull request, renumbered to ``number``, head ``head``, merged as ``merge_sha``."""
     pull: dict[str, Any]
     [pull] = fixture("commit_pulls_merged.json")
     url = str(pull["html_url"]).rsplit("/", 1)[0]
-    return pull | {"number": number, "merge_commit_sha": merge_sha, "html_url": f"{url}/{number}"}
+    fields = {"number": number, "merge_commit_sha": merge_sha, "html_url": f"{url}/{number}"}
+    return pull | fields | {"head": pull["head"] | {"sha": head}}

@@ -57,7 +57,8 @@ def _concurrent_changes(api: Api, bodies: list[dict[str, object]]) -> list[int]:
 
 
 def test_overlapping_writes_get_521(api: Api) -> None:
-    api.faults({"endpoints": {CHANGE: {"latency_ms": 300}}})
+    # The second write must arrive while the first holds the customer: 1.5 s of slack for a loaded machine.
+    api.faults({"endpoints": {CHANGE: {"latency_ms": 1500}}})
     statuses = _concurrent_changes(api, [_add("A-1"), _add("A-2")])
     assert sorted(statuses) == [200, 521]
     held = [i["value"] for i in api.customer(TOM)["profiles"][0]["identifiers"] if i["type"] == "externalId"]
