@@ -40,7 +40,7 @@ from reconciler.capillary import CapillaryWriter
 from reconciler.config import Config
 from reconciler.errors import ApiError, OutcomeUnknownError
 from reconciler.mask import mask_value
-from reconciler.model import ChangeResult, DesiredCustomer
+from reconciler.model import ChangeResult, DesiredCustomer, Progress, no_progress
 from reconciler.plan import CHANGE_IDENTIFIER, CREATE_CARD, GENERATE_CARD, MERGE, Call, Plan
 from reconciler.plan.diff import live_facts
 
@@ -72,6 +72,7 @@ class _Run:
     incidents: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     allowed_merges: frozenset[str] = frozenset()
+    progress: Progress = no_progress
 
     # ----- customers ---------------------------------------------------------------------------
 
@@ -126,6 +127,7 @@ class _Run:
     def _settle(self, outcome: CallOutcome) -> None:
         self.outcomes[outcome.call_id] = outcome
         self.done[outcome.call_id].set()
+        self.progress("writes", len(self.outcomes), len(self.plan.calls))
 
     # ----- one call ----------------------------------------------------------------------------
 
@@ -261,12 +263,17 @@ async def apply_plan(
     desired: Mapping[int, DesiredCustomer],
     config: Config,
     journal: Journal,
+    progress: Progress = no_progress,
 ) -> ApplyResult:
-    """Execute ``plan``'s calls through ``writer``, journaling every write; never raises for an API error."""
+    """Execute ``plan``'s calls through ``writer``, journaling every write; never raises for an API error.
+
+    ``progress`` hears ``("writes", settled calls, all calls)``.
+    """
     started = time.monotonic()
     merge_actions = {a.id for a in plan.actions if a.risk == MERGE and not a.blocked}
     merges = frozenset(c.id for c in plan.calls if merge_actions.intersection(c.actions))
-    run = _Run(plan, writer, desired, config, journal, allowed_merges=merges)
+    run = _Run(plan, writer, desired, config, journal, allowed_merges=merges, progress=progress)
+    progress("writes", 0, len(plan.calls))
     run.done = {c.id: asyncio.Event() for c in plan.calls}
     by_customer: dict[int, list[Call]] = {}
     for call in plan.calls:

@@ -12,6 +12,7 @@ from reconciler.apply import ApplyResult, apply_plan
 from reconciler.apply.journal import Journal, default_journal_path
 from reconciler.capillary import CapillaryWriter
 from reconciler.commands.plan import plan_through
+from reconciler.commands.progress import reporter
 from reconciler.commands.plan import render as render_plan
 from reconciler.commands.target import open_target
 from reconciler.commands.workspace import (
@@ -84,9 +85,11 @@ async def run_apply(ws: Workspace, scope: Scope, opts: ApplyOptions) -> int:
         if code is not None:
             return code
         journal = Journal(opts.journal or default_journal_path(ws.config.root))
+        shown, close = reporter()
         try:
-            result = await apply_plan(plan, writer, ws.state.by_id(), ws.config, journal)
+            result = await apply_plan(plan, writer, ws.state.by_id(), ws.config, journal, shown)
         finally:
+            close()
             journal.close()
     write_output(render_result(result, opts.fmt), None)
     return result.exit_code

@@ -8,6 +8,7 @@ import click
 
 from reconciler.capillary import CapillaryReader
 from reconciler.commands.plan import render as render_plan
+from reconciler.commands.progress import reporter
 from reconciler.commands.target import open_target
 from reconciler.commands.workspace import config_option, report_state_error, run_async
 from reconciler.config import Config, load_config
@@ -20,7 +21,7 @@ from reconciler.desired.importer import (
     write_state,
 )
 from reconciler.errors import EXIT_ERROR, EXIT_OK, ReconcilerError, StateError, UsageError
-from reconciler.model import Identifier
+from reconciler.model import Identifier, Progress
 from reconciler.plan import Plan, describe_target
 from reconciler.plan.live import make_plan
 from reconciler.render.words import counted
@@ -47,7 +48,7 @@ def _state_paths(config: Config, written: list[Path]) -> list[Path]:
 
 
 async def _plan_written(
-    reader: CapillaryReader, config: Config, imported: Imported, written: list[Path]
+    reader: CapillaryReader, config: Config, imported: Imported, written: list[Path], progress: Progress
 ) -> Plan:
     try:
         state = load_state(_state_paths(config, written))
@@ -55,7 +56,14 @@ async def _plan_written(
         raise ImportRejected(exc, written) from None
     ids = {c.id for c in imported.customers}
     scope = [c for c in state.customers if c.id in ids]
-    return await make_plan(reader, scope, state.by_id(), config, target=describe_target(config))
+    return await make_plan(
+        reader,
+        scope,
+        state.by_id(),
+        config,
+        target=describe_target(config),
+        progress=lambda phase, done, total: progress(f"verifying {phase}", done, total),
+    )
 
 
 def _already_declared(config: Config, imported: Imported) -> None:
@@ -92,8 +100,12 @@ async def run_import(
 ) -> tuple[Imported, list[Path], Plan]:
     """Read, write and plan; the plan must be empty for the import to count."""
     target = describe_target(config)
+    shown, close = reporter()
     async with open_target(config) as reader:
-        imported = await read_for_import(reader, ids, lookups, config)
+        try:
+            imported = await read_for_import(reader, ids, lookups, config, shown)
+        finally:
+            close()
         for warning in imported.warnings:
             click.echo(f"warning: {warning}", err=True)
         if not imported.customers:
@@ -101,13 +113,15 @@ async def run_import(
         _already_declared(config, imported)
         written = write_state(imported, out, per_customer=per_customer, config=config, target=target)
         try:
-            return imported, written, await _plan_written(reader, config, imported, written)
+            return imported, written, await _plan_written(reader, config, imported, written, shown)
         except ImportRejected:
             raise  # the command reports the problems, then sets the files aside
         except BaseException:  # the proof could not be made (API error, interrupt): not left as state
             aside = _set_aside(written)
             click.echo(f"note: the proving plan did not finish; set aside as {_where(aside, out)}", err=True)
             raise
+        finally:
+            close()
 
 
 @click.command("import")

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from reconciler.capillary import CapillaryReader
-from reconciler.commands.progress import ProgressReporter
+from reconciler.commands.progress import quiet, reporter
 from reconciler.commands.target import open_target
 from reconciler.commands.workspace import (
     Workspace,
@@ -41,7 +41,7 @@ async def plan_through(
     reader: CapillaryReader, ws: Workspace, scope: Scope, *, force: bool = False, progress: bool = True
 ) -> Plan:
     """Plan ``scope`` through ``reader`` (apply passes its writer), with progress on stderr."""
-    reporter = ProgressReporter()
+    shown, close = reporter()
     try:
         return await make_plan(
             reader,
@@ -51,10 +51,10 @@ async def plan_through(
             target=describe_target(ws.config),
             unmanaged=scope.unmanaged,
             force=force,
-            progress=reporter if progress else ProgressReporter.quiet,
+            progress=shown if progress else quiet,
         )
     finally:
-        reporter.close()
+        close()
 
 
 def render(plan: Plan, fmt: str, *, show_values: bool = False, to_tty: bool = False) -> str:

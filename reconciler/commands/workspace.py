@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Callable, Coroutine
@@ -39,6 +40,49 @@ def _existing_if_named(ctx: click.Context, param: click.Parameter, value: Path |
     if not value.exists():
         raise UsageError(f"--config {value}: no such file")
     return value
+
+
+def configure_logging(verbose: int) -> None:
+    """WARNING by default; -v info, -vv debug."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s", force=True
+    )
+    # httpx/httpcore log full URLs, and a holder lookup's URL carries an identifier value: keep them quiet
+    # at every verbosity. Our own client logs method, path template and status instead.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _count_verbose(ctx: click.Context, param: click.Parameter, value: int) -> None:
+    # ctx.meta is shared by the group and its subcommand: `reconciler -v plan -v` is -vv
+    ctx.meta["reconciler.verbose"] = ctx.meta.get("reconciler.verbose", 0) + value
+    configure_logging(ctx.meta["reconciler.verbose"])
+
+
+def _set_quiet(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta["reconciler.quiet"] = True
+
+
+def verbosity_options() -> list[click.Option]:
+    """``-v/--verbose`` and ``-q/--quiet``, for the group and (so they may follow it) every subcommand."""
+    return [
+        click.Option(
+            ["-v", "--verbose"],
+            count=True,
+            expose_value=False,
+            callback=_count_verbose,
+            help="More logging on stderr (-v info, -vv debug).",
+        ),
+        click.Option(
+            ["-q", "--quiet"],
+            is_flag=True,
+            expose_value=False,
+            callback=_set_quiet,
+            help="No progress lines on stderr.",
+        ),
+    ]
 
 
 def config_option(f: F) -> F:
