@@ -12,8 +12,8 @@ from reconciler.apply import ApplyResult, apply_plan
 from reconciler.apply.journal import Journal, default_journal_path
 from reconciler.capillary import CapillaryWriter
 from reconciler.commands.plan import plan_through
-from reconciler.commands.progress import reporter
 from reconciler.commands.plan import render as render_plan
+from reconciler.commands.progress import reporter
 from reconciler.commands.target import open_target
 from reconciler.commands.workspace import (
     Workspace,
@@ -29,6 +29,7 @@ from reconciler.errors import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK, EXIT_STALE, Sta
 from reconciler.plan import Plan
 from reconciler.plan.scope import Scope
 from reconciler.render.result import render_result_json, render_result_markdown, render_result_text
+from reconciler.render.words import counted
 
 FORMATS = ("text", "markdown", "json")
 
@@ -70,7 +71,9 @@ def _gate(plan: Plan, opts: ApplyOptions) -> int | None:
         return EXIT_OK
     if opts.checksum is None and not opts.auto_approve:
         write_output(render_plan(plan, "text", to_tty=True), None)
-        if not click.confirm(f"Apply {len(plan.calls)} API calls to {plan.target}?", default=False):
+        if not click.confirm(
+            f"Apply {counted(len(plan.calls), 'API call')} to {plan.target}?", default=False
+        ):
             click.echo("Apply cancelled; nothing was written.", err=True)
             return EXIT_ERROR
     return None
@@ -100,7 +103,12 @@ async def run_apply(ws: Workspace, scope: Scope, opts: ApplyOptions) -> int:
 @scope_options
 @click.option("--checksum", metavar="SHA", help="Run only if the re-plan has this checksum.")
 @click.option("--auto-approve", is_flag=True, help="Run without a checksum or a confirmation.")
-@click.option("--journal", type=click.Path(path_type=Path), help="Journal FILE (JSON lines).")
+@click.option(
+    "--journal",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="Write the journal to FILE (JSON lines).",
+)
 @click.option("--force", is_flag=True, help="Let safety budgets pass (never merges or conflicts).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.pass_context
@@ -110,6 +118,7 @@ def command(
     all_: bool,
     changed_since: str | None,
     shard: str | None,
+    customer_ids: tuple[int, ...],
     checksum: str | None,
     auto_approve: bool,
     journal: Path | None,
@@ -129,6 +138,6 @@ def command(
     except StateError as exc:
         report_state_error(exc)
         ctx.exit(EXIT_ERROR)
-    scope = resolve_scope(ws, all_, changed_since, shard)
+    scope = resolve_scope(ws, all_, changed_since, shard, customer_ids)
     opts = ApplyOptions(checksum, auto_approve, journal, force, fmt)
     ctx.exit(run_async(run_apply(ws, scope, opts)))

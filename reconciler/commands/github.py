@@ -72,7 +72,7 @@ def command() -> None:
 
 @command.command("comment")
 @click.option("--pr", "pr", type=click.IntRange(min=1), required=True, help="Pull request number.")
-@click.option("--file", "file", type=_file_type, required=True, help="The plan in markdown.")
+@click.option("--file", "file", type=_file_type, required=True, help="The plan in markdown, from FILE.")
 @_author_option
 def comment(pr: int, file: Path, author: str) -> None:
     """Create or update the one plan comment on a pull request."""
@@ -102,7 +102,9 @@ def _check_exit_code(ctx: click.Context, param: click.Parameter, value: str | No
 
 @command.command("post-result")
 @_sha_option
-@click.option("--file", "file", type=_file_type, required=True, help="The apply result in markdown.")
+@click.option(
+    "--file", "file", type=_file_type, required=True, help="The apply result in markdown, from FILE."
+)
 @click.option(
     "--exit-code",
     "exit_code",
@@ -119,7 +121,7 @@ def post_result_cmd(sha: str, file: Path, exit_code: int | None, author: str) ->
 
 
 @command.command("drift-issue")
-@click.option("--file", "file", type=_file_type, help="The drift report; empty means no drift.")
+@click.option("--file", "file", type=_file_type, help="The drift report, from FILE; empty means no drift.")
 @click.option("--clean", is_flag=True, help="No drift: close the open drift issue, if any.")
 @_author_option
 def drift_issue(file: Path | None, clean: bool, author: str) -> None:

@@ -126,10 +126,22 @@ async def run_import(
 
 @click.command("import")
 @config_option
-@click.option("--id", "ids", type=int, multiple=True, metavar="ID", help="A customer id (repeatable).")
+@click.option(
+    "--customer", "--id", "ids", type=int, multiple=True, metavar="ID", help="Customer ID (repeatable)."
+)
 @click.option("--lookup", "lookups", multiple=True, metavar="TYPE=VALUE", help="A customer by identifier.")
-@click.option("--from-file", type=click.Path(path_type=Path), help="A file of ids and TYPE=VALUE lines.")
-@click.option("--out", type=click.Path(path_type=Path), help="File (or directory with --file-per-customer).")
+@click.option(
+    "--from-file",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="Read customer ids and TYPE=VALUE lines from FILE.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    help="Write to PATH: a file (a directory with --file-per-customer).",
+)
 @click.option(
     "--one-file/--file-per-customer", "one_file", default=True, help="One file (default) or one each."
 )
@@ -145,7 +157,7 @@ def command(
 ) -> None:
     """Write state YAML for live customers; fails unless a plan on it shows no changes."""
     if sum(bool(x) for x in (ids, lookups, from_file)) != 1:
-        raise UsageError("give exactly one of --id, --lookup or --from-file")
+        raise UsageError("give exactly one of --customer (--id), --lookup or --from-file")
     config = load_config(config_path)
     wanted, idents = list(ids), [parse_lookup(t) for t in lookups]
     if from_file is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -43,7 +44,7 @@ async def plan_through(
     """Plan ``scope`` through ``reader`` (apply passes its writer), with progress on stderr."""
     shown, close = reporter()
     try:
-        return await make_plan(
+        plan = await make_plan(
             reader,
             scope.customers,
             ws.state.by_id(),
@@ -55,6 +56,7 @@ async def plan_through(
         )
     finally:
         close()
+    return replace(plan, selected=scope.selected) if scope.selected else plan
 
 
 def render(plan: Plan, fmt: str, *, show_values: bool = False, to_tty: bool = False) -> str:
@@ -77,10 +79,13 @@ def exit_code(plan: Plan, detailed: bool) -> int:
 @config_option
 @scope_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), help="Write the plan to FILE instead of stdout.")
+@click.option(
+    "--out", type=click.Path(path_type=Path), metavar="FILE", help="Write the plan to FILE instead of stdout."
+)
 @click.option(
     "--json-out",
     type=click.Path(path_type=Path),
+    metavar="FILE",
     help="Also write this same plan as masked JSON to FILE (one live read for both outputs).",
 )
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 3 when there are changes (0 when none).")
@@ -93,6 +98,7 @@ def command(
     all_: bool,
     changed_since: str | None,
     shard: str | None,
+    customer_ids: tuple[int, ...],
     fmt: str,
     out: Path | None,
     json_out: Path | None,
@@ -108,7 +114,7 @@ def command(
     except StateError as exc:
         report_state_error(exc)
         ctx.exit(EXIT_ERROR)
-    scope = resolve_scope(ws, all_, changed_since, shard)
+    scope = resolve_scope(ws, all_, changed_since, shard, customer_ids)
     plan = run_async(compute_plan(ws, scope, force=force))
     write_output(render(plan, fmt, show_values=show_values, to_tty=out is None), out)
     if json_out is not None:

@@ -94,12 +94,21 @@ def config_option(f: F) -> F:
         default=None,
         show_default=False,
         callback=_existing_if_named,
-        help="The reconciler.yaml to read [default: ./reconciler.yaml; missing, it means defaults].",
+        metavar="FILE",
+        help="Read the configuration from FILE [default: ./reconciler.yaml].",
     )(f)
 
 
 def scope_options(f: F) -> F:
-    """``--all | --changed-since REF`` and ``--shard K/N``."""
+    """``--all | --changed-since REF``, ``--shard K/N`` and ``--customer ID`` (repeatable)."""
+    f = click.option(
+        "--customer",
+        "customer_ids",
+        type=int,
+        multiple=True,
+        metavar="ID",
+        help="Only customer ID (repeatable); composes with the options above.",
+    )(f)
     f = click.option("--shard", metavar="K/N", help="Only the K-th of N deterministic shards of customers.")(
         f
     )
@@ -125,12 +134,22 @@ def load_workspace(config_path: Path) -> Workspace:
     return Workspace(config, load_state([state_dir]))
 
 
-def resolve_scope(ws: Workspace, all_: bool, changed_since: str | None, shard: str | None) -> Scope:
+def resolve_scope(
+    ws: Workspace,
+    all_: bool,
+    changed_since: str | None,
+    shard: str | None,
+    customer_ids: tuple[int, ...] = (),
+) -> Scope:
     """The scope the options name; ``--all`` and ``--changed-since`` exclude each other."""
     if all_ and changed_since:
         raise UsageError("--all and --changed-since exclude each other")
     return select_scope(
-        ws.state, ws.config, changed_since=changed_since, shard=parse_shard(shard) if shard else None
+        ws.state,
+        ws.config,
+        changed_since=changed_since,
+        shard=parse_shard(shard) if shard else None,
+        selected=customer_ids,
     )
 
 

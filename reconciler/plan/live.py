@@ -137,6 +137,6 @@ async def _read_scope(
         extra = _declared_holders(holders, cards, all_declared) - in_scope.keys()
         if not extra:
             break
-        log.info("pulling %d declared holder(s) into scope", len(extra))
+        log.info("pulling declared holders into scope: %s", ", ".join(map(str, sorted(extra))))
         in_scope.update((cid, all_declared[cid]) for cid in sorted(extra))
     return changes, holders, cards

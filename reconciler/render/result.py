@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 from reconciler.apply.result import APPLIED, FAILED, STALE, ApplyResult, CustomerResult
+from reconciler.render.words import counted
 
 MARKDOWN_LIMIT = 60_000
 _VERDICT = {0: "Applied.", 5: "Stale: some customers changed since the plan and were skipped.", 6: "PARTIAL"}
@@ -16,9 +17,9 @@ _VERDICT = {0: "Applied.", 5: "Stale: some customers changed since the plan and 
 def verdict(result: ApplyResult) -> str:
     """One line: what the exit code means for this run."""
     if result.incidents:
-        return f"INCIDENT: {len(result.incidents)} unexpected merge(s); see above."
+        return f"INCIDENT: {counted(len(result.incidents), 'unexpected merge')}; see above."
     if result.exit_code == 6:
-        return f"PARTIAL: {result.counts[FAILED]} customer(s) failed; run apply again to finish."
+        return f"PARTIAL: {counted(result.counts[FAILED], 'customer')} failed; run apply again to finish."
     return _VERDICT[result.exit_code]
 
 
@@ -26,12 +27,13 @@ def _counts(result: ApplyResult) -> str:
     c = result.counts
     return (
         f"{c[APPLIED]} applied, {c[STALE]} skipped (stale), {c[FAILED]} failed "
-        f"of {len(result.customers)} customers; {result.writes_sent} writes sent in {result.seconds:.1f} s"
+        f"of {counted(len(result.customers), 'customer')}; {counted(result.writes_sent, 'write')} sent "
+        f"in {result.seconds:.1f} s"
     )
 
 
 def _customer_line(c: CustomerResult) -> str:
-    calls = f"{c.applied_calls}/{len(c.calls)} calls"
+    calls = f"{c.applied_calls}/{counted(len(c.calls), 'call')}"
     reason = f": {c.reason}" if c.reason else ""
     return f"customer {c.id}: {c.status} ({calls}){reason}"
 
