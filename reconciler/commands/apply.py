@@ -23,6 +23,7 @@ from reconciler.commands.workspace import (
     resolve_scope,
     run_async,
     scope_options,
+    shard_rate,
     write_output,
 )
 from reconciler.errors import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK, EXIT_STALE, StateError, UsageError
@@ -119,6 +120,7 @@ def command(
     changed_since: str | None,
     shard: str | None,
     customer_ids: tuple[int, ...],
+    full_rate: bool,
     checksum: str | None,
     auto_approve: bool,
     journal: Path | None,
@@ -139,5 +141,6 @@ def command(
         report_state_error(exc)
         ctx.exit(EXIT_ERROR)
     scope = resolve_scope(ws, all_, changed_since, shard, customer_ids)
+    ws = shard_rate(ws, shard, full_rate)
     opts = ApplyOptions(checksum, auto_approve, journal, force, fmt)
     ctx.exit(run_async(run_apply(ws, scope, opts)))

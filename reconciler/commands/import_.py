@@ -10,8 +10,8 @@ from reconciler.capillary import CapillaryReader
 from reconciler.commands.plan import render as render_plan
 from reconciler.commands.progress import reporter
 from reconciler.commands.target import open_target
-from reconciler.commands.workspace import config_option, report_state_error, run_async
-from reconciler.config import Config, load_config
+from reconciler.commands.workspace import config_option, load_repository, report_state_error, run_async
+from reconciler.config import Config
 from reconciler.desired import load_state
 from reconciler.desired.importer import (
     Imported,
@@ -158,7 +158,7 @@ def command(
     """Write state YAML for live customers; fails unless a plan on it shows no changes."""
     if sum(bool(x) for x in (ids, lookups, from_file)) != 1:
         raise UsageError("give exactly one of --customer (--id), --lookup or --from-file")
-    config = load_config(config_path)
+    config = load_repository(config_path, need_config=True)
     wanted, idents = list(ids), [parse_lookup(t) for t in lookups]
     if from_file is not None:
         wanted, idents = parse_request_file(from_file)

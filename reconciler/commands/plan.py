@@ -18,6 +18,7 @@ from reconciler.commands.workspace import (
     resolve_scope,
     run_async,
     scope_options,
+    shard_rate,
     use_color,
     write_output,
 )
@@ -99,6 +100,7 @@ def command(
     changed_since: str | None,
     shard: str | None,
     customer_ids: tuple[int, ...],
+    full_rate: bool,
     fmt: str,
     out: Path | None,
     json_out: Path | None,
@@ -115,6 +117,7 @@ def command(
         report_state_error(exc)
         ctx.exit(EXIT_ERROR)
     scope = resolve_scope(ws, all_, changed_since, shard, customer_ids)
+    ws = shard_rate(ws, shard, full_rate)
     plan = run_async(compute_plan(ws, scope, force=force))
     write_output(render(plan, fmt, show_values=show_values, to_tty=out is None), out)
     if json_out is not None:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from reconciler.commands.workspace import config_option
+from reconciler.commands.workspace import config_option, load_repository
 from reconciler.config import load_config
 from reconciler.desired import collect
-from reconciler.errors import EXIT_ERROR, EXIT_OK, Problem
+from reconciler.errors import EXIT_ERROR, EXIT_OK, Problem, UsageError
 from reconciler.render.words import counted
 
 
@@ -39,7 +39,12 @@ def _escape(message: str) -> str:
 @config_option
 def command(paths: tuple[Path, ...], fmt: str, config_path: Path) -> None:
     """Check state files (default: the config's state_dir) without calling the API."""
-    config = load_config(config_path)
+    if paths:
+        config = load_config(config_path)
+    else:  # the repository's own state: refuse outside one
+        config = load_repository(config_path)
+        if not (config.root / config.state_dir).exists():
+            raise UsageError(f"{config.state_dir}/: no such directory (set state_dir in {config_path})")
     targets = list(paths) or [config.root / config.state_dir]
     result = collect(targets)
     if result.problems:

@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -109,9 +109,16 @@ def scope_options(f: F) -> F:
         metavar="ID",
         help="Only customer ID (repeatable); composes with the options above.",
     )(f)
-    f = click.option("--shard", metavar="K/N", help="Only the K-th of N deterministic shards of customers.")(
-        f
-    )
+    f = click.option(
+        "--full-rate",
+        is_flag=True,
+        help="With --shard K/N: use all of api.requests_per_minute, not 1/N of it.",
+    )(f)
+    f = click.option(
+        "--shard",
+        metavar="K/N",
+        help="Only the K-th of N deterministic shards of customers, at requests_per_minute / N.",
+    )(f)
     f = click.option(
         "--changed-since",
         metavar="REF",
@@ -120,15 +127,22 @@ def scope_options(f: F) -> F:
     return click.option("--all", "all_", is_flag=True, help="Every declared customer (the default).")(f)
 
 
-def load_workspace(config_path: Path) -> Workspace:
-    """reconciler.yaml and every state file; a StateError lists every problem."""
+def load_repository(config_path: Path, *, need_config: bool = False) -> Config:
+    """reconciler.yaml (defaults when missing), refusing to run outside a repository (exit 2): no
+    reconciler.yaml and no state/ here. ``need_config``: the file itself must exist (a command that writes
+    must never fall back to the default target, the demo sandbox)."""
     config = load_config(config_path)
     state_dir = config.root / config.state_dir
-    if not state_dir.exists() and not config_path.is_file():
-        raise UsageError(
-            f"no {config_path} and no {config.state_dir}/ here: "
-            "run in a reconciler repository or pass --config"
-        )
+    if not config_path.is_file() and (need_config or not state_dir.exists()):
+        also = "" if need_config else f" and no {config.state_dir}/"
+        raise UsageError(f"no {config_path}{also} here: run in a reconciler repository or pass --config FILE")
+    return config
+
+
+def load_workspace(config_path: Path) -> Workspace:
+    """reconciler.yaml and every state file; a StateError lists every problem."""
+    config = load_repository(config_path)
+    state_dir = config.root / config.state_dir
     if not state_dir.exists():
         raise UsageError(f"{config.state_dir}/: no such directory (set state_dir in {config_path})")
     return Workspace(config, load_state([state_dir]))
@@ -151,6 +165,16 @@ def resolve_scope(
         shard=parse_shard(shard) if shard else None,
         selected=customer_ids,
     )
+
+
+def shard_rate(ws: Workspace, shard: str | None, full_rate: bool) -> Workspace:
+    """With ``--shard K/N``, the client runs at ``requests_per_minute / N``: N shards run at once (drift.yml),
+    and together they must stay within the org's limit. ``--full-rate`` keeps the whole limit."""
+    if shard is None or full_rate:
+        return ws
+    _, n = parse_shard(shard)
+    api = replace(ws.config.api, requests_per_minute=max(1, ws.config.api.requests_per_minute // n))
+    return Workspace(replace(ws.config, api=api), ws.state)
 
 
 def report_state_error(exc: StateError) -> None:

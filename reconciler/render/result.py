@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from reconciler.apply.result import APPLIED, FAILED, STALE, ApplyResult, CustomerResult
+from reconciler.apply.result import APPLIED, FAILED, STALE, ApplyResult, CustomerResult, GeneratedCard
 from reconciler.render.words import counted
 
 MARKDOWN_LIMIT = 60_000
@@ -32,6 +32,10 @@ def _counts(result: ApplyResult) -> str:
     )
 
 
+def _generated_line(g: GeneratedCard) -> str:
+    return f"generated card {g.masked} in series {g.series} for customer {g.customer_id}"
+
+
 def _customer_line(c: CustomerResult) -> str:
     calls = f"{c.applied_calls}/{counted(len(c.calls), 'call')}"
     reason = f": {c.reason}" if c.reason else ""
@@ -47,6 +51,7 @@ def render_result_text(result: ApplyResult) -> str:
     if any(c.status != APPLIED for c in result.customers):
         out.append("")
     out += [f"note: {n}" for n in result.notes]
+    out += [_generated_line(g) for g in result.generated]
     out += [_counts(result), verdict(result), f"Checksum: {result.checksum}", f"Journal: {result.journal}"]
     return "\n".join(out) + "\n"
 
@@ -57,6 +62,7 @@ def render_result_markdown(result: ApplyResult) -> str:
     head += [f"> :rotating_light: **INCIDENT**: {i}" for i in result.incidents]
     head += ["", _counts(result), "", f"Checksum `{result.checksum}`", ""]
     head += [f"- note: {n}" for n in result.notes]
+    head += [f"- {_generated_line(g)}" for g in result.generated]
     body = ["<details><summary>Customers not applied</summary>", ""]
     rows = [f"- {_customer_line(c)}" for c in result.customers if c.status != APPLIED]
     tail = ["", "</details>", ""]
