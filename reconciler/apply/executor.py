@@ -44,7 +44,6 @@ from reconciler.mask import mask_value
 from reconciler.model import ChangeResult, DesiredCustomer, Progress, no_progress
 from reconciler.plan import CHANGE_IDENTIFIER, CREATE_CARD, GENERATE_CARD, MERGE, Call, Plan
 from reconciler.plan.diff import live_facts
-from reconciler.render.words import counted
 
 MAX_SENDS = 5
 GENERATE_MAX_SENDS = 3  # resent unproven: each lost answer may leave a spare card; fewer sends, more reruns
@@ -174,8 +173,9 @@ class _Run:
         """One note per generate call whose answers were lost: how many spare cards may exist."""
         series = call.card.series_id if call.card else None
         self.notes.append(
-            f"customer {call.customer_id}: {counted(lost, 'card generation answer')} lost; up to {lost} "
-            f"spare NOT_ISSUED {'card' if lost == 1 else 'cards'} may exist unlinked in series {series}"
+            f"customer {call.customer_id}: {lost} card generation {'answer' if lost == 1 else 'answers'} "
+            f"lost; up to {lost} spare NOT_ISSUED {'card' if lost == 1 else 'cards'} may exist unlinked "
+            f"in series {series}"
         )
 
     def _scrub(self, text: str, call: Call) -> str:

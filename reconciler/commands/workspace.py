@@ -135,7 +135,7 @@ def load_repository(config_path: Path, *, need_config: bool = False) -> Config:
     state_dir = config.root / config.state_dir
     if not config_path.is_file() and (need_config or not state_dir.exists()):
         also = "" if need_config else f" and no {config.state_dir}/"
-        raise UsageError(f"no {config_path}{also} here: run in a reconciler repository or pass --config FILE")
+        raise UsageError(f"no {config_path}{also} here: run in a reconciler repository or pass --config")
     return config
 
 
