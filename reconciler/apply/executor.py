@@ -6,7 +6,7 @@
 - Before a customer's first write its live state is re-read and ``live_facts`` compared with the digest
   the plan was computed from; a difference skips the customer as stale (nothing is sent for it).
 - A write with an unknown outcome (timeout, dropped connection, 5xx) is settled by re-reading
-  (``resolve.took_effect``) after a jittered, growing pause (``settle_delay``: a write still running on the
+  (``resolve.took_effect``) after a jittered, growing pause (``SETTLE``: a write still running on the
   server lands before the re-read, not after it). It is sent again only when that re-read proves it did not
   take effect, each resend backed by its own proof, at most ``MAX_SENDS`` sends in all. A ``generateCard``
   cannot be proven either way (its number was in the lost answer); it is generated again, at most
@@ -20,7 +20,6 @@ Concurrency and the rate limit are the client's (``api.concurrency``, ``api.requ
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,7 +35,9 @@ from reconciler.apply.result import (
     CallOutcome,
     CustomerResult,
     GeneratedCard,
+    Status,
 )
+from reconciler.backoff import Backoff
 from reconciler.capillary import CapillaryWriter
 from reconciler.config import Config
 from reconciler.errors import ApiError, OutcomeUnknownError
@@ -47,14 +48,8 @@ from reconciler.plan.diff import live_facts
 
 MAX_SENDS = 5
 GENERATE_MAX_SENDS = 3  # resent unproven: each lost answer may leave a spare card; fewer sends, more reruns
-SETTLE_BASE_DELAY = 0.25  # seconds after the first unknown outcome; doubles after each later one
-SETTLE_MAX_DELAY = 4.0
-
-
-def settle_delay(sends: int) -> float:
-    """The pause after send ``sends`` had an unknown outcome, before re-reading (half fixed, half random)."""
-    ceiling = min(SETTLE_MAX_DELAY, SETTLE_BASE_DELAY * 2.0 ** (sends - 1))
-    return ceiling / 2 + random.uniform(0, ceiling / 2)
+# The pause after an unknown outcome, before re-reading: 0.25 s after the first, doubling, at most 4 s.
+SETTLE = Backoff(0.25, 4.0)
 
 
 STATUS_REASON = "reconciler apply"
@@ -74,6 +69,7 @@ class _Run:
     notes: list[str] = field(default_factory=list)
     allowed_merges: frozenset[str] = frozenset()
     progress: Progress = no_progress
+    settle: Backoff = SETTLE
 
     # ----- customers ---------------------------------------------------------------------------
 
@@ -103,7 +99,7 @@ class _Run:
                 return self.outcomes[dep]
         return None
 
-    async def _precondition(self, cid: int) -> tuple[str, str] | None:
+    async def _precondition(self, cid: int) -> tuple[Status, str] | None:
         try:
             live = await self.writer.get_customer(cid)
         except ApiError as exc:
@@ -115,7 +111,7 @@ class _Run:
         return None if ok else (STALE, "its live state changed since the plan was made")
 
     async def _finish(
-        self, cid: int, outcomes: list[CallOutcome], rest: list[Call], status: str, reason: str
+        self, cid: int, outcomes: list[CallOutcome], rest: list[Call], status: Status, reason: str
     ) -> CustomerResult:
         for call in rest:
             mark = STALE if status == STALE else SKIPPED
@@ -144,7 +140,7 @@ class _Run:
                 except OutcomeUnknownError as exc:
                     message = self._scrub(exc.api_message, call)
                     await self._outcome(call, sends, "unknown", status=exc.status, message=message)
-                    await asyncio.sleep(settle_delay(sends))
+                    await self.settle.pause(sends)
                     verdict = await self._resolve(call, sends)
                     if verdict is None and call.op == GENERATE_CARD:  # its number was in the lost answer
                         lost += 1
@@ -279,6 +275,8 @@ async def apply_plan(
     config: Config,
     journal: Journal,
     progress: Progress = no_progress,
+    *,
+    settle: Backoff = SETTLE,
 ) -> ApplyResult:
     """Execute ``plan``'s calls through ``writer``, journaling every write; never raises for an API error.
 
@@ -287,7 +285,9 @@ async def apply_plan(
     started = time.monotonic()
     merge_actions = {a.id for a in plan.actions if a.risk == MERGE and not a.blocked}
     merges = frozenset(c.id for c in plan.calls if merge_actions.intersection(c.actions))
-    run = _Run(plan, writer, desired, config, journal, allowed_merges=merges, progress=progress)
+    run = _Run(
+        plan, writer, desired, config, journal, allowed_merges=merges, settle=settle, progress=progress
+    )
     progress("writes", 0, len(plan.calls))
     run.done = {c.id: asyncio.Event() for c in plan.calls}
     by_customer: dict[int, list[Call]] = {}

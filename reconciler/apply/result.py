@@ -14,12 +14,24 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
 from reconciler.errors import EXIT_OK, EXIT_PARTIAL, EXIT_STALE
+from reconciler.plan import Op
 
-APPLIED, STALE, FAILED, SKIPPED = "applied", "stale", "failed", "skipped"
+
+class Status(StrEnum):
+    """The fate of a call or a customer in an apply."""
+
+    APPLIED = "applied"
+    STALE = "stale"  # its live state moved since the plan: nothing sent for it
+    FAILED = "failed"
+    SKIPPED = "skipped"  # not sent: an earlier call of its customer did not apply
+
+
+APPLIED, STALE, FAILED, SKIPPED = Status
 CUSTOMER_STATUSES = (APPLIED, STALE, FAILED)
 
 
@@ -29,8 +41,8 @@ class CallOutcome:
 
     call_id: str
     customer_id: int
-    op: str
-    status: str  # applied | failed | skipped | stale
+    op: Op
+    status: Status
     detail: str = ""  # why it failed or was skipped; how an unknown outcome was resolved
     sends: int = 0  # how many times it was sent
     warnings: tuple[int, ...] = ()
@@ -66,7 +78,7 @@ class CustomerResult:
     """One customer of the plan: its status, the reason, and its calls' outcomes."""
 
     id: int
-    status: str
+    status: Status
     reason: str
     calls: tuple[CallOutcome, ...]
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from reconciler.backoff import Backoff
 from reconciler.capillary._auth import TOKEN_PATH, Auth
 from reconciler.capillary._errors import (
     REFUSED_STATUSES,
@@ -29,12 +29,12 @@ from reconciler.capillary._errors import (
     error_for,
     error_from_response,
     first_error,
+    is_certificate_error,
     retry_after,
     transport_error,
     was_not_sent,
 )
 from reconciler.capillary._limits import Limits, api_key
-from reconciler.capillary._transport import CertificateError
 from reconciler.errors import ApiError, OutcomeUnknownError, ReadOnlyViolation
 
 log = logging.getLogger(__name__)
@@ -51,14 +51,10 @@ def is_read(method: str, path: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    max_attempts: int = 8
-    base_delay: float = 0.05
-    max_delay: float = 5.0
+    """How often a request is tried, and the pause between tries."""
 
-    def delay(self, attempt: int) -> float:
-        """Jittered exponential backoff before attempt ``attempt + 1`` (half fixed, half random)."""
-        ceiling = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
+    max_attempts: int = 8
+    backoff: Backoff = field(default_factory=lambda: Backoff(0.05, 5.0))
 
 
 class Channel:
@@ -94,7 +90,7 @@ class Channel:
                 tag, response = await self._send(method, path, params, body, attempt)
             except httpx.HTTPError as exc:
                 self._check_transport_retry(exc, method, path, read=read, attempt=attempt)
-                await asyncio.sleep(self._retry.delay(attempt))
+                await self._retry.backoff.pause(attempt)
                 continue
             except (httpx.InvalidURL, httpx.StreamError) as exc:
                 raise ApiError(f"invalid request ({type(exc).__name__})", method=method, path=path) from exc
@@ -119,7 +115,7 @@ class Channel:
                 method=method,
                 path=path,
             ) from exc
-        if attempt >= self._retry.max_attempts or isinstance(exc, CertificateError):
+        if attempt >= self._retry.max_attempts or is_certificate_error(exc):
             raise transport_error(exc, method=method, path=path) from exc
 
     async def _before_retry(
@@ -139,11 +135,12 @@ class Channel:
             )
         if attempt >= self._retry.max_attempts:
             raise error
-        wait = self._retry.delay(attempt)
-        if status == 429:
-            wait = retry_after(response) or wait
+        backoff = self._retry.backoff
+        if status == 429 and (wait := retry_after(response)) is not None:
             self._limits.for_key(api_key(error.method, error.path)).pause(wait)
-        await asyncio.sleep(wait)
+            await backoff.sleep(wait)
+            return
+        await backoff.pause(attempt)
 
     async def _send(
         self, method: str, path: str, params: dict[str, Any] | None, body: Any, attempt: int

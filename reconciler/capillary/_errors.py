@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import ssl
 from typing import Any
 
 import httpx
@@ -16,6 +19,8 @@ from reconciler.errors import (
     TransientError,
 )
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+HOSTNAME_MISMATCH = frozenset({62, 64})  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
 NOT_FOUND_CODES = frozenset({8015, 8065, 3010, 3004, 8009})
 MERGED_CODES = frozenset({8069})
 RETRYABLE_STATUSES = frozenset({429, 461, 521}) | frozenset(range(500, 600))
@@ -85,11 +90,60 @@ def error_from_response(response: httpx.Response, *, method: str, path: str) -> 
 def transport_error(exc: httpx.HTTPError, *, method: str, path: str) -> TransientError:
     """A transport failure as a (retryable for reads) typed error; never the httpx text with a URL.
 
-    A failed connect adds its reason: our transport writes that text itself (host and port, no path or query).
+    A failed connect adds its reason in a few words and the host and port (no path, no query).
     """
-    connect = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
-    reason = f": {exc}" if connect and str(exc) else ""
+    reason = ""
+    if isinstance(exc, httpx.ConnectTimeout):
+        reason = f": timed out connecting{_where(exc)}"
+    elif isinstance(exc, httpx.ConnectError):
+        reason = f": {connect_reason(exc)}{_where(exc)}"
     return TransientError(f"transport failure: {type(exc).__name__}{reason}", method=method, path=path)
+
+
+def _os_error(exc: BaseException) -> OSError | None:
+    """The OS (or TLS) error at the root of a transport failure, following httpx's and httpcore's causes."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def is_certificate_error(exc: BaseException) -> bool:
+    """True when the server's TLS certificate was refused: a configuration problem no retry can mend."""
+    return isinstance(_os_error(exc), ssl.SSLCertVerificationError)
+
+
+def connect_reason(exc: BaseException) -> str:
+    """Why a connection attempt failed, in a few words (no URL, path or query)."""
+    cause = _os_error(exc)
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        if cause.verify_code in HOSTNAME_MISMATCH:
+            return "the server's TLS certificate is not valid for the host in api.url"
+        return (
+            f"TLS certificate not trusted ({cause.verify_message}); SSL_CERT_FILE names the CA bundle to "
+            "trust (it replaces the default one)"
+        )
+    if isinstance(cause, ssl.SSLError):
+        return f"TLS handshake failed ({cause.reason or type(cause).__name__})"
+    if isinstance(cause, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(cause, socket.gaierror):
+        return f"the host name did not resolve ({cause.strerror})"
+    if cause is not None and cause.errno:
+        return os.strerror(cause.errno)
+    return "connection failed"
+
+
+def _where(exc: httpx.HTTPError) -> str:
+    try:
+        url = exc.request.url
+    except RuntimeError:  # an error raised without its request
+        return ""
+    port = url.port or DEFAULT_PORTS.get(url.scheme, 0)
+    host = url.host
+    return f" ({f'[{host}]' if ':' in host else host}:{port})"
 
 
 def was_not_sent(exc: httpx.HTTPError) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
@@ -13,7 +14,6 @@ from reconciler.capillary._channel import Channel, is_read
 from reconciler.capillary._credentials import Credentials
 from reconciler.capillary._limits import Limits
 from reconciler.capillary._reader import CapillaryReader
-from reconciler.capillary._transport import LeanTransport
 from reconciler.capillary._writer import CapillaryWriter
 from reconciler.capillary.parse import require
 from reconciler.config import Config
@@ -22,23 +22,42 @@ from reconciler.errors import ApiError, AuthError, ConfigError, ReadOnlyViolatio
 SANDBOX_BASE_URL = "http://sandbox.invalid"
 
 
-class ReadOnlyTransport(httpx.AsyncBaseTransport):
-    """Wraps a transport and refuses, before anything is sent, every request a reader may not make."""
+async def _refuse_writes(request: httpx.Request) -> None:
+    """The read-only client's request hook: anything but a read is refused before it is sent."""
+    if not is_read(request.method, request.url.path):
+        raise ReadOnlyViolation(
+            "the read-only client cannot send this request", method=request.method, path=request.url.path
+        )
 
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self._inner = inner
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Pass reads through; raise ``ReadOnlyViolation`` for anything else."""
-        if not is_read(request.method, request.url.path):
-            raise ReadOnlyViolation(
-                "the read-only client cannot send this request", method=request.method, path=request.url.path
-            )
-        return await self._inner.handle_async_request(request)
+def _http_client(
+    base_url: str,
+    transport: httpx.AsyncBaseTransport | None,
+    *,
+    write: bool,
+    concurrency: int,
+    timeout: float,
+) -> httpx.AsyncClient:
+    """httpx's own client; with no ``transport``, httpx's pooled transport and proxies from the environment.
 
-    async def aclose(self) -> None:
-        """Close the wrapped transport."""
-        await self._inner.aclose()
+    ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``/``NO_PROXY`` and ``SSL_CERT_FILE``/``SSL_CERT_DIR`` are read
+    as httpx reads them (``trust_env``). httpx retries nothing by default: retries are the channel's.
+    """
+    try:
+        return httpx.AsyncClient(
+            base_url=base_url,
+            transport=transport,
+            limits=httpx.Limits(max_connections=concurrency + 2, max_keepalive_connections=concurrency + 2),
+            timeout=httpx.Timeout(timeout),
+            headers={"Accept": "application/json"},
+            event_hooks={} if write else {"request": [_refuse_writes]},
+            trust_env=True,
+        )
+    except (OSError, ssl.SSLError) as exc:  # SSL_CERT_FILE / SSL_CERT_DIR missing or not PEM
+        reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or type(exc).__name__
+        raise ConfigError(
+            f"cannot load the CA certificates to trust (SSL_CERT_FILE / SSL_CERT_DIR?): {reason}"
+        ) from None
 
 
 def _base_url(config: Config) -> str:
@@ -71,12 +90,8 @@ async def open_client(
         raise ConfigError(
             "the embedded sandbox is a transport the caller passes (reconciler.commands.target)"
         )
-    inner = transport or LeanTransport(api.concurrency + 2)
-    client = httpx.AsyncClient(
-        base_url=base_url,
-        transport=inner if write else ReadOnlyTransport(inner),
-        timeout=httpx.Timeout(api.timeout_seconds),
-        headers={"Accept": "application/json"},
+    client = _http_client(
+        base_url, transport, write=write, concurrency=api.concurrency, timeout=api.timeout_seconds
     )
     limits = Limits(api.requests_per_minute, rate_window)
     channel = Channel(client, limits=limits, concurrency=api.concurrency, read_only=not write)

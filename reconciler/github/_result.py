@@ -7,22 +7,31 @@ passes the exit code along so the comment always says, in its first line, what h
 
 from __future__ import annotations
 
+from reconciler.errors import (
+    EXIT_BLOCKED,
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_STALE,
+    EXIT_USAGE,
+)
+
 RESULT_HEADING = "## reconciler apply:"
 
 _MEANING = {
-    0: "nothing to apply. The plan has no changes.",
-    1: "ERROR (exit 1). Nothing may have been written; the workflow run's log has the message.",
-    2: "ERROR (exit 2): the apply step was called wrongly; the workflow run's log has the message.",
-    4: (
+    EXIT_OK: "nothing to apply. The plan has no changes.",
+    EXIT_ERROR: "ERROR (exit 1). Nothing may have been written; the workflow run's log has the message.",
+    EXIT_USAGE: "ERROR (exit 2): the apply step was called wrongly; the workflow run's log has the message.",
+    EXIT_BLOCKED: (
         "BLOCKED (exit 4). The fresh plan has blocked actions; nothing was written. "
         "The plan follows: fix the state in a new pull request."
     ),
-    5: (
+    EXIT_STALE: (
         "STALE (exit 5). The fresh plan's checksum is not the reviewed one: live state or the "
         "declarations changed since the review. Nothing was written. The new plan follows: review it "
         "in a new pull request."
     ),
-    6: "PARTIAL (exit 6). Some writes failed; run apply again to finish.",
+    EXIT_PARTIAL: "PARTIAL (exit 6). Some writes failed; run apply again to finish.",
 }
 
 

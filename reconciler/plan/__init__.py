@@ -33,7 +33,9 @@ from reconciler.plan.model import (
     Call,
     CallItem,
     CustomerPlan,
+    Op,
     Plan,
+    Risk,
     checksum_of,
 )
 
@@ -55,7 +57,9 @@ __all__ = [
     "Call",
     "CallItem",
     "CustomerPlan",
+    "Op",
     "Plan",
+    "Risk",
     "build_plan",
     "checksum_of",
     "describe_target",

@@ -32,6 +32,7 @@ from reconciler.plan.model import (
     Action,
     Call,
     CallItem,
+    Op,
 )
 
 _RELEASES, _IDENTIFIERS, _DELINKS, _STATUS, _CARDS, _MERGES = range(6)
@@ -41,7 +42,7 @@ _RELEASES, _IDENTIFIERS, _DELINKS, _STATUS, _CARDS, _MERGES = range(6)
 class _Draft:
     customer_id: int
     group: int
-    op: str
+    op: Op
     profile: ProfileKey | None
     actions: tuple[Action, ...]
 

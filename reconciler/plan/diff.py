@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from reconciler.config import Config
 from reconciler.errors import ApiError, MergedCustomerError, NotFoundError
@@ -42,9 +43,21 @@ from reconciler.model import (
     is_card_type,
 )
 
-ADD, REMOVE = "add", "remove"
-LINK, DELINK, CREATE, GENERATE, STATUS = "link", "delink", "create", "generate", "status"
-KINDS = (REMOVE, DELINK, ADD, STATUS, CREATE, GENERATE, LINK)
+
+class Kind(StrEnum):
+    """What a change does to one identifier or card; listed in the order a customer's changes run."""
+
+    REMOVE = "remove"
+    DELINK = "delink"
+    ADD = "add"
+    STATUS = "status"
+    CREATE = "create"
+    GENERATE = "generate"
+    LINK = "link"
+
+
+REMOVE, DELINK, ADD, STATUS, CREATE, GENERATE, LINK = Kind
+KINDS = tuple(Kind)
 CARD_TYPE = "cardnumber"
 
 
@@ -52,7 +65,7 @@ CARD_TYPE = "cardnumber"
 class Change:
     """One minimal change to one customer. ``value`` is None only for ``generate``."""
 
-    kind: str
+    kind: Kind
     profile: ProfileKey
     type: str
     value: str | None

@@ -7,15 +7,38 @@ import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
 from reconciler.mask import mask_value
 from reconciler.model import Location, ProfileKey
+from reconciler.plan.diff import Kind
 
 FORMAT_VERSION = 1
-PLAIN, MOVE, CONFLICT, MERGE, BLOCKED = "plain", "move", "conflict", "merge", "blocked"
-RISKS = (PLAIN, MOVE, CONFLICT, MERGE, BLOCKED)
+
+
+class Risk(StrEnum):
+    """How dangerous an action is: what the API would do beyond the change itself."""
+
+    PLAIN = "plain"
+    MOVE = "move"
+    CONFLICT = "conflict"
+    MERGE = "merge"
+    BLOCKED = "blocked"
+
+
+class Op(StrEnum):
+    """The API operation a call makes."""
+
+    CHANGE_IDENTIFIER = "changeIdentifier"
+    CREATE_CARD = "createCard"
+    GENERATE_CARD = "generateCard"
+    UPDATE_CARD = "updateCard"
+
+
+PLAIN, MOVE, CONFLICT, MERGE, BLOCKED = Risk
+RISKS = tuple(Risk)
 GENERATED = "(generated at apply)"
 
 
@@ -25,11 +48,11 @@ class Action:
 
     id: str  # "a1", "a2", ... in plan order
     customer_id: int
-    kind: str  # add remove link delink create generate status (reconciler.plan.diff.KINDS)
+    kind: Kind
     profile: ProfileKey
     type: str  # identifier type, or "cardnumber"
     value: str | None  # raw value; None for a generated card (known only at apply time)
-    risk: str  # plain move conflict merge blocked
+    risk: Risk
     blocked: bool
     reason: str  # never contains a raw value
     loc: Location | None  # the declaration; None for removals of undeclared values
@@ -103,12 +126,7 @@ class CallItem:
         return out
 
 
-CHANGE_IDENTIFIER, CREATE_CARD, GENERATE_CARD, UPDATE_CARD = (
-    "changeIdentifier",
-    "createCard",
-    "generateCard",
-    "updateCard",
-)
+CHANGE_IDENTIFIER, CREATE_CARD, GENERATE_CARD, UPDATE_CARD = Op
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +135,7 @@ class Call:
 
     id: str  # "c1", "c2", ... in execution order
     customer_id: int
-    op: str  # changeIdentifier | createCard | generateCard | updateCard
+    op: Op
     method: str
     path: str
     query: tuple[tuple[str, str], ...]

@@ -39,9 +39,10 @@ from reconciler.plan.diff import (
     Change,
     Changes,
     CustomerChanges,
+    Kind,
     in_series,
 )
-from reconciler.plan.model import BLOCKED, CONFLICT, MERGE, MOVE, PLAIN, Action
+from reconciler.plan.model import BLOCKED, CONFLICT, MERGE, MOVE, PLAIN, Action, Risk
 
 
 @dataclass
@@ -81,7 +82,7 @@ class Assessor:
                 elif ch.kind == DELINK and ch.value is not None:
                     self._card_releases[(ch.value, cc.id)] = f"r{n}"
 
-    def _add(self, cc: CustomerChanges, ch: Change, kind: str, risk: str, reason: str, **kw: object) -> str:
+    def _add(self, cc: CustomerChanges, ch: Change, kind: Kind, risk: Risk, reason: str, **kw: object) -> str:
         action_id = f"a{len(self.actions) + 1}"
         blocked = risk in (BLOCKED, CONFLICT) or bool(kw.pop("block", False))
         if cc.error:
@@ -235,7 +236,7 @@ class Assessor:
         )
         self._add_link(cc, replace(ch, value=None), risk, problem, series=sid, depends_on=(gen,))
 
-    def _add_link(self, cc: CustomerChanges, ch: Change, risk: str, reason: str, **kw: object) -> None:
+    def _add_link(self, cc: CustomerChanges, ch: Change, risk: Risk, reason: str, **kw: object) -> None:
         link = self._add(cc, ch, LINK, risk, reason, label=self.catalog.link_label(ch.label), **kw)
         # Linking sets an ACTIVE label; another declared label is set by a status change afterwards.
         if (

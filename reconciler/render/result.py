@@ -8,17 +8,22 @@ from __future__ import annotations
 import json
 
 from reconciler.apply.result import APPLIED, FAILED, STALE, ApplyResult, CustomerResult, GeneratedCard
+from reconciler.errors import EXIT_OK, EXIT_PARTIAL, EXIT_STALE
 from reconciler.render.words import counted
 
 MARKDOWN_LIMIT = 60_000
-_VERDICT = {0: "Applied.", 5: "Stale: some customers changed since the plan and were skipped.", 6: "PARTIAL"}
+_VERDICT = {
+    EXIT_OK: "Applied.",
+    EXIT_STALE: "Stale: some customers changed since the plan and were skipped.",
+    EXIT_PARTIAL: "PARTIAL",
+}
 
 
 def verdict(result: ApplyResult) -> str:
     """One line: what the exit code means for this run."""
     if result.incidents:
         return f"INCIDENT: {counted(len(result.incidents), 'unexpected merge')}; see above."
-    if result.exit_code == 6:
+    if result.exit_code == EXIT_PARTIAL:
         return f"PARTIAL: {counted(result.counts[FAILED], 'customer')} failed; run apply again to finish."
     return _VERDICT[result.exit_code]
 

@@ -1,4 +1,4 @@
-"""LeanTransport against a real loopback sandbox and a raw asyncio TCP server scripted for the edge cases."""
+"""The client's transport (httpx's own) against a loopback sandbox and a scripted raw TCP server."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import httpx
 import pytest
 import uvloop
 
-from reconciler.capillary._transport import LeanTransport
 from reconciler.sandbox.admin import demo_fixture
 from reconciler.sandbox.server import SandboxServer
 
@@ -101,11 +100,11 @@ def event_loop_kind(request: pytest.FixtureRequest) -> Iterator[None]:
 def run(
     handler: Handler, scenario: Callable[[httpx.AsyncClient, RawServer], Awaitable[Any]], size: int = 4
 ) -> Any:
-    """Run ``scenario`` with a client on a ``LeanTransport(size)`` against a raw server with ``handler``."""
+    """Run ``scenario`` with a client on httpx's transport (``size`` connections) against a raw server."""
 
     async def main() -> Any:
         async with RawServer(handler) as server:
-            transport = LeanTransport(size)
+            transport = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=size))
             async with httpx.AsyncClient(transport=transport, base_url=server.url, timeout=5) as client:
                 return await scenario(client, server)
 
@@ -239,7 +238,9 @@ def test_connection_refused_is_a_connect_error() -> None:
         port = sock.getsockname()[1]  # closed again: nothing listens there
 
     async def main() -> None:
-        async with httpx.AsyncClient(transport=LeanTransport(2)) as client:
+        async with httpx.AsyncClient(
+            transport=httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=2))
+        ) as client:
             with pytest.raises(httpx.ConnectError):
                 await client.get(f"http://127.0.0.1:{port}/")
 
@@ -314,7 +315,9 @@ def test_sandbox_reads_and_token_post_over_keep_alive() -> None:
     first = demo_fixture()["customers"][0]["id"]
 
     async def main(url: str) -> None:
-        async with httpx.AsyncClient(transport=LeanTransport(4), base_url=url) as client:
+        async with httpx.AsyncClient(
+            transport=httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=4)), base_url=url
+        ) as client:
             token = await client.post(
                 "/v3/oauth/token/generate", json={"key": "sandbox", "secret": "sandbox"}
             )
