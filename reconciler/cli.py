@@ -12,8 +12,9 @@ from typing import Any
 
 import click
 
+from reconciler.commands.outputs import say_error
 from reconciler.commands.workspace import verbosity_options
-from reconciler.errors import EXIT_ERROR, ReconcilerError
+from reconciler.errors import EXIT_INTERRUPTED, ReconcilerError
 
 # Subcommand modules, each exposing `command` (a click.Command).
 COMMAND_MODULES = ("validate", "plan", "apply", "import_", "sandbox", "github")
@@ -26,11 +27,11 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except ReconcilerError as exc:
-            click.echo(f"error: {exc}", err=True)
+            say_error(str(exc))
             ctx.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("error: interrupted", err=True)
-            ctx.exit(EXIT_ERROR)
+        except KeyboardInterrupt:  # outside the event loop (run_async maps signals itself)
+            say_error("interrupted")
+            ctx.exit(EXIT_INTERRUPTED)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

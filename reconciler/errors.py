@@ -33,6 +33,7 @@ EXIT_CHANGES = 3
 EXIT_BLOCKED = 4
 EXIT_STALE = 5
 EXIT_PARTIAL = 6
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it (SIGTERM: 143)
 
 
 class ReconcilerError(Exception):

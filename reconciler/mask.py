@@ -1,9 +1,14 @@
 """Masking of identifier values and card numbers for every output a reviewer or CI log sees.
 
 Each masked value keeps a little of its shape (``91******10``, ``t***@example.com``, ``…1234``) and ends
-with a short keyed hash (HMAC-SHA256, key from ``RECONCILER_MASK_KEY`` or a fixed default) so a reviewer
-can tell two masked values apart and see that equal values are equal. The same key must be used by the
-``plan`` and ``apply`` jobs: masked values feed the plan checksum.
+with a short keyed hash (HMAC-SHA256, key from ``RECONCILER_MASK_KEY``) so a reviewer can tell two masked
+values apart and see that equal values are equal. The same key must be used by the ``plan`` and ``apply``
+jobs: the plan checksum binds every raw value through a full-length HMAC under it (``value_binding``).
+
+A masked value shows part of its value (4 of a 10-digit mobile's digits), so the key is what keeps the rest
+secret: under a public key the other 6 digits fall to ~10^6 HMACs. Against any target but the embedded
+sandbox, ``require_mask_key`` therefore refuses a missing, empty or short key. Only the
+embedded sandbox (``api.url: sandbox``) falls back to a fixed key, so the quickstart needs no secret.
 """
 
 from __future__ import annotations
@@ -13,17 +18,39 @@ import hmac
 import os
 from functools import lru_cache
 
+from reconciler.errors import UsageError
 from reconciler.model import CARD_TYPES
 
 MASK_KEY_ENV = "RECONCILER_MASK_KEY"
 _DEFAULT_KEY = b"reconciler-default-mask-key-v1"
 HASH_HEX = 6
+MIN_KEY_BYTES = 16
+MAKE_KEY = 'python -c "import secrets; print(secrets.token_hex(32))"'
 
 
 def mask_key() -> bytes:
-    """The masking key: ``RECONCILER_MASK_KEY`` if set, else the fixed default."""
+    """The masking key: ``RECONCILER_MASK_KEY`` if set, else the fixed default (embedded sandbox only)."""
     env = os.environ.get(MASK_KEY_ENV, "")
     return env.encode() if env else _DEFAULT_KEY
+
+
+def require_mask_key(target: str, *, sandbox: bool) -> None:
+    """Refuse (exit 2, one line) a missing, empty or short key against any target but the embedded sandbox."""
+    if sandbox:
+        return
+    size = len(os.environ.get(MASK_KEY_ENV, "").encode())
+    if size >= MIN_KEY_BYTES:
+        return
+    what = "is not set" if size == 0 else f"is {size} bytes, under {MIN_KEY_BYTES}"
+    raise UsageError(
+        f"{MASK_KEY_ENV} {what}: against {target} masked values need a secret key of at least "
+        f"{MIN_KEY_BYTES} bytes; make one with {MAKE_KEY} and give plan and apply the same one"
+    )
+
+
+def value_binding(type_: str, value: str) -> str:
+    """The full-length HMAC-SHA256 of one raw value: binds it into the plan checksum; never displayed."""
+    return _hmac(mask_key(), f"{type_.lower()}\0{value}")
 
 
 def keyed_hash(text: str, length: int = HASH_HEX) -> str:

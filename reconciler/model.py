@@ -194,10 +194,18 @@ class CardLabel:
 class Holder:
     """Who currently holds an identifier (in a scope) or a card, as a plan needs to know it."""
 
-    customer_id: int
+    customer_id: int  # 0: the API did not say which customer (a documented 8069/8068 names none)
     scope: ProfileKey | None = None  # for identifiers: the profile that holds it; None for cards
     victim: bool = False  # the holder is a merge victim (8069)
     campaign: bool = False  # the holder is a campaign (non-registered) account
+    survivor: int | None = None  # a victim's survivor, when the answer named it (91009); else unknown
+    unknown: str = ""  # the lookup's answer could not be classified (why): nobody may be assumed
+
+    def victim_text(self) -> str:
+        """``customer N, a merge victim merged into M`` (or an unknown customer / survivor)."""
+        who = f"customer {self.customer_id}" if self.customer_id else "an unnamed customer"
+        into = str(self.survivor) if self.survivor else "an unknown survivor"
+        return f"{who}, a merge victim merged into {into}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,11 +215,15 @@ class ChangeResult:
     created_id: int | None
     warnings: tuple[tuple[int, str], ...] = field(default_factory=tuple)
 
-    MERGE_WARNINGS = frozenset({8050, 8051, 8066, 8067})
+    written: int | None = None  # the customer the call wrote (a different createdId is a merge)
+
+    MERGE_WARNINGS = frozenset({8050, 8051, 8053, 8066, 8067})
 
     @property
     def merged(self) -> bool:
-        return any(code in self.MERGE_WARNINGS for code, _ in self.warnings)
+        """A merge code among the warnings, or a ``createdId`` other than the customer written."""
+        moved = None not in (self.created_id, self.written) and self.created_id != self.written
+        return moved or any(code in self.MERGE_WARNINGS for code, _ in self.warnings)
 
 
 class LiveReader(Protocol):
@@ -223,8 +235,11 @@ class LiveReader(Protocol):
     async def get_customers(self, ids: Iterable[int]) -> dict[int, LiveCustomer | ApiError]:
         """Each customer in ``ids``, or the error its read ended with."""
 
+    def declare_scopes(self, keys: Iterable[ProfileKey]) -> None:
+        """The profiles the state names (the multi-account scopes to search if the org's cannot be read)."""
+
     async def find_identifier_holder(self, identifier: Identifier) -> Holder | None:
-        """Who holds ``identifier`` now, in any source (None: nobody)."""
+        """Who holds ``identifier`` now, in any source (None: nobody; an ``unknown`` holder: unclear)."""
 
     async def get_card(self, number: str) -> LiveCard | None:
         """The live card ``number`` (None: no such card)."""

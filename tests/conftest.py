@@ -30,6 +30,16 @@ def _guarded_connect(self: socket.socket, address: Any) -> Any:
     return _real_connect(self, address)
 
 
+# Loopback sandboxes are real targets (only ``api.url: sandbox`` is not), so they need a masking key. This
+# test key equals the embedded sandbox's fixed one, so masked values (and golden files) read the same.
+TEST_MASK_KEY = "reconciler-default-mask-key-v1"
+
+
+@pytest.fixture(autouse=True)
+def _mask_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECONCILER_MASK_KEY", TEST_MASK_KEY)
+
+
 @pytest.fixture(autouse=True)
 def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)

@@ -4,6 +4,7 @@ masked outputs; and the two README commands' first one behaves as README says.""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -60,6 +61,7 @@ def test_apply_logs_no_raw_value_and_converges(demo: Path) -> None:
     state.write_text(state.read_text().replace('mobile: "919876543343"', 'mobile: "919876543336"'))
     applied = run(demo, "-vv", "apply", "--auto-approve")
     assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert re.fullmatch(r"verified (\d+) of \1 customers", applied.stdout.rstrip().splitlines()[-1])
     leaked = {v for v in raw_values() if v in applied.stderr}
     assert not leaked, f"raw values in -vv apply logs: {sorted(leaked)[:3]}"
     again = run(demo, "plan", "--detailed-exitcode")

@@ -5,6 +5,10 @@
   the customer is ``stale`` if that call was stale, else ``failed``.
 - Before a customer's first write its live state is re-read and ``live_facts`` compared with the digest
   the plan was computed from; a difference skips the customer as stale (nothing is sent for it).
+- Immediately before each write that adds a value, its holder is looked up again (``guard.py``): a holder
+  the plan did not expect stops the customer as stale, the call unsent. A generate already satisfied by a
+  card a racing apply linked is not sent again.
+- After the last write every customer written is re-read and compared with the plan (``verify.py``).
 - A write with an unknown outcome (timeout, dropped connection, 5xx) is settled by re-reading
   (``resolve.took_effect``) after a jittered, growing pause (``SETTLE``: a write still running on the
   server lands before the re-read, not after it). It is sent again only when that re-read proves it did not
@@ -24,7 +28,9 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from reconciler.apply.journal import FORMAT_VERSION, Journal
+from reconciler.apply.guard import DONE, SEND, HolderGuard
+from reconciler.apply.guard import STALE as HOLDER_MOVED
+from reconciler.apply.journal import FORMAT_VERSION, Journal, JournalError
 from reconciler.apply.resolve import MERGED, call_profile, item_value, took_effect
 from reconciler.apply.result import (
     APPLIED,
@@ -36,7 +42,10 @@ from reconciler.apply.result import (
     CustomerResult,
     GeneratedCard,
     Status,
+    Verification,
 )
+from reconciler.apply.stop import Gate, NotStarted, halted_results, write_counts
+from reconciler.apply.verify import verify
 from reconciler.backoff import Backoff
 from reconciler.capillary import CapillaryWriter
 from reconciler.config import Config
@@ -62,6 +71,7 @@ class _Run:
     desired: Mapping[int, DesiredCustomer]
     config: Config
     journal: Journal
+    guard: HolderGuard
     generated: dict[str, str] = field(default_factory=dict)
     done: dict[str, asyncio.Event] = field(default_factory=dict)
     outcomes: dict[str, CallOutcome] = field(default_factory=dict)
@@ -70,6 +80,9 @@ class _Run:
     allowed_merges: frozenset[str] = frozenset()
     progress: Progress = no_progress
     settle: Backoff = SETTLE
+    gate: Gate = field(default_factory=Gate)
+    sent: dict[str, int] = field(default_factory=dict)  # call id -> sends, while the call runs
+    inflight: set[str] = field(default_factory=set)  # calls sent whose outcome line is not written yet
 
     # ----- customers ---------------------------------------------------------------------------
 
@@ -81,11 +94,17 @@ class _Run:
                 status = STALE if blocker.status == STALE else FAILED
                 reason = f"depends on {blocker.call_id} of customer {blocker.customer_id} ({blocker.status})"
                 return await self._finish(cid, outcomes, calls[i:], status, reason)
+            if i == 0 and self.gate.stopped:
+                return await self._finish(cid, outcomes, calls, FAILED, f"not started: {self.gate.reason}")
             if i == 0:
                 problem = await self._precondition(cid)
                 if problem is not None:
                     return await self._finish(cid, outcomes, calls, *problem)
-            outcome = await self._call(call)
+            checked = await self._guarded(call)
+            if isinstance(checked, tuple):  # stale only while nothing was written for this customer
+                status = checked[0] if not any(o.status == APPLIED for o in outcomes) else FAILED
+                return await self._finish(cid, outcomes, calls[i:], status, checked[1])
+            outcome = checked if checked is not None else await self._call(call)
             self._settle(outcome)
             outcomes.append(outcome)
             if outcome.status != APPLIED:
@@ -107,8 +126,22 @@ class _Run:
             return FAILED, f"re-reading the customer failed: {exc}"
         facts = live_facts(live, self.desired[cid], self.config)
         ok = facts == self.plan.facts.get(cid)
+        self.guard.baseline[cid] = frozenset(c.number for c in live.cards)
         await self.journal.record("precondition", customer_id=cid, ok=ok, facts=facts)
         return None if ok else (STALE, "its live state changed since the plan was made")
+
+    async def _guarded(self, call: Call) -> CallOutcome | tuple[Status, str] | None:
+        """The holder check: None to send, an outcome for a call already satisfied, or (status, reason)."""
+        verdict = await self.guard.check(call, self.generated)
+        if call.add or call.op == GENERATE_CARD:
+            await self.journal.record(
+                "holder_check", call=call.id, verdict=verdict.status, detail=verdict.detail
+            )
+        if verdict.status == SEND:
+            return None
+        if verdict.status == DONE:
+            return CallOutcome(call.id, call.customer_id, call.op, APPLIED, verdict.detail, 0)
+        return (STALE if verdict.status == HOLDER_MOVED else FAILED), verdict.detail
 
     async def _finish(
         self, cid: int, outcomes: list[CallOutcome], rest: list[Call], status: Status, reason: str
@@ -129,6 +162,27 @@ class _Run:
     # ----- one call ----------------------------------------------------------------------------
 
     async def _call(self, call: Call) -> CallOutcome:
+        try:
+            async with self.gate.slot():
+                return await self._sends(call)
+        except NotStarted as exc:
+            return CallOutcome(call.id, call.customer_id, call.op, SKIPPED, str(exc))
+        except asyncio.CancelledError:
+            self._halted(call)
+            raise
+        finally:
+            self.sent.pop(call.id, None)
+
+    def _halted(self, call: Call) -> None:
+        """The gate cancelled this call: a write with no answer yet may have committed; say so."""
+        sends = self.sent.get(call.id)
+        if call.id in self.inflight:
+            fields = {"method": call.method, "path": call.path, "result": "unknown", "message": "interrupted"}
+            self.journal.write_now("outcome", call=call.id, attempt=sends, **fields)
+        if sends is not None:
+            self._settle(CallOutcome(call.id, call.customer_id, call.op, FAILED, _HALTED, sends))
+
+    async def _sends(self, call: Call) -> CallOutcome:
         limit = GENERATE_MAX_SENDS if call.op == GENERATE_CARD else MAX_SENDS
         sends = lost = 0  # lost: generate answers lost, each maybe a spare card
         try:
@@ -156,6 +210,8 @@ class _Run:
                         call, sends, "failed", status=exc.status, code=exc.code, message=message
                     )
                     detail = self._scrub(str(exc), call)
+                    if exc.code in ChangeResult.MERGE_WARNINGS and call.id not in self.allowed_merges:
+                        self._merge_incident(call, f"code {exc.code} in errors")  # it merged all the same
                     return CallOutcome(call.id, call.customer_id, call.op, FAILED, detail, sends)
                 codes = [code for code, _ in result.warnings]
                 await self._outcome(call, sends, "ok", created_id=result.created_id, warnings=codes)
@@ -189,11 +245,17 @@ class _Run:
         if merged and call.id in self.allowed_merges:
             self.notes.append(f"customer {call.customer_id}: merged as the plan allowed ({call.id})")
         elif merged:
-            self.incidents.append(
-                f"customer {call.customer_id}: call {call.id} ({call.op}) MERGED accounts "
-                f"(warnings {', '.join(map(str, codes)) or 'seen on re-read'}); the plan did not allow it"
-            )
+            signs = [f"warnings {', '.join(map(str, codes))}"] if codes else []
+            if result.created_id not in (None, call.customer_id):
+                signs.append(f"createdId {result.created_id}")
+            self._merge_incident(call, "; ".join(signs) or "seen on re-read")
         return CallOutcome(call.id, call.customer_id, call.op, APPLIED, detail, sends, codes, merged)
+
+    def _merge_incident(self, call: Call, how: str) -> None:
+        self.incidents.append(
+            f"customer {call.customer_id}: call {call.id} ({call.op}) MERGED accounts ({how}); "
+            "the plan did not allow it"
+        )
 
     async def _send(self, call: Call) -> ChangeResult:
         w, card = self.writer, call.card
@@ -218,7 +280,18 @@ class _Run:
         return ChangeResult(None)
 
     async def _intent(self, call: Call, attempt: int) -> None:
+        if self.gate.stopped:
+            raise NotStarted(f"not started: {self.gate.reason}")
         data = call.to_dict()
+        try:
+            await self._record_intent(call, attempt, data)
+        except JournalError as exc:  # never send a write the journal did not announce
+            self.gate.stop(str(exc), journal=True)
+            raise NotStarted(f"not started: {exc}") from None
+        self.sent[call.id] = attempt
+        self.inflight.add(call.id)
+
+    async def _record_intent(self, call: Call, attempt: int, data: dict[str, object]) -> None:
         await self.journal.record(
             "intent",
             call=call.id,
@@ -233,6 +306,7 @@ class _Run:
         )
 
     async def _outcome(self, call: Call, attempt: int, result: str, **fields: object) -> None:
+        self.inflight.discard(call.id)
         if result == "ok" and call.id in self.generated:
             fields["card"] = mask_value("cardnumber", self.generated[call.id])
             fields["customer_id"] = call.customer_id
@@ -259,6 +333,7 @@ def _generated_cards(plan: Plan, generated: Mapping[str, str]) -> tuple[Generate
     )
 
 
+_HALTED = "interrupted while in flight: its outcome is unknown (see the journal)"
 _UNKNOWN = "the write's outcome is unknown and a re-read could not settle it; not resent"
 
 
@@ -277,17 +352,32 @@ async def apply_plan(
     progress: Progress = no_progress,
     *,
     settle: Backoff = SETTLE,
+    gate: Gate | None = None,
 ) -> ApplyResult:
     """Execute ``plan``'s calls through ``writer``, journaling every write; never raises for an API error.
 
-    ``progress`` hears ``("writes", settled calls, all calls)``.
+    ``progress`` hears ``("writes", settled calls, all calls)``;
+    ``gate`` stops the run early (a signal, or a journal that cannot be written; see ``stop.py``).
     """
     started = time.monotonic()
     merge_actions = {a.id for a in plan.actions if a.risk == MERGE and not a.blocked}
     merges = frozenset(c.id for c in plan.calls if merge_actions.intersection(c.actions))
+    gate = gate or Gate(config.api.concurrency)
+    holders = HolderGuard(plan, writer)
     run = _Run(
-        plan, writer, desired, config, journal, allowed_merges=merges, settle=settle, progress=progress
+        plan,
+        writer,
+        desired,
+        config,
+        journal,
+        holders,
+        allowed_merges=merges,
+        settle=settle,
+        gate=gate,
+        progress=progress,
     )
+    journal.on_full = lambda why: gate.stop(why, journal=True)
+    gate.on_stop = lambda why: journal.write_now("stop", reason=why)
     progress("writes", 0, len(plan.calls))
     run.done = {c.id: asyncio.Event() for c in plan.calls}
     by_customer: dict[int, list[Call]] = {}
@@ -301,19 +391,33 @@ async def apply_plan(
         calls=len(plan.calls),
         customers=len(by_customer),
     )
-    results = await asyncio.gather(*(run.customer(cid, calls) for cid, calls in by_customer.items()))
+    writes = asyncio.gather(*(run.customer(cid, calls) for cid, calls in by_customer.items()))
+    results = await gate.run(writes)
+    if results is None:  # halted: the customers' tasks were cancelled; rebuild from what settled
+        results = halted_results(by_customer, run.outcomes, gate.reason or "interrupted")
+    customers = tuple(sorted(results, key=lambda r: r.id))
+    checked = Verification()
+    if not gate.stopped:  # a stopped run is re-planned, not verified: its summary says what was written
+        checked = await verify(plan, writer, customers, run.generated)
+        await journal.record("verified", verified=checked.verified, written=checked.written)
     result = ApplyResult(
         plan.target,
         plan.checksum,
-        tuple(sorted(results, key=lambda r: r.id)),
+        customers,
         tuple(run.incidents),
         tuple(run.notes),
         str(journal.path),
         time.monotonic() - started,
+        checked,
         _generated_cards(plan, run.generated),
     )
     journal.write_now(
-        "end", counts=result.counts, incidents=len(result.incidents), exit_code=result.exit_code
+        "end",
+        counts=result.counts,
+        writes=write_counts(result),
+        incidents=len(result.incidents),
+        exit_code=gate.exit_code or result.exit_code,
+        **({"stopped": gate.reason, "dropped": journal.dropped} if gate.stopped else {}),
     )
     return result
 

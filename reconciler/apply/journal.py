@@ -1,4 +1,4 @@
-"""The apply journal: one JSON object per line, each on disk (flushed and fsync'd) before it is acknowledged.
+"""The apply journal: one JSON object per line, written before the next step and synced to disk.
 
 Events (every line has ``ts`` and ``event``; values are masked exactly as in the plan output)::
 
@@ -8,11 +8,19 @@ Events (every line has ``ts`` and ``event``; values are masked exactly as in the
     outcome      after it: result ok (created_id, warnings) | failed (status, code, message) | unknown
     resolved     how an unknown outcome was settled by re-reading: applied true | false | null (cannot tell)
     skipped      a call that was not sent, and why
-    end          counts and the exit code
+    stop         when and why the run stopped starting writes (a signal, a journal it could not write)
+    end          counts, the exit code, and how many low-priority lines were dropped (a full disk)
 
-Lines are written by one flusher at a time, grouped: concurrent writers share one ``fsync`` (group
-commit), so the journal costs a disk sync per burst, not per line, and no line is acknowledged before it
-is durable. An apply killed at any point leaves every acknowledged line on disk.
+Each line is written to the file (the kernel has it: a killed process loses nothing) before ``record``
+returns, then synced: concurrent writers share one ``fsync`` (group commit), and ``close`` syncs again.
+
+A full disk must not cost the outcome of a write that was answered. So the file always ends with
+``RESERVE_BYTES`` of spaces already written (a blank last line every reader skips; ``close`` truncates
+it): a line is written over the reserve, then the reserve is extended. When it cannot be extended (disk
+full, file-size limit), the journal is *full*: an ``intent`` is refused (``JournalError``, so that write
+is never sent) and ``on_full`` is told, ``precondition``/``skipped`` lines are dropped and counted, and
+the outcome, resolved and end lines of the writes in flight still fit in the reserve (the write gate,
+``stop.py``, bounds how many are in flight).
 """
 
 from __future__ import annotations
@@ -20,12 +28,23 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
+
+from reconciler.errors import ReconcilerError
 
 JOURNAL_DIR = ".reconciler/journal"
 FORMAT_VERSION = 1
+RESERVE_BYTES = 64 * 1024
+STRICT = frozenset({"run", "intent"})  # refused unless the reserve is intact after them
+DROPPABLE = frozenset({"precondition", "skipped"})  # dropped once the journal is full
+
+
+class JournalError(ReconcilerError):
+    """The journal cannot be written: a write that needs its line must not be sent."""
 
 
 def default_journal_path(root: Path) -> Path:
@@ -34,61 +53,141 @@ def default_journal_path(root: Path) -> Path:
     return root / JOURNAL_DIR / f"{stamp}.jsonl"
 
 
-def _line(event: str, fields: dict[str, Any]) -> str:
+def _line(event: str, fields: dict[str, Any]) -> bytes:
     data = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "event": event, **fields}
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
+    return text.encode("utf-8")
+
+
+def _open(path: Path) -> int:
+    if path.exists() and not path.is_file():
+        raise JournalError(f"journal {path}: not a regular file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise JournalError(f"journal {path}: {exc.strerror or exc}") from None
 
 
 class Journal:
-    """An append-only JSON-lines file; ``await record(...)`` returns once the line is durable."""
+    """An append-only JSON-lines file with a reserve for the lines a full disk must not lose."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, reserve: int = RESERVE_BYTES) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: TextIO = path.open("a", encoding="utf-8")
-        self._pending: list[tuple[str, asyncio.Future[None]]] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self.full: str | None = None  # why the journal refuses intents, once it does
+        self.dropped = 0  # droppable lines not written because the journal was full
+        self.lost = 0  # lines that should have been written and could not be
+        self.on_full: Callable[[str], None] | None = None
+        self._fd = _open(path)
+        self._end = self._allocated = os.fstat(self._fd).st_size
+        self._reserve = reserve
+        self._synced = self._end
+        self._sync_error: OSError | None = None
+        self._syncing: asyncio.Future[None] | None = None
+        self._lock = threading.Lock()  # fsync (in a worker thread) against close
+        self._closed = False
 
     def write_now(self, event: str, **fields: Any) -> None:
-        """Write one line synchronously (the header and the end line)."""
-        self._sync(_line(event, fields))
+        """Write one line and sync it (the header and the end line)."""
+        if self._append(_line(event, fields), event):
+            self._fsync()
+            self._check_sync()
 
     async def record(self, event: str, **fields: Any) -> None:
-        """Append one line and wait until it is on disk."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((_line(event, fields), future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
-        await future
+        """Append one line and wait until it is on disk; raises ``JournalError`` only for a refused intent."""
+        if not self._append(_line(event, fields), event):
+            return
+        target = self._end
+        while self._synced < target and self._sync_error is None and not self._closed:
+            if self._syncing is None or self._syncing.done():
+                self._syncing = asyncio.ensure_future(asyncio.to_thread(self._fsync))
+            await asyncio.shield(self._syncing)
+        self._check_sync()
+        if event in STRICT and self._synced < target:
+            raise JournalError(self.full or f"journal {self.path}: closed")
 
-    async def _flush(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending, []
+    def _append(self, data: bytes, event: str) -> bool:
+        """Write ``data`` at the end; False if it was dropped. Raises ``JournalError`` if refused."""
+        if self._closed:
+            raise JournalError(f"journal {self.path}: closed")
+        if self.full is None:  # (may write a ``stop`` line first, through on_full: compute ``need`` after)
+            self._allocate(self._end + len(data) + self._reserve)
+        need = self._end + len(data)
+        if self.full is not None and event in DROPPABLE:
+            self.dropped += 1
+            return False
+        if self.full is not None and event in STRICT:
+            raise JournalError(self.full)
+        try:
+            if need > self._allocated:
+                raise OSError(f"no room left in its reserve ({len(data)} bytes needed)")
+            self._pwrite(data, self._end)
+        except OSError as exc:
+            self.lost += 1
+            self._fail(exc)
+            return False
+        self._end = need
+        return True
+
+    def _allocate(self, size: int) -> None:
+        """Extend the reserve of spaces to ``size`` bytes; on failure the journal is full."""
+        if size > self._allocated:
             try:
-                await asyncio.to_thread(self._sync, "".join(text for text, _ in batch))
+                self._pwrite(b" " * (size - self._allocated), self._allocated, grow=True)
             except OSError as exc:
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            for _, future in batch:
-                if not future.done():
-                    future.set_result(None)
+                self._fail(exc)
 
-    def _sync(self, text: str) -> None:
-        self._file.write(text)
-        self._file.flush()
-        os.fsync(self._file.fileno())
+    def _pwrite(self, data: bytes, offset: int, *, grow: bool = False) -> None:
+        view = memoryview(data)
+        while view:
+            n = os.pwrite(self._fd, view, offset)
+            if n == 0:
+                raise OSError("the file cannot grow")
+            view, offset = view[n:], offset + n
+            if grow:  # a short write (file-size limit) still counts: those bytes are the reserve
+                self._allocated = offset
+
+    def _fail(self, exc: OSError) -> None:
+        if self.full is None:
+            self.full = f"cannot write the journal {self.path}: {exc.strerror or exc}"
+            if self.on_full is not None:
+                self.on_full(self.full)
+
+    def _fsync(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            target = self._end
+            try:
+                os.fsync(self._fd)
+            except OSError as exc:  # reported by _check_sync, on the event loop
+                self._sync_error = exc
+                return
+            self._synced = max(self._synced, target)
+
+    def _check_sync(self) -> None:
+        if self._sync_error is not None:
+            self._fail(self._sync_error)
 
     def close(self) -> None:
-        """Close the file."""
-        self._file.close()
+        """Drop the reserve, sync, close (idempotent)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            try:
+                os.ftruncate(self._fd, self._end)
+                os.fsync(self._fd)
+            except OSError as exc:
+                self._sync_error = exc
+            finally:
+                os.close(self._fd)
 
 
 def read_journal(path: Path) -> list[dict[str, Any]]:
-    """Every complete line of a journal (a torn last line, from a killed run, is ignored)."""
+    """Every complete line of a journal (a torn last line, or a killed run's reserve, is ignored)."""
     out = []
-    for text in path.read_text(encoding="utf-8").splitlines():
+    for text in path.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
             out.append(json.loads(text))
         except json.JSONDecodeError:

@@ -62,6 +62,8 @@ async def _identifier_call(
         live = await reader.get_customer(call.customer_id)
     except MergedCustomerError:
         return MERGED
+    if live.id != call.customer_id:  # answered with its survivor (91009): merged away
+        return MERGED
     profile = live.profile(call_profile(call))
     have = {(i.type, i.value) for i in (profile.identifiers if profile else ())}
     added = [(i.type, item_value(i, generated)) in have for i in call.add]

@@ -4,8 +4,10 @@ Customer statuses: ``applied`` (every call ran), ``stale`` (its live facts chang
 depends on a stale customer: nothing was sent for it), ``failed`` (a write failed or its outcome could not
 be settled, or it depends on such a call; the calls before it may have been applied).
 
-Exit codes: 0 all applied; 5 some customers stale and none failed; 6 some failed, **or any incident**.
-An incident is a merge warning (8050/8051/8066/8067) on a call the plan did not mark as an allowed merge:
+Exit codes: 0 all applied; 5 some customers stale and none failed; 6 some failed, **or any incident**, or
+a written customer whose re-read diverges from what the plan promised (``verify.py``).
+An incident is a merge code (8050/8051/8053/8066/8067, in warnings or in errors) or a ``createdId`` other than
+the customer written, on a call the plan did not mark as an allowed merge:
 the reviewed plan did not show it, so the run cannot report success, and 6 ("partial") is the code that
 tells the workflow that live state is not what was reviewed.
 """
@@ -96,6 +98,23 @@ class CustomerResult:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """How many written customers matched the plan's promise on re-reading, and each divergence."""
+
+    verified: int = 0
+    written: int = 0
+    divergences: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        """``verified N of M customers``: the line every result ends with."""
+        return f"verified {self.verified} of {self.written} customers"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"verified": self.verified, "written": self.written, "divergences": list(self.divergences)}
+
+
 @dataclass(frozen=True)
 class ApplyResult:
     """The whole run."""
@@ -107,6 +126,7 @@ class ApplyResult:
     notes: tuple[str, ...] = ()  # things a reader should know that are not failures
     journal: str = ""
     seconds: float = 0.0
+    verification: Verification = Verification()
     generated: tuple[GeneratedCard, ...] = ()  # masked numbers of the cards generated at apply time
 
     @cached_property
@@ -120,8 +140,8 @@ class ApplyResult:
 
     @property
     def exit_code(self) -> int:
-        """6 on any failure or incident; else 5 if anything was stale; else 0."""
-        if self.incidents or self.counts[FAILED]:
+        """6 on any failure, incident or divergence; else 5 if anything was stale; else 0."""
+        if self.incidents or self.counts[FAILED] or self.verification.divergences:
             return EXIT_PARTIAL
         return EXIT_STALE if self.counts[STALE] else EXIT_OK
 
@@ -137,6 +157,7 @@ class ApplyResult:
             "summary": {**self.counts, "customers": len(self.customers), "writes_sent": self.writes_sent},
             "journal": self.journal,
             "seconds": round(self.seconds, 3),
+            "verification": self.verification.to_dict(),
             "customers": [c.to_dict() for c in self.customers],
             "generated_cards": [g.to_dict() for g in self.generated],
         }

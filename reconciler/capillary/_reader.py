@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from reconciler.capillary import _holders
 from reconciler.capillary._channel import BULK_READ_PATH, Channel
 from reconciler.capillary.parse import (
+    org_id_of,
     parse_bulk_customers,
     parse_card,
     parse_customer,
     parse_labels,
     parse_series,
 )
-from reconciler.errors import ApiError, MergedCustomerError, NotFoundError
-from reconciler.model import CardLabel, Holder, Identifier, LiveCard, LiveCustomer, Series
+from reconciler.errors import ApiError, AuthError, NotFoundError, TransientError
+from reconciler.model import CardLabel, Holder, Identifier, LiveCard, LiveCustomer, ProfileKey, Series
 
-_CUSTOMER_ID = re.compile(r"\b(\d{3,})\b")
+LOOKUP_PATH = "/v2/customers/lookup/customerDetails"
 
 
 class CapillaryReader:
@@ -28,6 +29,15 @@ class CapillaryReader:
         self._channel = channel
         self._bulk_read = bulk_read
         self._bulk_batch_size = max(1, bulk_batch_size)
+        self._org_id: int | None = None  # learnt from the series list (its items carry orgId)
+        self._declared: frozenset[ProfileKey] = frozenset()
+        self._scopes: asyncio.Task[tuple[ProfileKey, ...]] | None = None
+
+    def declare_scopes(self, keys: Iterable[ProfileKey]) -> None:
+        """Profiles the state names: the multi-account scopes to look holders up in when the org's
+        sources cannot be read."""
+        self._declared = frozenset(keys)
+        self._scopes = None
 
     @property
     def read_only(self) -> bool:
@@ -78,21 +88,50 @@ class CapillaryReader:
         return out
 
     async def find_identifier_holder(self, identifier: Identifier) -> Holder | None:
-        """Who holds this identifier, in which profile scope; None when nobody does."""
-        params = {"source": "ALL", "identifierName": identifier.type, "identifierValue": identifier.value}
-        try:
-            body = await self._get("/v2/customers/lookup/customerDetails", params)
-        except NotFoundError:
-            return None
-        except MergedCustomerError as exc:
-            found = _CUSTOMER_ID.findall(exc.api_message)
-            return Holder(customer_id=int(found[-1]) if found else 0, victim=True)
-        customer = parse_customer(body)
-        scope = next(
-            (p.key for p in customer.profiles if _holds(p.identifiers, identifier)),
-            None,
+        """Who holds this identifier, in which profile scope; None when nobody does.
+
+        Looked up in ``source=ALL`` and in each multi-account scope with its ``accountId`` (whether
+        ``source=ALL`` covers those is undocumented); an answer that cannot be classified is an ``unknown``
+        holder, never "nobody".
+        """
+        scopes = await self.multi_account_scopes()
+        found = await asyncio.gather(
+            self._lookup(identifier, None), *(self._lookup(identifier, s) for s in scopes)
         )
-        return Holder(customer_id=customer.id, scope=scope, campaign=customer.campaign)
+        return _holders.combine(found)
+
+    async def _lookup(self, identifier: Identifier, scope: ProfileKey | None) -> Holder | None:
+        params = {"source": scope.source if scope else "ALL"}
+        if scope is not None:
+            params["accountId"] = scope.account_id
+        params |= {"identifierName": identifier.type, "identifierValue": identifier.value}
+        where = f"in {scope}" if scope else "in source ALL"
+        try:
+            body = await self._get(LOOKUP_PATH, params)
+        except ApiError as exc:
+            return _holders.from_error(exc, identifier, where)
+        return _holders.from_answer(body, identifier, scope, where)
+
+    async def multi_account_scopes(self) -> tuple[ProfileKey, ...]:
+        """The org's accounts of multi-account sources (read once): from the org's sources, or, when the
+        API does not answer them, the ones the state names."""
+        if self._scopes is None:
+            self._scopes = asyncio.ensure_future(self._read_scopes())
+        return await asyncio.shield(self._scopes)
+
+    async def _read_scopes(self) -> tuple[ProfileKey, ...]:
+        try:
+            if self._org_id is None:
+                await self.list_series()
+            if self._org_id is None:
+                return _holders.multi_account(self._declared)
+            body = await self._get(f"/v2/org/{self._org_id}/sources", {"details": "true"})
+            return _holders.multi_account(_holders.source_accounts(body))
+        except (AuthError, TransientError):
+            self._scopes = None  # not cached: the next lookup asks again
+            raise
+        except ApiError:
+            return _holders.multi_account(self._declared)
 
     async def get_card(self, number: str) -> LiveCard | None:
         """A card by number (``GET /v2/card?number=``); None when it does not exist."""
@@ -103,13 +142,10 @@ class CapillaryReader:
 
     async def list_series(self) -> list[Series]:
         """Every card series of the org."""
-        return parse_series(await self._get("/v2/card/series/get/all"))
+        body = await self._get("/v2/card/series/get/all")
+        self._org_id = self._org_id or org_id_of(body)
+        return parse_series(body)
 
     async def list_labels(self) -> list[CardLabel]:
         """Every card status label of the org."""
         return parse_labels(await self._get("/v2/genericStatus/card/labels"))
-
-
-def _holds(identifiers: Iterable[Identifier], wanted: Identifier) -> bool:
-    """Same value and same type (types compared case-insensitively, as the API spells them freely)."""
-    return any(i.value == wanted.value and i.type.lower() == wanted.type.lower() for i in identifiers)

@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from reconciler.capillary._holders import CAMPAIGN_CODES, VICTIM_CODES
 from reconciler.capillary._reader import CapillaryReader
 from reconciler.capillary.parse import parse_change_result, parse_generated
+from reconciler.errors import ApiError
 from reconciler.model import ChangeResult, ProfileKey
+
+# Warning codes that, on a write's 2xx answer, mean it did not take effect (the holder blocks the value).
+NOT_APPLIED_WARNINGS = VICTIM_CODES | CAMPAIGN_CODES
 
 
 class CapillaryWriter(CapillaryReader):
@@ -26,7 +31,14 @@ class CapillaryWriter(CapillaryReader):
             params["accountId"] = profile.account_id
         body = {"add": list(add), "remove": list(remove)}
         path = f"/v2/customers/{customer_id}/changeIdentifier"
-        return parse_change_result(await self._channel.request("POST", path, params=params, body=body))
+        answer = await self._channel.request("POST", path, params=params, body=body)
+        result = parse_change_result(answer, written=customer_id)
+        refused = [(c, m) for c, m in result.warnings if c in NOT_APPLIED_WARNINGS]
+        if refused and not result.merged:  # a merge is reported as the incident it is, never hidden
+            code, message = refused[0]
+            text = f"answered 2xx with warning {code} ({message}): not applied"
+            raise ApiError(text, method="POST", path=path, code=code)
+        return result
 
     async def create_card(self, number: str, series: int | str, status_label: str = "NOT_ISSUED") -> None:
         """Add a card number to a series (``seriesId`` when an int, ``seriesCode`` when a str)."""

@@ -188,6 +188,13 @@ def _one_series(item: Any) -> Series:
     )
 
 
+def org_id_of(body: Any) -> int | None:
+    """The ``orgId`` the first item of a ``data[]`` list carries (series and labels do), if any."""
+    items = _list(_mapping(body), "data")
+    org = _mapping(items[0]).get("orgId") if items else None
+    return org if isinstance(org, int) and not isinstance(org, bool) and org > 0 else None
+
+
 def parse_labels(body: Any) -> list[CardLabel]:
     """``GET /v2/genericStatus/card/labels``: ``data[]`` of labels."""
     return [
@@ -200,12 +207,14 @@ def parse_labels(body: Any) -> list[CardLabel]:
     ]
 
 
-def parse_change_result(body: Any) -> ChangeResult:
-    """A single-entity write answer: ``createdId`` and warnings (merge warnings are incidents)."""
+def parse_change_result(body: Any, written: int | None = None) -> ChangeResult:
+    """A single-entity write answer: ``createdId`` and warnings (merge warnings, or a ``createdId`` other
+    than ``written``, are incidents)."""
     created = _mapping(body).get("createdId")
     return ChangeResult(
         created_id=_int(created, "createdId") if created is not None else None,
         warnings=warning_codes(body),
+        written=written,
     )
 
 

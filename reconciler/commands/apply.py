@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
 from reconciler.apply import ApplyResult, apply_plan
 from reconciler.apply.journal import Journal, default_journal_path
+from reconciler.apply.lock import lock_path, target_lock
+from reconciler.apply.stop import GRACE_SECONDS, Gate, write_counts
 from reconciler.capillary import CapillaryWriter
+from reconciler.commands.outputs import check_writable, echo, write_output
 from reconciler.commands.plan import plan_through
 from reconciler.commands.plan import render as render_plan
 from reconciler.commands.progress import reporter
@@ -19,17 +24,24 @@ from reconciler.commands.workspace import (
     Workspace,
     config_option,
     load_workspace,
+    plain_signals,
     report_state_error,
     resolve_scope,
     run_async,
     scope_options,
     shard_rate,
-    write_output,
 )
+from reconciler.config import CONFIG_FILE, Config
 from reconciler.errors import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK, EXIT_STALE, StateError, UsageError
-from reconciler.plan import Plan
+from reconciler.plan import Plan, describe_target
 from reconciler.plan.scope import Scope
-from reconciler.render.result import render_result_json, render_result_markdown, render_result_text
+from reconciler.render.escape import visible
+from reconciler.render.result import (
+    render_result_json,
+    render_result_markdown,
+    render_result_text,
+    render_stopped,
+)
 from reconciler.render.words import counted
 
 FORMATS = ("text", "markdown", "json")
@@ -42,6 +54,7 @@ class ApplyOptions:
     journal: Path | None
     force: bool
     fmt: str
+    scope_args: list[str] = field(default_factory=list)  # as given: the resume command repeats them
 
 
 def render_result(result: ApplyResult, fmt: str) -> str:
@@ -57,46 +70,95 @@ def _gate(plan: Plan, opts: ApplyOptions) -> int | None:
     """An exit code when the plan must not run (blocked, stale, nothing to do, declined); else None."""
     if plan.blocked:
         write_output(render_plan(plan, opts.fmt), None)
-        click.echo("error: the plan is blocked; apply refuses it (see the reasons above)", err=True)
+        echo("error: the plan is blocked; apply refuses it (see the reasons above)", err=True)
         return EXIT_BLOCKED
     if opts.checksum is not None and plan.checksum != opts.checksum:
         write_output(render_plan(plan, opts.fmt), None)
-        click.echo(
+        echo(
             f"error: stale: the plan now has checksum {plan.checksum}, not the reviewed {opts.checksum}; "
             "nothing was written",
             err=True,
         )
         return EXIT_STALE
     if not plan.calls:
-        click.echo(f"Target: {plan.target}\nNo changes. Nothing to apply.")
+        echo(visible(f"Target: {plan.target}") + "\nNo changes. Nothing to apply.")
         return EXIT_OK
     if opts.checksum is None and not opts.auto_approve:
-        write_output(render_plan(plan, "text", to_tty=True), None)
-        if not click.confirm(
-            f"Apply {counted(len(plan.calls), 'API call')} to {plan.target}?", default=False
-        ):
-            click.echo("Apply cancelled; nothing was written.", err=True)
+        write_output(render_plan(plan, "text", to_tty=True), None, styled=True)
+        with plain_signals():
+            question = visible(f"Apply {counted(len(plan.calls), 'API call')} to {plan.target}?")
+            confirmed = click.confirm(question, default=False)
+        if not confirmed:
+            echo("Apply cancelled; nothing was written.", err=True)
             return EXIT_ERROR
     return None
 
 
-async def run_apply(ws: Workspace, scope: Scope, opts: ApplyOptions) -> int:
-    """Re-plan through the writer, gate it, execute it; returns the exit code."""
+def target_key(config: Config) -> str:
+    """What identifies the target for its lock: the API URL without credentials, or the sandbox's database."""
+    if config.api.is_sandbox:
+        return f"sandbox:{(config.root / config.api.sandbox_db).resolve()}"
+    parts = urlsplit(config.api.url)
+    return f"{parts.scheme}://{parts.hostname or ''}:{parts.port or ''}{parts.path.rstrip('/')}"
+
+
+async def run_apply(ws: Workspace, scope: Scope, opts: ApplyOptions, gate: Gate | None = None) -> int:
+    """Under the target's lock: re-plan through the writer, gate it, execute it; returns the exit code.
+
+    ``gate`` is what SIGINT/SIGTERM stop (``run_async``'s ``on_signal``): the run then ends early with
+    a summary and the commands that finish the work.
+    """
+    gate = gate or Gate(ws.config.api.concurrency)
     async with open_target(ws.config, write=True) as writer:
         assert isinstance(writer, CapillaryWriter)
-        plan = await plan_through(writer, ws, scope, force=opts.force)
-        code = _gate(plan, opts)
-        if code is not None:
-            return code
-        journal = Journal(opts.journal or default_journal_path(ws.config.root))
-        shown, close = reporter()
-        try:
-            result = await apply_plan(plan, writer, ws.state.by_id(), ws.config, journal, shown)
-        finally:
-            close()
-            journal.close()
-    write_output(render_result(result, opts.fmt), None)
-    return result.exit_code
+        target = describe_target(ws.config)
+        with target_lock(lock_path(ws.config.root, target_key(ws.config)), target) as note:
+            if note:
+                echo(f"note: {note}", err=True)
+            return await _locked_apply(writer, ws, scope, opts, gate)
+
+
+async def _locked_apply(
+    writer: CapillaryWriter, ws: Workspace, scope: Scope, opts: ApplyOptions, gate: Gate
+) -> int:
+    """The apply proper; the plan is made under the lock, so it sees every earlier apply's writes."""
+    plan = await plan_through(writer, ws, scope, force=opts.force)
+    code = _gate(plan, opts)
+    if code is not None:
+        return code
+    journal = Journal(opts.journal or default_journal_path(ws.config.root))
+    shown, close = reporter()
+    try:
+        result = await apply_plan(plan, writer, ws.state.by_id(), ws.config, journal, shown, gate=gate)
+    finally:
+        close()
+        journal.close()
+    if gate.reason is None:
+        write_output(render_result(result, opts.fmt), None)
+        return result.exit_code
+    return _report_stop(result, gate, journal, opts)
+
+
+def _report_stop(result: ApplyResult, gate: Gate, journal: Journal, opts: ApplyOptions) -> int:
+    """The summary of a stopped run (on stdout for text; after the JSON or Markdown result, on stderr)."""
+    force = ["--force"] if opts.force else []
+    resume = [
+        shlex.join(["reconciler", "plan", *opts.scope_args, *force]),
+        shlex.join(["reconciler", "apply", *opts.scope_args, *force])
+        + " --checksum <the checksum it prints>",
+    ]
+    reason = gate.reason or "stopped"
+    if gate.halted:
+        reason += f"; writes still in flight after {GRACE_SECONDS:.0f} s or a second signal were halted"
+    text = render_stopped(result, reason, write_counts(result), resume)
+    if journal.lost:
+        text += f"warning: {journal.lost} journal line(s) could not be written ({journal.full})\n"
+    if opts.fmt == "text":
+        write_output(text, None)
+    else:
+        write_output(render_result(result, opts.fmt), None)
+        echo(text, err=True, nl=False)
+    return gate.exit_code or result.exit_code
 
 
 @click.command("apply")
@@ -142,5 +204,21 @@ def command(
         ctx.exit(EXIT_ERROR)
     scope = resolve_scope(ws, all_, changed_since, shard, customer_ids)
     ws = shard_rate(ws, shard, full_rate)
-    opts = ApplyOptions(checksum, auto_approve, journal, force, fmt)
-    ctx.exit(run_async(run_apply(ws, scope, opts)))
+    journal = journal or default_journal_path(ws.config.root)
+    check_writable(journal, "--journal")  # before the first API call: a bad journal sends nothing
+    opts = ApplyOptions(
+        checksum, auto_approve, journal, force, fmt, _scope_args(ctx, changed_since, shard, customer_ids)
+    )
+    gate = Gate(ws.config.api.concurrency)
+    ctx.exit(run_async(run_apply(ws, scope, opts, gate), on_signal=gate.on_signal))
+
+
+def _scope_args(
+    ctx: click.Context, changed_since: str | None, shard: str | None, customer_ids: tuple[int, ...]
+) -> list[str]:
+    """The options that chose this run's scope (and its config), to repeat in the resume command."""
+    config = ctx.params.get("config_path")
+    args = [] if config is None or str(config) == CONFIG_FILE else ["--config", str(config)]
+    args += ["--changed-since", changed_since] if changed_since else ["--all"]
+    args += [a for cid in customer_ids for a in ("--customer", str(cid))]
+    return args + (["--shard", shard] if shard else [])

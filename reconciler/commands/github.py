@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from reconciler.commands.outputs import echo
 from reconciler.github import (
     DEFAULT_AUTHOR,
     GitHubClient,
@@ -62,7 +63,7 @@ def _footer() -> str:
 
 def _report(what: str, posted: Posted) -> None:
     where = f" {posted.url}" if posted.url else ""
-    click.echo(f"{what}: {posted.action}{where}")
+    echo(f"{what}: {posted.action}{where}")
 
 
 @click.group("github")
@@ -87,8 +88,8 @@ def reviewed_checksum_cmd(sha: str, author: str) -> None:
     """Print the checksum of the plan reviewed on the pull request merged as SHA."""
     with GitHubClient.from_env() as client:
         reviewed = reviewed_checksum(client, sha, author)
-    click.echo(f"plan reviewed on #{reviewed.pull_request}: {reviewed.comment_url}", err=True)
-    click.echo(reviewed.checksum)
+    echo(f"plan reviewed on #{reviewed.pull_request}: {reviewed.comment_url}", err=True)
+    echo(reviewed.checksum)
 
 
 def _check_exit_code(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from reconciler.capillary import CapillaryReader
+from reconciler.commands.outputs import echo
 from reconciler.commands.plan import render as render_plan
 from reconciler.commands.progress import reporter
 from reconciler.commands.target import open_target
@@ -51,7 +52,7 @@ async def _plan_written(
     reader: CapillaryReader, config: Config, imported: Imported, written: list[Path], progress: Progress
 ) -> Plan:
     try:
-        state = load_state(_state_paths(config, written))
+        state = load_state(_state_paths(config, written), root=config.root)
     except StateError as exc:
         raise ImportRejected(exc, written) from None
     ids = {c.id for c in imported.customers}
@@ -71,7 +72,9 @@ def _already_declared(config: Config, imported: Imported) -> None:
     state_dir = config.root / config.state_dir
     if not state_dir.exists():
         return
-    declared = load_state([state_dir]).by_id()  # a StateError: invalid already, nothing written
+    declared = load_state(
+        [state_dir], root=config.root
+    ).by_id()  # a StateError: invalid already, nothing written
     twice = [declared[c.id] for c in imported.customers if c.id in declared]
     if twice:
         where = "; ".join(f"{c.id} at {c.loc}" for c in twice[:5])
@@ -107,7 +110,7 @@ async def run_import(
         finally:
             close()
         for warning in imported.warnings:
-            click.echo(f"warning: {warning}", err=True)
+            echo(f"warning: {warning}", err=True)
         if not imported.customers:
             raise ReconcilerError("nothing to import: no usable customer among those requested")
         _already_declared(config, imported)
@@ -118,7 +121,7 @@ async def run_import(
             raise  # the command reports the problems, then sets the files aside
         except BaseException:  # the proof could not be made (API error, interrupt): not left as state
             aside = _set_aside(written)
-            click.echo(f"note: the proving plan did not finish; set aside as {_where(aside, out)}", err=True)
+            echo(f"note: the proving plan did not finish; set aside as {_where(aside, out)}", err=True)
             raise
         finally:
             close()
@@ -127,7 +130,13 @@ async def run_import(
 @click.command("import")
 @config_option
 @click.option(
-    "--customer", "--id", "ids", type=int, multiple=True, metavar="ID", help="Customer ID (repeatable)."
+    "--customer",
+    "--id",
+    "ids",
+    type=click.IntRange(1, 2**63 - 1),
+    multiple=True,
+    metavar="ID",
+    help="Customer ID (repeatable).",
 )
 @click.option("--lookup", "lookups", multiple=True, metavar="TYPE=VALUE", help="A customer by identifier.")
 @click.option(
@@ -158,7 +167,7 @@ def command(
     """Write state YAML for live customers; fails unless a plan on it shows no changes."""
     if sum(bool(x) for x in (ids, lookups, from_file)) != 1:
         raise UsageError("give exactly one of --customer (--id), --lookup or --from-file")
-    config = load_repository(config_path, need_config=True)
+    config = load_repository(config_path)
     wanted, idents = list(ids), [parse_lookup(t) for t in lookups]
     if from_file is not None:
         wanted, idents = parse_request_file(from_file)
@@ -170,21 +179,21 @@ def command(
         report_state_error(exc)
         if isinstance(exc, ImportRejected):
             aside = _set_aside(exc.written)
-            click.echo(
+            echo(
                 f"error: the imported YAML does not validate; set aside as {_where(aside, out)} to inspect",
                 err=True,
             )
         else:
-            click.echo("error: the state is invalid already (see above); nothing was written", err=True)
+            echo("error: the state is invalid already (see above); nothing was written", err=True)
         ctx.exit(EXIT_ERROR)
     if plan.has_changes or plan.blocked:
-        click.echo(render_plan(plan, "text"), err=True)
+        echo(render_plan(plan, "text"), err=True)
         aside = _set_aside(written)
-        click.echo(
+        echo(
             f"error: a plan on the imported YAML is not empty (see above); set aside as {_where(aside, out)}",
             err=True,
         )
         ctx.exit(EXIT_ERROR)
     count = counted(len(imported.customers), "customer")
-    click.echo(f"Imported {count} into {_where(written, out)}; plan: no changes.")
+    echo(f"Imported {count} into {_where(written, out)}; plan: no changes.")
     ctx.exit(EXIT_OK)

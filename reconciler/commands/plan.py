@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from reconciler.capillary import CapillaryReader
+from reconciler.commands.outputs import check_writable, write_output
 from reconciler.commands.progress import quiet, reporter
 from reconciler.commands.target import open_target
 from reconciler.commands.workspace import (
@@ -20,7 +21,6 @@ from reconciler.commands.workspace import (
     scope_options,
     shard_rate,
     use_color,
-    write_output,
 )
 from reconciler.errors import EXIT_BLOCKED, EXIT_CHANGES, EXIT_ERROR, EXIT_OK, StateError
 from reconciler.plan import Plan, describe_target
@@ -118,8 +118,12 @@ def command(
         ctx.exit(EXIT_ERROR)
     scope = resolve_scope(ws, all_, changed_since, shard, customer_ids)
     ws = shard_rate(ws, shard, full_rate)
+    for path, option in ((out, "--out"), (json_out, "--json-out")):
+        if path is not None:
+            check_writable(path, option)
     plan = run_async(compute_plan(ws, scope, force=force))
-    write_output(render(plan, fmt, show_values=show_values, to_tty=out is None), out)
+    text = render(plan, fmt, show_values=show_values, to_tty=out is None)
+    write_output(text, out, styled=out is None and fmt == "text")
     if json_out is not None:
-        write_output(render_json(plan), json_out)
+        write_output(render_json(plan), json_out, "--json-out")
     ctx.exit(exit_code(plan, detailed_exitcode))

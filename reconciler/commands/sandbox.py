@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from reconciler.commands.outputs import echo
 from reconciler.errors import UsageError
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,7 @@ def serve(
     if faults is not None:
         app.runtime.faults = faults
     scheme = "https" if tls_cert else "http"
-    click.echo(f"sandbox serving on {scheme}://{host}:{port} (db {db_path})", err=True)
+    echo(f"sandbox serving on {scheme}://{host}:{port} (db {db_path})", err=True)
     uvicorn.run(
         app,
         host=host,

@@ -16,6 +16,8 @@ import httpx
 
 from reconciler.capillary import CapillaryReader, open_client
 from reconciler.config import Config
+from reconciler.mask import require_mask_key
+from reconciler.plan import describe_target
 
 
 def embedded_sandbox(config: Config) -> httpx.AsyncBaseTransport:
@@ -29,14 +31,32 @@ def embedded_sandbox(config: Config) -> httpx.AsyncBaseTransport:
     if is_new:
         seed = resources.files("reconciler.sandbox").joinpath("seeds/demo.json").read_text()
         store.seed(json.loads(seed))
-    return httpx.ASGITransport(app=create_app(store))
+    return _EmbeddedTransport(app=create_app(store))
+
+
+class _EmbeddedTransport(httpx.ASGITransport):
+    """The in-process sandbox; a connection it drops is the transport error a closed socket gives."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Serve in-process; the sandbox's ``ConnectionDropped`` becomes ``httpx.RemoteProtocolError``."""
+        from reconciler.sandbox.envelope import ConnectionDropped
+
+        try:
+            return await super().handle_async_request(request)
+        except ConnectionDropped as exc:
+            raise httpx.RemoteProtocolError(str(exc), request=request) from None
 
 
 @asynccontextmanager
 async def open_target(
     config: Config, *, write: bool = False, **options: Any
 ) -> AsyncIterator[CapillaryReader]:
-    """``open_client`` for the configured target; the embedded sandbox's transport when it is one."""
+    """``open_client`` for the configured target; the embedded sandbox's transport when it is one.
+
+    Every command that reaches a target prints or writes masked values: without a secret masking key
+    (``require_mask_key``) it stops here, before the first request.
+    """
+    require_mask_key(describe_target(config), sandbox=config.api.is_sandbox)
     transport = embedded_sandbox(config) if config.api.is_sandbox else None
     async with open_client(config, write=write, transport=transport, **options) as client:
         yield client

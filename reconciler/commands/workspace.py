@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import signal
 import sys
-from collections.abc import Callable, Coroutine
+import warnings
+from collections.abc import Callable, Coroutine, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from reconciler.commands.outputs import echo
 from reconciler.config import CONFIG_FILE, Config, load_config
 from reconciler.desired import load_state
-from reconciler.errors import StateError, UsageError
+from reconciler.errors import ReconcilerError, StateError, UsageError
 from reconciler.model import DesiredState
 from reconciler.plan.scope import Scope, parse_shard, select_scope
+from reconciler.render.escape import visible
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -42,12 +48,19 @@ def _existing_if_named(ctx: click.Context, param: click.Parameter, value: Path |
     return value
 
 
+class _VisibleFormatter(logging.Formatter):
+    """Log lines with control characters shown escaped: a logged API message cannot drive the terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return visible(super().format(record), keep="\n")
+
+
 def configure_logging(verbose: int) -> None:
     """WARNING by default; -v info, -vv debug."""
     level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s", force=True
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_VisibleFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
     # httpx/httpcore log full URLs, and a holder lookup's URL carries an identifier value: keep them quiet
     # at every verbosity. Our own client logs method, path template and status instead.
     for noisy in ("httpx", "httpcore"):
@@ -127,25 +140,31 @@ def scope_options(f: F) -> F:
     return click.option("--all", "all_", is_flag=True, help="Every declared customer (the default).")(f)
 
 
-def load_repository(config_path: Path, *, need_config: bool = False) -> Config:
-    """reconciler.yaml (defaults when missing), refusing to run outside a repository (exit 2): no
-    reconciler.yaml and no state/ here. ``need_config``: the file itself must exist (a command that writes
-    must never fall back to the default target, the demo sandbox)."""
-    config = load_config(config_path)
+def load_repository(config_path: Path) -> Config:
+    """reconciler.yaml, which must exist: a command that writes (import) never falls back to the default
+    target, the demo sandbox; outside a repository it says so (exit 2)."""
+    if not config_path.is_file():
+        raise UsageError(f"no {config_path} here: run in a reconciler repository or pass --config")
+    return load_config(config_path)
+
+
+def find_state_dir(config: Config, config_path: Path) -> Path:
+    """The state directory; a UsageError saying what is missing (validate, plan, apply share it)."""
     state_dir = config.root / config.state_dir
-    if not config_path.is_file() and (need_config or not state_dir.exists()):
-        also = "" if need_config else f" and no {config.state_dir}/"
-        raise UsageError(f"no {config_path}{also} here: run in a reconciler repository or pass --config")
-    return config
+    if not state_dir.exists() and not config_path.is_file():
+        raise UsageError(
+            f"no {config_path} and no {config.state_dir}/ here: "
+            "run in a reconciler repository or pass --config"
+        )
+    if not state_dir.exists():
+        raise UsageError(f"{config.state_dir}/: no such directory (set state_dir in {config_path})")
+    return state_dir
 
 
 def load_workspace(config_path: Path) -> Workspace:
     """reconciler.yaml and every state file; a StateError lists every problem."""
-    config = load_repository(config_path)
-    state_dir = config.root / config.state_dir
-    if not state_dir.exists():
-        raise UsageError(f"{config.state_dir}/: no such directory (set state_dir in {config_path})")
-    return Workspace(config, load_state([state_dir]))
+    config = load_config(config_path)
+    return Workspace(config, load_state([find_state_dir(config, config_path)], root=config.root))
 
 
 def resolve_scope(
@@ -180,7 +199,7 @@ def shard_rate(ws: Workspace, shard: str | None, full_rate: bool) -> Workspace:
 def report_state_error(exc: StateError) -> None:
     """Every problem of an invalid state, one per line, on stderr."""
     for problem in exc.problems:
-        click.echo(str(problem), err=True)
+        echo(visible(str(problem)), err=True)
 
 
 def use_color(stream: Any = None) -> bool:
@@ -189,20 +208,92 @@ def use_color(stream: Any = None) -> bool:
     return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
 
 
-def run_async(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a command's coroutine, on uvloop where it is installed (a third less CPU per API call)."""
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_handler: ContextVar[Callable[[int], None] | None] = ContextVar("signal_handler", default=None)
+log = logging.getLogger(__name__)
+
+
+class Interrupted(ReconcilerError):
+    """SIGINT or SIGTERM ended a command before it had written anything: exit 128 + the signal."""
+
+    def __init__(self, signum: int) -> None:
+        self.exit_code = 128 + signum
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+
+
+def run_async(coro: Coroutine[Any, Any, T], on_signal: Callable[[int], bool] | None = None) -> T:
+    """Run a command's coroutine, on uvloop where it is installed (a third less CPU per API call).
+
+    SIGINT/SIGTERM go to ``on_signal`` first (apply's write gate: True when it took the signal);
+    otherwise they cancel the command, which then raises ``Interrupted`` (one line, exit 130/143).
+    """
+    guarded = _guarded(coro, on_signal)
     try:
         import uvloop
     except ImportError:  # e.g. on Windows, where uvloop does not exist
-        return asyncio.run(coro)
+        return asyncio.run(guarded)
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(coro)
+        return runner.run(guarded)
 
 
-def write_output(text: str, out: Path | None) -> None:
-    """``text`` to ``out`` (a file) or stdout."""
-    if out is None:
-        click.echo(text, nl=not text.endswith("\n"))
-    else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
+async def _guarded(coro: Coroutine[Any, Any, T], on_signal: Callable[[int], bool] | None) -> T:
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    received: list[int] = []
+
+    def handle(signum: int) -> None:
+        if on_signal is not None and on_signal(signum):
+            return
+        if not received:  # the cancelled reads may end in errors nobody awaits: not the user's concern
+            loop.set_exception_handler(_after_interrupt)
+            # nor a connect httpx's transport had begun (anyio's happy eyeballs), warned of at exit
+            warnings.filterwarnings("ignore", "coroutine .* was never awaited", RuntimeWarning)
+        received.append(signum)
+        if task is not None:
+            task.cancel()
+
+    _install(loop, handle)
+    try:
+        result = await coro
+    except asyncio.CancelledError:
+        if not received:
+            raise
+        raise Interrupted(received[0]) from None
+    finally:
+        _uninstall(loop)
+    if received:  # the coroutine swallowed the cancellation: still an interrupted command
+        raise Interrupted(received[0])
+    return result
+
+
+def _install(loop: asyncio.AbstractEventLoop, handle: Callable[[int], None]) -> None:
+    with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):  # not the main thread
+        for sig in SIGNALS:
+            loop.add_signal_handler(sig, handle, sig)
+        _handler.set(handle)
+
+
+def _uninstall(loop: asyncio.AbstractEventLoop) -> None:
+    if _handler.get() is not None:
+        for sig in SIGNALS:
+            loop.remove_signal_handler(sig)
+
+
+def _after_interrupt(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    log.debug("after an interrupt: %s", context.get("message"))
+
+
+@contextlib.contextmanager
+def plain_signals() -> Iterator[None]:
+    """Around a blocking prompt: Ctrl-C raises KeyboardInterrupt there (the loop cannot run meanwhile)."""
+    handle = _handler.get()
+    if handle is None:
+        yield
+        return
+    loop = asyncio.get_running_loop()
+    _uninstall(loop)
+    try:
+        yield
+    finally:
+        for sig in SIGNALS:
+            loop.add_signal_handler(sig, handle, sig)

@@ -34,6 +34,9 @@ from reconciler.model import (
     is_card_type,
     no_progress,
 )
+from reconciler.yaml.scalars import resolves_to_non_string
+
+MAX_ID = 2**63 - 1
 
 CHUNK = 250  # customers per progress step; chunks run concurrently, so this costs no throughput
 HEADER = "# yaml-language-server: $schema=../schemas/state.schema.json\n"
@@ -66,7 +69,9 @@ def parse_request_file(path: Path) -> tuple[list[int], list[Identifier]]:
         text = raw.split("#", 1)[0].strip()
         if not text:
             continue
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
+            if not 0 < int(text) <= MAX_ID:
+                raise UsageError(f"{path}:{number}: customer id {text} is out of range (1 to {MAX_ID})")
             ids.append(int(text))
         elif "=" in text:
             lookups.append(parse_lookup(text))
@@ -85,7 +90,9 @@ async def _resolve_lookups(
         if holder is None:
             warnings.append(f"{shown}: no customer holds it; skipped")
         elif holder.victim:
-            warnings.append(f"{shown}: held by a merge victim (merged into {holder.customer_id}); skipped")
+            warnings.append(f"{shown}: held by {holder.victim_text()}; skipped")
+        elif holder.unknown or not holder.customer_id:
+            warnings.append(f"{shown}: who holds it is unclear ({holder.unknown or 'unnamed'}); skipped")
         else:
             ids.append(holder.customer_id)
     return ids
@@ -145,7 +152,7 @@ async def _shared(
     out = []
     for ident, holder in zip(idents, holders, strict=True):
         others = set(owners[ident])
-        if holder is not None and holder.customer_id not in others:
+        if holder is not None and holder.customer_id and holder.customer_id not in others:
             others.add(holder.customer_id)
         if len(others) > 1:
             ids = ", ".join(map(str, sorted(others)))
@@ -190,10 +197,33 @@ def customer_data(customer: LiveCustomer, config: Config) -> dict[str, Any]:
     return data
 
 
+class _Dumper(yaml.SafeDumper):
+    """PyYAML's dumper quotes what YAML 1.1 reads as a non-string; this also quotes what YAML 1.2 does.
+
+    The state reader resolves with the YAML 1.2 core schema, where ``09876543210``, ``12e4`` or ``0o777``
+    are numbers; PyYAML (YAML 1.1) writes them plain. Quoting every string either version would resolve to
+    something else makes the file read back to the same values in any reader.
+    """
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = '"' if resolves_to_non_string(value) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def dump(data: Any) -> str:
+    """``data`` as block-style YAML that the state reader reads back to the same values."""
+    return yaml.dump(
+        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=1000
+    )
+
+
 def render_state(customers: Sequence[LiveCustomer], config: Config, target: str) -> str:
     """A state file declaring ``customers`` exactly as they are live."""
-    body = {"customers": [customer_data(c, config) for c in customers]}
-    text = yaml.safe_dump(body, sort_keys=False, allow_unicode=True, default_flow_style=False, width=1000)
+    text = dump({"customers": [customer_data(c, config) for c in customers]})
     return f"{HEADER}# Imported by `reconciler import` from {target}.\n{text}"
 
 

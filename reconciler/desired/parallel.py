@@ -38,7 +38,7 @@ FileResult = tuple[list[DesiredCustomer], list[Problem], Declared]
 def read_file(path: Path, name: str) -> FileResult:
     """One file's well-formed customers, its problems, and every customer id it declares."""
     parsed = read_yaml(path, name)
-    builder = FileBuilder(name)
+    builder = FileBuilder(name, parsed.source)
     customers = builder.customers(parsed.data)
     return customers, parsed.problems + builder.problems, builder.declared
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 
 from reconciler.model import MULTI_ACCOUNT_SOURCES, SOURCES, is_card_type
 
@@ -43,6 +44,8 @@ EMAIL = re.compile(r"[A-Za-z0-9._+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 EMAIL_MAX = 255
 ACCOUNT_ID = re.compile(r"[^\s:]+")
 MAX_VALUE = 255
+LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 @functools.lru_cache(maxsize=4096)  # a few distinct keys, repeated on every customer
@@ -55,13 +58,45 @@ def profile_key_problem(key: str) -> str | None:
         return f"source {source} takes several accounts: write '{source}:<accountId>'"
     if source not in MULTI_ACCOUNT_SOURCES and colon:
         return f"source {source} has a single account: write '{source}' without ':{account}'"
-    if colon and not ACCOUNT_ID.fullmatch(account):
-        return f"bad accountId '{account}' in profile '{key}': no spaces or ':'"
+    if not colon:
+        return None
+    if ACCOUNT_ID.fullmatch(account) and account.isprintable():
+        return None
+    return (
+        visible_problem("accountId", account)
+        or f"bad accountId '{account}' in profile '{key}': no spaces or ':'"
+    )
+
+
+def visible_problem(what: str, value: str) -> str | None:
+    """Why ``value`` would not read as what it is (invisible or reordering characters), or None.
+
+    A reviewer sees a value in a diff, a terminal or a PR comment: a line break, a control or format
+    character (Unicode category C*, e.g. U+202E, which reverses the text after it) or surrounding
+    whitespace makes the value sent differ from the value seen.
+    """
+    if value.isprintable() and value.strip() == value:  # the common case, in C
+        return None
+    for index, char in enumerate(value, 1):
+        where = f"U+{ord(char):04X} at character {index}"
+        if char in LINE_BREAKS:
+            return f"{what} holds a line break ({where}): a value is one line"
+        if char in BIDI_CONTROLS:
+            return f"{what} holds a bidirectional control ({where}): it changes how the value is shown"
+        if unicodedata.category(char)[0] == "C":
+            return f"{what} holds an invisible control character ({where}): write visible text only"
+    if value.strip() != value:
+        return f"{what} has leading or trailing whitespace: remove it"
     return None
 
 
 def identifier_problem(source: str, type_: str, value: str) -> str | None:
     """Why ``type_: value`` cannot be declared in a profile of ``source``, or None."""
+    return type_problem(source, type_) or value_problem(type_, value)
+
+
+def type_problem(source: str, type_: str) -> str | None:
+    """Why identifiers of ``type_`` cannot be declared in a profile of ``source``, or None."""
     if is_card_type(type_):
         return f"'{type_}' is not an identifier here: declare cards under 'cards:'"
     if type_ not in IDENTIFIER_TYPES:
@@ -69,17 +104,20 @@ def identifier_problem(source: str, type_: str, value: str) -> str | None:
     allowed = SOURCE_TYPES.get(type_)
     if allowed is not None and source not in allowed:
         return f"source {source} does not take '{type_}' (only {', '.join(sorted(allowed))})"
-    return value_problem(type_, value)
+    return None
 
 
 def value_problem(type_: str, value: str) -> str | None:
     """Why ``value`` is malformed for ``type_``, or None."""
+    if not value.strip():
+        return f"empty {type_}"
+    invisible = visible_problem(type_, value)
+    if invisible:
+        return invisible
     if type_ == "mobile" and not MOBILE.fullmatch(value):
         return f"malformed mobile '{value}': digits only, with country code, 8-15 digits"
     if type_ == "email" and (len(value) > EMAIL_MAX or not EMAIL.fullmatch(value)):
         return f"malformed email '{value}': letters, digits and - _ + . around one @, at most 255 characters"
-    if not value.strip():
-        return f"empty {type_}"
     if len(value) > MAX_VALUE:
         return f"{type_} longer than {MAX_VALUE} characters"
     return None

@@ -98,6 +98,7 @@ async def make_plan(
     # One request first: it authenticates once and fails fast (one error, not one per customer) when
     # the API is unreachable or the credentials are wrong; the rest then fan out concurrently.
     series = await reader.list_series()
+    reader.declare_scopes(p.key for c in all_declared.values() for p in c.profiles)
     labels = asyncio.ensure_future(reader.list_labels())
     try:
         changes, holders, cards = await _read_scope(reader, scope, all_declared, config, unmanaged, progress)

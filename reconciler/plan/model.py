@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
-from reconciler.mask import mask_value
+from reconciler.mask import mask_value, value_binding
 from reconciler.model import Location, ProfileKey
 from reconciler.plan.diff import Kind
 
@@ -299,15 +299,32 @@ class Plan:
 
     @cached_property
     def checksum(self) -> str:
-        """sha256 of the canonical JSON of ``to_dict()`` without file locations and live-facts digests."""
-        return checksum_of(self.to_dict())
+        """sha256 of the canonical plan: ``to_dict()`` without locations and live-facts digests, plus
+        ``value_bindings`` (masked values are 24-bit: a lookalike value must not pass as the reviewed one)."""
+        return checksum_of(self.to_dict(), self.value_bindings)
+
+    @cached_property
+    def value_bindings(self) -> list[list[str]]:
+        """A full-length keyed HMAC of every raw value an action names or a call sends, in plan order.
+
+        Part of the checksum only: never displayed, never in the JSON plan.
+        """
+        actions = [["", a.id, value_binding(a.type, a.value)] for a in self.actions if a.value is not None]
+        items = [
+            [c.id, str(n), value_binding(item.type, item.value)]
+            for c in self.calls
+            for n, item in enumerate((*c.add, *c.remove, *((c.card,) if c.card else ())))
+            if item.value is not None
+        ]
+        return actions + items
 
 
-def checksum_of(plan_dict: Mapping[str, Any]) -> str:
-    """The checksum of a plan dict (as ``Plan.to_dict`` or a JSON plan read back): locations excluded."""
+def checksum_of(plan_dict: Mapping[str, Any], bindings: Sequence[Sequence[str]] = ()) -> str:
+    """The checksum of a plan dict (as ``Plan.to_dict``) and its value bindings: locations excluded."""
     data = dict(plan_dict)
     data.pop("checksum", None)
     data["actions"] = [{k: v for k, v in a.items() if k != "loc"} for a in data.get("actions", [])]
     data["customers"] = [{"id": c["id"], "error": c["error"]} for c in data.get("customers", [])]
+    data["value_bindings"] = [list(b) for b in bindings]
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()

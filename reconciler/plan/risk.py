@@ -5,7 +5,8 @@
 - conflict: another customer keeps it in the same scope (the API would answer 8007/8008), or keeps a card;
 - merge: another customer keeps it in another scope: an irreversible auto-merge, blocked unless both
   customers list each other in ``allow.merge_with`` (``--force`` never allows it);
-- blocked: the holder is a merge victim or campaign account, the customer is unknown (8015), a victim
+- blocked: the holder is a merge victim or campaign account, or the lookup's answer could not be classified
+  (never read as "nobody"), the customer is unknown (8015), a victim
   (8069) or not ACTIVE, the card is EXPIRED/DELETED or in another series, the series is unknown,
   inactive or cannot generate, the label is unknown, or the holder was not looked up.
 A holder that is a declared customer outside this plan's scope keeps what it holds (conflict or merge).
@@ -133,6 +134,10 @@ class Assessor:
             self._add(cc, ch, ADD, BLOCKED, "the current holder was not looked up")
             return
         holder = self.holders[ident]
+        if holder is not None and holder.unknown:  # never read as "nobody holds it"
+            h = holder.customer_id or None
+            self._add(cc, ch, ADD, BLOCKED, f"who holds it is unclear: {holder.unknown}", holder=h)
+            return
         if self._added_twice(cc, ch, ident, holder):
             return
         if holder is None or holder.customer_id == cc.id:
@@ -165,10 +170,10 @@ class Assessor:
     def _assess_held(self, cc: CustomerChanges, ch: Change, ident: Identifier, holder: Holder) -> None:
         h = holder.customer_id
         if holder.victim or holder.campaign:
-            what = "a merge victim" if holder.victim else "a campaign account"
-            self._add(
-                cc, ch, ADD, BLOCKED, f"held by customer {h}, {what}: the API blocks its reuse", holder=h
-            )
+            who = f"customer {h}" if h else "an unnamed customer"
+            what = holder.victim_text() if holder.victim else f"{who}, a campaign account"
+            reason = f"held by {what}: the API blocks its reuse"
+            self._add(cc, ch, ADD, BLOCKED, reason, holder=h or None)
             return
         release = self._id_releases.get((ident, h))
         if release is not None:

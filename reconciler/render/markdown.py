@@ -5,15 +5,16 @@ Summary first (target, verdict, counts per action and risk, budgets, blocked ite
 ``<!-- reconciler-plan checksum=SHA -->`` by which CI finds and updates its comment. The whole stays under
 ``limit`` characters: details are truncated (with a note), never the summary, which is itself bounded
 (at most ``MAX_LISTED`` blocked items and unmanaged ids are listed; the counts are always complete).
-Values are always masked.
+Values are always masked, and every string from outside (series codes, labels, file names, the target,
+reasons) is rendered inertly (``inert``): in a code span or block, or as escaped text.
 """
 
 from __future__ import annotations
 
-import html
 from collections import defaultdict
 
 from reconciler.plan.model import Action, Plan
+from reconciler.render.inert import code, code_block, html_text, text
 from reconciler.render.lines import describe, summary_line, symbol
 
 MAX_LISTED = 40
@@ -33,13 +34,13 @@ def _action_text(action: Action) -> str:
 
 
 def _summary(plan: Plan) -> list[str]:
-    out = [f"### Reconciler plan for **{html.escape(plan.target)}**", "", f"**{summary_line(plan)}**", ""]
+    out = [f"### Reconciler plan for **{text(plan.target)}**", "", f"**{summary_line(plan)}**", ""]
     out += _counts_table(plan)
     out += ["", "Safety budgets:"] + [f"- {b.describe()}" for b in plan.budgets]
     blocked = plan.blocked_actions
     if blocked:
         out += ["", f"**Blocked ({len(blocked)}):**"]
-        out += [f"- customer {a.customer_id}: `{_action_text(a)}`" for a in blocked[:MAX_LISTED]]
+        out += [f"- customer {a.customer_id}: {code(_action_text(a))}" for a in blocked[:MAX_LISTED]]
         if len(blocked) > MAX_LISTED:
             out.append(f"- … and {len(blocked) - MAX_LISTED} more blocked actions (see the JSON plan)")
     if plan.unmanaged:
@@ -56,12 +57,11 @@ def _details(plan: Plan) -> list[str]:
     locs = {c.id: c.loc for c in plan.customers}
     blocks = []
     for cid, actions in by_customer.items():
-        where = f" — {html.escape(str(locs[cid]))}" if locs.get(cid) else ""
-        lines = "\n".join(_action_text(a) for a in actions).replace("```", "`\u200b``")
+        where = f" — {html_text(str(locs[cid]))}" if locs.get(cid) else ""
+        lines = code_block([_action_text(a) for a in actions], "diff")
         blocks.append(
             f"<details><summary>customer {cid}: {len(actions)} change{'s' if len(actions) > 1 else ''}{where}"
-            "</summary>\n\n"
-            f"```diff\n{lines}\n```\n</details>\n"
+            f"</summary>\n\n{lines}\n</details>\n"
         )
     return blocks
 

@@ -1,8 +1,13 @@
-"""Terraform-like text rendering of a Plan: target first, a block per customer, summary and checksum last."""
+"""Terraform-like text rendering of a Plan: target first, a block per customer, summary and checksum last.
+
+Every line shows its control characters escaped (``escape.visible``): a value, file name or API message
+cannot move the cursor, retitle or recolour the terminal. The only escape sequences are the colours.
+"""
 
 from __future__ import annotations
 
 from reconciler.plan.model import Action, Plan
+from reconciler.render.escape import visible
 from reconciler.render.lines import counts_line, describe, summary_line, symbol
 
 _COLORS = {"+": "32", "-": "31", "~": "33", "+>": "36", "!": "1;31"}
@@ -16,12 +21,13 @@ def _action_line(action: Action, *, color: bool, show_values: bool) -> str:
     value = action.value if show_values and action.value is not None else action.masked
     sym = symbol(action)
     loc = f"  ({action.loc.file}:{action.loc.line})" if action.loc else ""
-    return "  " + _paint(f"{sym:>2} {describe(action, value)}", _COLORS.get(sym, "0"), color) + loc
+    line = visible(f"{sym:>2} {describe(action, value)}")
+    return "  " + _paint(line, _COLORS.get(sym, "0"), color) + visible(loc)
 
 
 def render_text(plan: Plan, *, color: bool = False, show_values: bool = False) -> str:
     """The plan for a terminal; raw values only with ``show_values=True``."""
-    out = [f"Target: {plan.target}", ""]
+    out = [visible(f"Target: {plan.target}"), ""]
     if plan.selected:
         out[1:1] = [f"Scope: --customer {', '.join(map(str, plan.selected))}"]
     locs = {c.id: c.loc for c in plan.customers}
@@ -34,12 +40,12 @@ def render_text(plan: Plan, *, color: bool = False, show_values: bool = False) -
             error = f": {errors[current]}" if current in errors else ""
             if out[-1]:
                 out.append("")
-            out.append(f"customer {current}{where}{error}")
+            out.append(visible(f"customer {current}{where}{error}"))
         out.append(_action_line(action, color=color, show_values=show_values))
     if plan.unmanaged:
         ids = ", ".join(map(str, plan.unmanaged))
         out += ["", f"No longer managed (removed from the YAML; nothing will be changed): {ids}"]
-    out += ([""] if out[-1] else []) + ["Budgets:"] + [f"  {b.describe()}" for b in plan.budgets]
+    out += ([""] if out[-1] else []) + ["Budgets:"] + [visible(f"  {b.describe()}") for b in plan.budgets]
     out += ["", f"Actions: {counts_line(plan.kind_counts)}", f"Risks: {counts_line(plan.risk_counts)}"]
     verdict = summary_line(plan)
     out += [_paint(verdict, _COLORS["!"], color) if plan.blocked else verdict, f"Checksum: {plan.checksum}"]

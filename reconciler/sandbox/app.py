@@ -6,7 +6,6 @@ import asyncio
 import time
 from typing import Any
 
-import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -14,8 +13,8 @@ from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 
-from reconciler.sandbox import admin, routes_cards, routes_customers
-from reconciler.sandbox.envelope import error_response
+from reconciler.sandbox import admin, routes_cards, routes_customers, routes_org
+from reconciler.sandbox.envelope import ConnectionDropped, error_response
 from reconciler.sandbox.runtime import Runtime
 from reconciler.sandbox.settings import Settings
 from reconciler.sandbox.store import Store
@@ -45,9 +44,8 @@ async def drop_connection(send: Send) -> None:
     cycle = getattr(send, "__self__", None)
     transport = getattr(cycle, "transport", None)
     if transport is None:
-        # In-process (httpx.ASGITransport re-raises app exceptions): the client sees the same transport error
-        # class that a closed socket gives it.
-        raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        # In-process there is no socket: the in-process client turns this into its transport error.
+        raise ConnectionDropped("Server disconnected without sending a response.")
     transport.abort()
     for flag in ("disconnected", "response_started", "response_complete"):
         if hasattr(cycle, flag):
@@ -154,7 +152,7 @@ class SandboxApp(Starlette):
 def create_app(store: Store | None = None, settings: Settings | None = None) -> SandboxApp:
     """The sandbox ASGI app over ``store`` (a fresh in-memory store if None)."""
     app = SandboxApp(
-        routes=[*routes_customers.ROUTES, *routes_cards.ROUTES, *admin.ROUTES],
+        routes=[*routes_customers.ROUTES, *routes_cards.ROUTES, *routes_org.ROUTES, *admin.ROUTES],
         exception_handlers={HTTPException: _http_error},
     )
     app.state.runtime = Runtime(store=store or Store(), settings=settings or Settings())

@@ -81,8 +81,10 @@ def read_customer(
     return body
 
 
-def find_holders(db: sqlite3.Connection, itype: str, value: str, scope: Scope | None) -> list[sqlite3.Row]:
-    """Customers holding an identifier (or a card), non-victims first."""
+def find_holders(
+    db: sqlite3.Connection, itype: str, value: str, where: tuple[str, tuple[Any, ...]] = ("", ())
+) -> list[sqlite3.Row]:
+    """Customers holding an identifier (or a card), non-victims first; ``where`` narrows ``identifiers i``."""
     itype = canonical_type(itype)
     if itype == "cardnumber":
         sql = "SELECT cu.* FROM cards c JOIN customers cu ON cu.id = c.customer_id WHERE c.number = ?"
@@ -92,33 +94,10 @@ def find_holders(db: sqlite3.Connection, itype: str, value: str, scope: Scope | 
         return db.execute(sql, (value,)).fetchall()
     sql = (
         "SELECT DISTINCT cu.* FROM identifiers i JOIN customers cu ON cu.id = i.customer_id"
-        " WHERE i.value = ? AND i.type = ?"
+        f" WHERE i.value = ? AND i.type = ?{where[0]}"
+        " ORDER BY cu.merged_into IS NOT NULL, cu.id"
     )
-    args: tuple[Any, ...] = (value, itype)
-    if scope is not None:
-        sql += " AND i.source = ? AND i.account_id = ?"
-        args += scope
-    sql += " ORDER BY cu.merged_into IS NOT NULL, cu.id"
-    return db.execute(sql, args).fetchall()
-
-
-def lookup_holder(
-    db: sqlite3.Connection, query: dict[str, str], settings: Settings
-) -> tuple[sqlite3.Row, Scope | None]:
-    """The holder named by a lookup query string (``source``, ``accountId``, ``identifierName``/``Value``)."""
-    scope = parse_scope(query.get("source"), query.get("accountId"), db)
-    name, value = query.get("identifierName"), query.get("identifierValue")
-    if not name:
-        raise ApiFailure(8092, "Identifier type is not passed")
-    if not value:
-        raise ApiFailure(8093, "Identifier value is not passed")
-    holders = find_holders(db, name, value, scope)
-    if not holders:
-        raise ApiFailure(8015, "No customer found with the given identifier")
-    holder = holders[0]
-    if holder["merged_into"] is not None and settings.victim_reads != "survivor":
-        raise victim_failure(holder)
-    return holder, scope
+    return db.execute(sql, (value, itype, *where[1])).fetchall()
 
 
 def bulk_read(

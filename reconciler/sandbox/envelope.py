@@ -9,6 +9,17 @@ from starlette.responses import JSONResponse
 Warning_ = dict[str, Any]
 
 
+class ConnectionDropped(ConnectionError):
+    """Raised in-process (no socket to abort) where the sandbox drops a connection without an answer.
+
+    A client serving the app in-process translates it into its own transport error (the embedded target in
+    ``reconciler.capillary`` raises what a closed socket gives it)."""
+
+
+class SandboxAdminError(RuntimeError):
+    """An admin call of ``SandboxServer`` (``/_sandbox/...``) failed: its status and the answer's text."""
+
+
 class ApiFailure(Exception):
     """An error answer: ``code`` and ``message`` in the envelope; ``status`` None: the business status."""
 
@@ -17,6 +28,10 @@ class ApiFailure(Exception):
         self.code = code
         self.message = message
         self.status = status
+
+
+class HolderRefusal(ApiFailure):
+    """An added value is held by a merge victim or a campaign account (8069/8068): nothing changes."""
 
 
 def warning(code: int, message: str) -> Warning_:

@@ -10,7 +10,7 @@ from typing import Any
 
 from reconciler.sandbox.cardlink import delink_card, link_card
 from reconciler.sandbox.customers import Scope, customer_row, find_holders, victim_failure
-from reconciler.sandbox.envelope import ApiFailure, Warning_, not_found_customer, warning
+from reconciler.sandbox.envelope import ApiFailure, HolderRefusal, Warning_, not_found_customer, warning
 from reconciler.sandbox.merge import merge_customers
 from reconciler.sandbox.settings import Settings
 from reconciler.sandbox.vocab import (
@@ -106,7 +106,7 @@ def _add(db: sqlite3.Connection, change: Change, item: dict[str, Any], org: dict
         raise ApiFailure(8056, f"Invalid mobile {value!r}")
     if itype == "email" and not valid_email(value):
         raise ApiFailure(8055, f"Invalid email {value!r}")
-    holders = [h for h in find_holders(db, itype, value, None) if h["id"] != change.cid]
+    holders = [h for h in find_holders(db, itype, value) if h["id"] != change.cid]
     if _held_here(db, change, itype, value):
         if itype in ALREADY_HELD_WARNING:
             code, what = ALREADY_HELD_WARNING[itype]
@@ -141,10 +141,8 @@ def _check_holder(
         )
         if not reusable:
             if victim:
-                raise ApiFailure(change.settings.victim_holder_code, f"Merged customer found: {holder['id']}")
-            raise ApiFailure(
-                change.settings.campaign_holder_code, f"Customer is campaign user: {holder['id']}"
-            )
+                raise HolderRefusal(change.settings.victim_holder_code, "Merged customer found")
+            raise HolderRefusal(change.settings.campaign_holder_code, "Customer is campaign user")
         db.execute(
             "DELETE FROM identifiers WHERE customer_id = ? AND type = ? AND value = ?",
             (holder["id"], itype, value),

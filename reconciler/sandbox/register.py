@@ -55,7 +55,7 @@ def _existing(db: sqlite3.Connection, rows: list[Row], settings: Settings) -> in
     """The customer to combine with (a holder in another scope), or None."""
     target = None
     for source, account, itype, value in rows:
-        holders = find_holders(db, itype, value, None)
+        holders = find_holders(db, itype, value)
         active = [h for h in holders if h["merged_into"] is None]
         for h in active or holders:
             if h["merged_into"] is not None:

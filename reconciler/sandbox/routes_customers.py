@@ -10,12 +10,14 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from reconciler.sandbox.cardlink import now_iso
-from reconciler.sandbox.customers import bulk_read, lookup_holder, parse_scope, read_customer
-from reconciler.sandbox.envelope import ApiFailure, error_item
+from reconciler.sandbox.customers import bulk_read, parse_scope, read_customer
+from reconciler.sandbox.envelope import ApiFailure, HolderRefusal, error_item, warning
 from reconciler.sandbox.handlers import customer_id, endpoint, json_body
 from reconciler.sandbox.identity import Change, change_identifier
+from reconciler.sandbox.lookup import lookup_details as details_of
 from reconciler.sandbox.register import register_customer
 from reconciler.sandbox.runtime import Runtime
+from reconciler.sandbox.settings import Settings
 
 
 @endpoint
@@ -38,7 +40,7 @@ async def register(request: Request, rt: Runtime) -> Any:
     with rt.store.transaction() as db:
         result = register_customer(db, body, rt.settings, now_iso())
     request.state.customer_id = result["createdId"]
-    return result
+    return merge_codes_variant(result, rt.settings)
 
 
 @endpoint
@@ -53,17 +55,17 @@ async def get_customer(request: Request, rt: Runtime) -> Any:
 @endpoint
 async def lookup(request: Request, rt: Runtime) -> Any:
     with rt.store.reading() as db:
-        holder, _ = lookup_holder(db, dict(request.query_params), rt.settings)
-    request.state.customer_id = holder["id"]
-    return {"entity": holder["id"], "warnings": []}
+        body = details_of(db, dict(request.query_params), rt.settings, rt.store.org()["id"])
+    request.state.customer_id = body["id"]
+    return {"entity": body["id"], "warnings": body["warnings"]}
 
 
 @endpoint
 async def lookup_details(request: Request, rt: Runtime) -> Any:
     with rt.store.reading() as db:
-        holder, _scope = lookup_holder(db, dict(request.query_params), rt.settings)
-        request.state.customer_id = holder["id"]
-        return read_customer(db, holder["id"], None, rt.settings, rt.store.org()["id"])
+        body = details_of(db, dict(request.query_params), rt.settings, rt.store.org()["id"])
+    request.state.customer_id = body["id"]
+    return body
 
 
 @endpoint
@@ -87,11 +89,31 @@ async def change(request: Request, rt: Runtime) -> Any:
         if latency:
             await asyncio.sleep(latency)  # held inside the guard: overlapping writes see a real 521
         org = rt.store.org()
-        with rt.store.transaction() as db:
-            scope = parse_scope(q.get("source"), q.get("accountId"), db, code=8003)
-            if scope is None:
-                raise ApiFailure(8003, "Invalid source ALL: changeIdentifier needs one source")
-            return change_identifier(db, Change(cid, scope, rt.settings, rt.is_busy), body, org)
+        try:
+            with rt.store.transaction() as db:  # a refusal rolls the whole call back
+                scope = parse_scope(q.get("source"), q.get("accountId"), db, code=8003)
+                if scope is None:
+                    raise ApiFailure(8003, "Invalid source ALL: changeIdentifier needs one source")
+                result = change_identifier(db, Change(cid, scope, rt.settings, rt.is_busy), body, org)
+        except HolderRefusal as exc:
+            if rt.settings.holder_codes_on_write != "warning":
+                raise
+            return {"createdId": cid, "warnings": [warning(exc.code, exc.message)]}  # nothing changed
+    return merge_codes_variant(result, rt.settings)
+
+
+MERGE_CODES = frozenset({8050, 8051, 8053, 8066, 8067})
+
+
+def merge_codes_variant(result: dict[str, Any], settings: Settings) -> Any:
+    """A committed write's answer; with ``merge_codes="error"`` its merge warnings become errors (non-2xx)."""
+    merges = [w for w in result["warnings"] if w["code"] in MERGE_CODES]
+    if settings.merge_codes != "error" or not merges:
+        return result
+    errors = [error_item(w["code"], w["message"]) for w in merges]
+    others = [w for w in result["warnings"] if w["code"] not in MERGE_CODES]
+    body = {"createdId": result["createdId"], "errors": errors, "warnings": others}
+    return JSONResponse(body, status_code=settings.business_error_status)
 
 
 GUARDED = frozenset({"POST /v2/customers/{id}/changeIdentifier"})

@@ -17,6 +17,7 @@ import httpx
 import uvicorn
 
 from reconciler.sandbox.app import SandboxApp, create_app
+from reconciler.sandbox.envelope import SandboxAdminError
 from reconciler.sandbox.faults import parse_faults
 from reconciler.sandbox.settings import Settings
 from reconciler.sandbox.store import Store
@@ -99,8 +100,12 @@ class SandboxServer:
 
     def _admin(self, method: str, path: str, body: Any = None) -> Any:
         url = f"{self.url}/_sandbox/{path}"
-        response = httpx.request(method, url, json=body, timeout=30, verify=self.verify)
-        response.raise_for_status()
+        try:
+            response = httpx.request(method, url, json=body, timeout=30, verify=self.verify)
+        except httpx.HTTPError as exc:
+            raise SandboxAdminError(f"{method} /_sandbox/{path}: {type(exc).__name__}") from None
+        if response.is_error:
+            raise SandboxAdminError(f"{method} /_sandbox/{path}: HTTP {response.status_code} {response.text}")
         return response.json()
 
     def reset(self) -> None:

@@ -7,6 +7,19 @@ from dataclasses import dataclass
 from typing import Any
 
 SECRET_FIELDS = frozenset({"password", "oauth_secret"})
+CHOICES = {
+    "victim_reads": ("error", "survivor"),
+    "merge_created_id": ("path", "survivor"),
+    "holder_codes_on_lookup": ("warning", "error"),
+    "holder_codes_on_write": ("error", "warning"),
+    "merge_codes": ("warning", "error"),
+    "lookup_account_id": ("required", "optional"),
+}
+# The settings of the documented API variants, and every value each takes (tests run under each combination).
+VARIANTS = {
+    name: CHOICES[name]
+    for name in ("holder_codes_on_lookup", "holder_codes_on_write", "merge_codes", "lookup_account_id")
+} | {"merge_created_id": CHOICES["merge_created_id"]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +49,19 @@ class Settings:
     card_transfer_to_survivor: bool = True
     # createdId after a merge: "path" (the customer in the URL, the victim) or "survivor".
     merge_created_id: str = "path"
+    # Documented variants (capillary-api.md 10); each default is what the documentation says most directly.
+    # A lookup whose holder is a victim / campaign account: "warning" (2xx with the holder and 8069/8068 in
+    # ``warnings``, the status-code page's table) or "error" (8069/8068 in ``errors``).
+    holder_codes_on_lookup: str = "warning"
+    # changeIdentifier adding a value a victim / campaign account holds: "error" (refused) or "warning"
+    # (2xx with the code in ``warnings``, nothing changed).
+    holder_codes_on_write: str = "error"
+    # Merge codes (8050/8051/...): "warning" (2xx) or "error" (in ``errors`` of a non-2xx answer); the merge
+    # happens either way.
+    merge_codes: str = "warning"
+    # Lookups in a multi-account source without accountId: "required" (8015 "Account ID is not defined"; a
+    # source=ALL lookup does not search multi-account sources) or "optional" (every account is searched).
+    lookup_account_id: str = "required"
     # Linking a card already linked to another customer: 3027 rejection (the merge variant is not built).
     count_only_active_cards: bool = False
     bulk_get_max: int = 100
@@ -55,10 +81,9 @@ class Settings:
                 isinstance(current, float) and isinstance(value, int)
             ):
                 raise ValueError(f"setting {name!r} must be {type(current).__name__}")
-        if changes.get("victim_reads", self.victim_reads) not in ("error", "survivor"):
-            raise ValueError("setting 'victim_reads' must be 'error' or 'survivor'")
-        if changes.get("merge_created_id", self.merge_created_id) not in ("path", "survivor"):
-            raise ValueError("setting 'merge_created_id' must be 'path' or 'survivor'")
+        for name, allowed in CHOICES.items():
+            if changes.get(name, getattr(self, name)) not in allowed:
+                raise ValueError(f"setting {name!r} must be {' or '.join(map(repr, allowed))}")
         return dataclasses.replace(self, **changes)
 
     def public(self) -> dict[str, Any]:

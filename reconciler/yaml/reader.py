@@ -7,13 +7,16 @@ schema (so ``no`` stays a string and ``0123`` is not octal).
 
 Deliberately rejected, each with a one-line problem at its position: aliases (``*name``: a reviewer must
 see every value where it applies), merge keys (``<<``), explicit tags other than the standard ones,
-complex keys, duplicate keys (both locations), more than one document per file, nesting deeper than
-``MAX_DEPTH``, files larger than ``MAX_BYTES``, and bytes that are not UTF-8.
+complex keys, keys that are not strings, duplicate keys (both locations), more than one document per
+file, nesting deeper than ``MAX_DEPTH``, files that are not regular or larger than ``MAX_BYTES``, bytes
+that are not UTF-8, and numbers Python cannot hold (``.inf``, ``.nan``, integers of thousands of digits).
+
+Every plain scalar that resolved to something other than a string keeps its source text
+(``ParsedFile.source``, by position), so a hint can quote exactly what the user wrote.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,9 @@ from typing import Any
 import yaml
 
 from reconciler.errors import Problem
+from reconciler.yaml.files import MAX_BYTES, NotReadable, read_regular
+from reconciler.yaml.nodes import Pos, YList, YMap, position
+from reconciler.yaml.scalars import INT, INVALID, RESOLVE_FIRST, resolve_plain, unrepresentable
 
 try:
     from yaml import CSafeLoader as _Loader
@@ -28,81 +34,37 @@ except ImportError:  # pragma: no cover - libyaml missing: same behaviour, slowe
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 MAX_DEPTH = 64
-MAX_BYTES = 32 * 1024 * 1024
-
-Pos = tuple[int, int]
-
-
-class YMap(dict[str, Any]):
-    """A mapping with the position of itself, of each key and of each value."""
-
-    __slots__ = ("key_pos", "pos", "val_pos")
-
-    def __init__(self, pos: Pos) -> None:
-        super().__init__()
-        self.pos = pos
-        self.key_pos: dict[str, Pos] = {}
-        self.val_pos: dict[str, Pos] = {}
-
-
-class YList(list[Any]):
-    """A sequence with the position of itself and of each item."""
-
-    __slots__ = ("item_pos", "pos")
-
-    def __init__(self, pos: Pos) -> None:
-        super().__init__()
-        self.pos = pos
-        self.item_pos: list[Pos] = []
+__all__ = ["INVALID", "MAX_BYTES", "MAX_DEPTH", "ParsedFile", "Pos", "YList", "YMap", "position", "read_yaml"]
 
 
 @dataclass(slots=True)
 class ParsedFile:
-    """One file's data (``None`` for an empty file) and the problems found reading it."""
+    """One file's data (``None`` for an empty file), the problems found reading it, and the source text of
+    every scalar that did not resolve to a string (by position)."""
 
     name: str
     data: Any = None
     problems: list[Problem] = field(default_factory=list)
+    source: dict[Pos, str] = field(default_factory=dict)
 
 
-_STR_TAGS = frozenset({None, "!", "tag:yaml.org,2002:str"})
-_NULL = frozenset({"", "~", "null", "Null", "NULL"})
-_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
-_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
-_FLOAT = re.compile(
-    r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)"
-)
-
-
-def resolve_plain(text: str) -> Any:
-    """Resolve an untagged plain scalar with the YAML 1.2 core schema."""
-    if text in _NULL:
-        return None
-    if text in _BOOL:
-        return _BOOL[text]
-    if _INT.fullmatch(text):
-        return int(text, 0) if text[:2] in ("0o", "0x") else int(text)
-    if _FLOAT.fullmatch(text):
-        return float(
-            text.replace("inf", "Inf").replace("INF", "Inf").replace("NaN", "nan").replace("NAN", "nan")
-        )
-    return text
+# "!" is left out: the spec reads "! 12" as the string "12", PyYAML as the integer 12; refused, not guessed
+_STR_TAGS = frozenset({None, "tag:yaml.org,2002:str"})
 
 
 def read_yaml(path: Path, name: str) -> ParsedFile:
     """Read and compose one YAML file; every problem is reported, nothing raises."""
     result = ParsedFile(name)
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            result.problems.append(
-                Problem(name, 1, 1, f"file is {size // 2**20} MiB: split it (limit 32 MiB)")
-            )
-            return result
-        raw = path.read_bytes()
-    except OSError as exc:
-        result.problems.append(Problem(name, 1, 1, f"cannot read: {exc.strerror or exc}"))
+        raw = read_regular(path)
+    except NotReadable as exc:
+        result.problems.append(Problem(name, 1, 1, str(exc)))
         return result
+    return parse_bytes(raw, result)
+
+
+def parse_bytes(raw: bytes, result: ParsedFile) -> ParsedFile:
+    """Decode and compose ``raw`` into ``result`` (``read_yaml`` without the file)."""
     text = _decode(raw, result)
     if text is not None:
         _Composer(text, result).run()
@@ -132,6 +94,7 @@ class _Composer:
         self.result = result
         self.problems = result.problems
         self.name = result.name
+        self.source = result.source
 
     def problem(self, pos: Pos, message: str) -> None:
         self.problems.append(Problem(self.name, pos[0], pos[1], message))
@@ -162,7 +125,16 @@ class _Composer:
     def _syntax_message(self, pos: Pos, problem: str) -> str:
         lines = self.text.splitlines()
         line = lines[pos[0] - 1] if pos[0] <= len(lines) else ""
-        if "\t" in line[: pos[1]] or line[pos[1] - 1 : pos[1]] == "\t":
+        content = line.lstrip(" \t")
+        indent = line[: len(line) - len(content)]
+        # A tab is indentation only where a line starts with it and goes on with block content: a tab
+        # after spaces, on a blank line or before a flow collection is separation (valid YAML that
+        # libyaml refuses), and "indent with spaces" would mislead there.
+        if (
+            indent.startswith("\t")
+            and content[:1] not in ("", "[", "]", "{", "}", "#")
+            and pos[1] <= len(indent) + 1
+        ):
             return "YAML syntax: tab character: indent with spaces"
         return f"YAML syntax: {problem}"
 
@@ -192,18 +164,21 @@ class _Composer:
                 mark = event.start_mark
                 pos = (mark.line + 1, mark.column + 1)
                 text = event.value
-                if event.tag is None and event.implicit[0]:
-                    value: Any = resolve_plain(text) if not text or text[0] in _RESOLVE_FIRST else text
+                plain = event.tag is None and event.implicit[0]
+                if type(container) is YMap and key is _NO_KEY:
+                    if (plain and (not text or text[0] in _RESOLVE_FIRST or text == "<<")) or not (
+                        plain or event.tag is None
+                    ):
+                        key = self._key(event, kind, pos)
+                    else:
+                        key = text
+                    kpos = pos
+                    continue
+                if plain:
+                    value: Any = self._plain(text, pos) if not text or text[0] in _RESOLVE_FIRST else text
                 else:
                     value = self._tagged(event, pos)
                 if type(container) is YMap:
-                    if key is _NO_KEY:
-                        if (event.implicit[0] and text == "<<") or event.tag is not None:
-                            key = self._key(event, kind, pos)
-                        else:
-                            key = text
-                        kpos = pos
-                        continue
                     if key is not _BAD_KEY:
                         if key in container:
                             self._duplicate(container, key, kpos)
@@ -266,17 +241,39 @@ class _Composer:
             if kind is not yaml.AliasEvent:  # an alias was reported already
                 self.problem(pos, "mapping keys must be plain scalars")
             return _BAD_KEY
-        if event.tag == "tag:yaml.org,2002:merge" or (event.value == "<<" and event.implicit[0]):
+        text = event.value
+        if event.tag == "tag:yaml.org,2002:merge" or (text == "<<" and event.implicit[0]):
             self.problem(pos, "YAML merge keys (<<) are not allowed: write the keys out")
             return _BAD_KEY
-        return event.value
+        if event.tag not in _STR_TAGS:
+            self.problem(pos, f"YAML tag {event.tag} is not allowed on a key")
+            return _BAD_KEY
+        if event.tag is None and event.implicit[0] and (not text or text[0] in _RESOLVE_FIRST):
+            why = unrepresentable(text)
+            if why is None and type(resolve_plain(text)) is not str:
+                why = f'mapping keys must be strings: quote it ("{text}")'
+            if why:
+                self.problem(pos, why)
+                return _BAD_KEY
+        return text
+
+    def _plain(self, text: str, pos: Pos) -> Any:
+        """A plain scalar's value; its source text is kept when it is not a string."""
+        why = unrepresentable(text)
+        if why:
+            self.problem(pos, why)
+            return INVALID
+        value = resolve_plain(text)
+        if type(value) is not str:
+            self.source[pos] = text
+        return value
 
     def _tagged(self, event: Any, pos: Pos) -> Any:
         tag = event.tag
         if tag in _STR_TAGS:
             return event.value
-        if tag == "tag:yaml.org,2002:int" and _INT.fullmatch(event.value):
-            return resolve_plain(event.value)
+        if tag == "tag:yaml.org,2002:int" and INT.fullmatch(event.value):
+            return self._plain(event.value, pos)
         self.problem(pos, f"YAML tag {tag} is not allowed")
         return event.value
 
@@ -286,24 +283,10 @@ _MAP_START = yaml.MappingStartEvent
 _SEQ_START = yaml.SequenceStartEvent
 _MAP_END = yaml.MappingEndEvent
 _SEQ_END = yaml.SequenceEndEvent
-_RESOLVE_FIRST = frozenset("0123456789+-.~nNtTfF")
+_RESOLVE_FIRST = RESOLVE_FIRST
 _NO_KEY = object()
 _BAD_KEY = object()
 
 
 def _pos(mark: Any) -> Pos:
     return (mark.line + 1, mark.column + 1)
-
-
-def position(data: Any, path: tuple[Any, ...]) -> Pos:
-    """The position of the value at ``path`` below ``data`` (else of its nearest known parent)."""
-    pos: Pos = getattr(data, "pos", (1, 1))
-    node = data
-    for step in path:
-        if isinstance(node, YMap) and step in node:
-            pos, node = node.val_pos[step], node[step]
-        elif isinstance(node, YList) and isinstance(step, int) and 0 <= step < len(node):
-            pos, node = node.item_pos[step], node[step]
-        else:
-            break
-    return pos

@@ -9,7 +9,16 @@ from pathlib import Path
 import httpx
 
 from reconciler.apply.journal import read_journal
-from tests.apply.conftest import REPO, Workspace, is_write, make_workspace, route_of
+from tests.apply.conftest import (
+    REPO,
+    VERIFIED,
+    Workspace,
+    assert_verified,
+    assert_verified_json,
+    is_write,
+    make_workspace,
+    route_of,
+)
 
 DECLARED_FILES = ("bennets.yaml", "instore.yaml", "wechat.yaml")
 
@@ -34,6 +43,7 @@ def test_validate_plan_apply_then_plan_is_empty(demo_ws: Workspace) -> None:
     applied = demo_ws.cli("apply", "--checksum", checksum, "--journal", "j.jsonl")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert "Applied." in applied.stdout
+    assert_verified(applied.stdout)
     again = demo_ws.cli("plan", "--all", "--detailed-exitcode")
     assert again.returncode == 0, again.stdout
     after = demo_ws.server.dump()
@@ -48,7 +58,9 @@ def test_undeclared_customers_are_byte_for_byte_unchanged(demo_ws: Workspace) ->
     plan = json.loads(demo_ws.cli("plan", "--all", "--format", "json").stdout)
     touched = {c["customer_id"] for c in plan["calls"]}
     before = _by_id(demo_ws.server.dump())
-    assert demo_ws.cli("apply", "--auto-approve").returncode == 0
+    applied = demo_ws.cli("apply", "--auto-approve")
+    assert applied.returncode == 0
+    assert_verified(applied.stdout)
     after = _by_id(demo_ws.server.dump())
     for cid, customer in before.items():
         if cid not in touched:
@@ -66,6 +78,7 @@ def test_writes_are_exactly_the_plans_calls(demo_ws: Workspace) -> None:
     assert writes == planned
     assert all(200 <= e["status"] < 300 for e in log if is_write(e))  # no conflict, no refusal
     assert json.loads(done.stdout)["summary"]["writes_sent"] == len(plan["calls"])
+    assert_verified_json(json.loads(done.stdout))
 
 
 def test_live_change_after_review_is_stale_and_writes_nothing(demo_ws: Workspace) -> None:
@@ -118,5 +131,7 @@ def test_result_formats(demo_ws: Workspace) -> None:
     assert done.returncode == 0
     assert done.stdout.startswith("## reconciler apply: Applied.")
     assert "embedded" not in done.stdout and "127.0.0.1" in done.stdout
+    found = VERIFIED.search(done.stdout)
+    assert found and found.group(1) == found.group(2) != "0"
     nothing = demo_ws.cli("apply", "--auto-approve")
     assert nothing.returncode == 0 and "No changes" in nothing.stdout

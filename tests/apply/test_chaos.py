@@ -18,7 +18,8 @@ import pytest
 from reconciler.apply.journal import read_journal
 from tests.apply import population
 from tests.apply.accounting import assert_journal_accounts, assert_untouched
-from tests.apply.conftest import make_workspace, serve
+from tests.apply.conftest import assert_verified_json, make_workspace, serve
+from tests.variants import FEW, label
 
 N = int(os.environ.get("RECONCILER_CHAOS_N", "500"))
 FAULTS = {
@@ -35,9 +36,20 @@ FAULTS = {
 
 @pytest.mark.parametrize("seed", [11, 22, 33])
 def test_chaos_converges_in_two_runs_with_a_truthful_journal(tmp_path: Path, seed: int) -> None:
-    server = serve(population.fixture(N, N // 10))
+    _chaos(tmp_path, seed, N, {})
+
+
+@pytest.mark.parametrize("variants", FEW, ids=label)
+def test_chaos_converges_under_each_api_variant(tmp_path: Path, variants: dict[str, str]) -> None:
+    """A few combinations of the documented API variants, with a small population."""
+    _chaos(tmp_path, 44, 80, variants)
+
+
+def _chaos(tmp_path: Path, seed: int, n: int, variants: dict[str, str]) -> None:
+    server = serve(population.fixture(n, n // 10))
+    server.set_settings(**variants)
     try:
-        ws = make_workspace(tmp_path, server, {"population.yaml": population.state_yaml(N)})
+        ws = make_workspace(tmp_path, server, {"population.yaml": population.state_yaml(n)})
         before = server.dump()
         server.set_faults({"seed": seed, "endpoints": FAULTS})
         codes = []
@@ -49,6 +61,7 @@ def test_chaos_converges_in_two_runs_with_a_truthful_journal(tmp_path: Path, see
             codes.append(done.returncode)
             result = json.loads(done.stdout)
             assert not result["incidents"]
+            assert_verified_json(result)
             events = read_journal(tmp_path / journal)
             assert_journal_accounts(server.request_log(), events)
             if run == 1:  # the faults really hit writes, and were settled by re-reading
@@ -58,6 +71,6 @@ def test_chaos_converges_in_two_runs_with_a_truthful_journal(tmp_path: Path, see
         server.set_faults({})
         final = ws.cli("plan", "--all", "--detailed-exitcode")
         assert final.returncode == 0, (codes, final.stdout[-3000:])
-        assert_untouched(before, server.dump(), population.undeclared_ids(N, N // 10))
+        assert_untouched(before, server.dump(), population.undeclared_ids(n, n // 10))
     finally:
         server.stop()

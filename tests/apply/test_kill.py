@@ -13,7 +13,7 @@ import pytest
 from reconciler.apply.journal import read_journal
 from tests.apply import population
 from tests.apply.accounting import assert_intents_cover, assert_journal_accounts, assert_untouched
-from tests.apply.conftest import make_workspace, serve
+from tests.apply.conftest import assert_verified, make_workspace, serve
 
 N = 120
 LATENCY = {"*": {"latency_ms": 10}}  # so the run lasts long enough to be killed mid-way
@@ -43,6 +43,8 @@ def test_killed_apply_converges_on_the_next_run(tmp_path: Path, seed: int) -> No
         server.clear_log()
         done = ws.cli("apply", "--auto-approve", "--journal", "again.jsonl")
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        assert_verified(done.stdout)
+        assert "took over the lock of a dead apply" in done.stderr  # the killed one's lock
         assert_journal_accounts(server.request_log(), read_journal(tmp_path / "again.jsonl"))
         assert ws.cli("plan", "--all", "--detailed-exitcode").returncode == 0
         assert_untouched(before, server.dump(), population.undeclared_ids(N, N // 10))

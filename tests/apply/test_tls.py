@@ -15,7 +15,7 @@ import pytest
 import trustme
 
 from reconciler.sandbox.server import SandboxServer
-from tests.apply.conftest import demo_state, is_write, make_workspace
+from tests.apply.conftest import assert_verified, demo_state, is_write, make_workspace
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +55,7 @@ def test_plan_apply_and_plan_again_over_https(
     tls_server.clear_log()
     done = ws.cli("apply", "--checksum", checksum)
     assert done.returncode == 0, done.stdout + done.stderr
+    assert_verified(done.stdout)
     assert any(is_write(e) for e in tls_server.request_log()["requests"])
     again = ws.cli("plan", "--all", "--detailed-exitcode")
     assert again.returncode == 0, again.stdout + again.stderr

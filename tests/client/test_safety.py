@@ -16,6 +16,7 @@ from reconciler.model import Identifier
 from reconciler.sandbox import Settings
 from reconciler.sandbox.server import SandboxServer
 from tests.client.conftest import SANDBOX_OAUTH, config_for
+from tests.variants import FEW, label
 
 WRITES = [
     ("POST", "/v2/card"),
@@ -50,10 +51,10 @@ def test_read_only_client_refuses_every_write_at_every_layer(demo: SandboxServer
 PASSWORD, OAUTH_SECRET = "P4ss-w0rd-never-shown", "0auth-S3cret-never-shown"
 
 
-@pytest.fixture
-def secret_sandbox() -> Iterator[SandboxServer]:
+@pytest.fixture(params=FEW, ids=label)
+def secret_sandbox(request: pytest.FixtureRequest) -> Iterator[SandboxServer]:
     settings = Settings(till="till-42", password=PASSWORD, oauth_key="key-42", oauth_secret=OAUTH_SECRET)
-    with SandboxServer(settings=settings, seed="demo") as server:
+    with SandboxServer(settings=settings.replace(request.param), seed="demo") as server:
         yield server
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -9,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.mask import MASK_KEY_ENV
+from reconciler.mask import MASK_KEY_ENV, mask_value
 from reconciler.model import Identifier
 from reconciler.plan import Plan, checksum_of
 from tests.core.factory import card, desired, holder, live, make_plan, spec
 
 ROOT = Path(__file__).resolve().parents[2]
-EXPECTED = "c519005f296d6959afc6ef6bf90f31475cc3a8a5d9ccca3e6f824d20ba21f004"
+EXPECTED = "3f224b98dec0352c70b4d6d6709fa144ba527ba5e06ae8161f2e5d15d3632ab1"
 
 
 def fixed_plan(
@@ -56,9 +57,30 @@ def test_checksum_changes_when_an_action_or_target_changes() -> None:
     assert fixed_plan(target="eu.api.capillarytech.com (org 7)").checksum != base
 
 
-def test_checksum_of_json_read_back_matches() -> None:
+def test_checksum_of_json_read_back_matches_with_the_value_bindings() -> None:
     plan = fixed_plan()
-    assert checksum_of({**plan.to_dict(), "checksum": "x"}) == plan.checksum
+    assert checksum_of({**plan.to_dict(), "checksum": "x"}, plan.value_bindings) == plan.checksum
+    # the JSON plan alone cannot reproduce it: raw values are bound only through keyed HMACs never shown
+    assert checksum_of(plan.to_dict()) != plan.checksum
+    assert not any(b[2] in json.dumps(plan.to_dict()) for b in plan.value_bindings)
+
+
+def _lookalike_mobiles() -> tuple[str, str]:
+    """Two mobiles with one masked form (same shape, same 24-bit hash): a birthday search, ~5,000 HMACs."""
+    seen: dict[str, str] = {}
+    for n in range(1 << 20):
+        mobile = f"91{n:08d}02"
+        twin = seen.setdefault(mask_value("mobile", mobile), mobile)
+        if twin != mobile:
+            return twin, mobile
+    raise AssertionError("no lookalike found")
+
+
+def test_checksum_binds_raw_values_not_their_masked_form() -> None:
+    first, second = _lookalike_mobiles()
+    base, lookalike = fixed_plan(mobile=first), fixed_plan(mobile=second)
+    assert lookalike.to_dict() == base.to_dict()  # what a reviewer sees is identical
+    assert lookalike.checksum != base.checksum
 
 
 def test_checksum_depends_on_the_mask_key(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -169,7 +169,7 @@ CUSTOMER_CASES = [
     (
         "series bool",
         "customers:\n  - id: 1\n    cards: [{series: true}]\n",
-        "a.yaml:3:22: series must be an id (integer) or a code, not bool True",
+        "a.yaml:3:22: series must be an id (integer) or a code, not bool true",
     ),
     (
         "merge with self",

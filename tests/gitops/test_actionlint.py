@@ -38,8 +38,8 @@ def actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, capture_output=True, text=True, timeout=60)
 
 
-def test_there_are_the_three_workflows() -> None:
-    assert [w.name for w in WORKFLOWS] == ["apply.yml", "drift.yml", "plan.yml"]
+def test_there_are_the_workflows() -> None:
+    assert [w.name for w in WORKFLOWS] == ["apply.yml", "ci.yml", "drift.yml", "plan.yml"]
 
 
 def test_actionlint_passes_on_every_workflow() -> None:

@@ -93,6 +93,7 @@ def test_reviewed_plan_is_applied_then_a_live_change_makes_the_next_apply_stale(
     assert world.identifiers(TOM)["email"] == "tom@sawyer.example.com"
     assert world.writes() == [f"POST /v2/customers/{TOM}/changeIdentifier"]
     assert result_comment(world, 1).split("\n")[1] == f"{RESULT_HEADING} Applied."
+    assert "verified 1 of 1 customers" in result_comment(world, 1)
     assert applied.summary.startswith(f"{RESULT_HEADING} Applied.")
 
     # Pull request #2: Joe's new email, reviewed; then someone changes Joe in Capillary directly.

@@ -21,10 +21,9 @@ def server() -> Iterator[SandboxServer]:
 
 @pytest.fixture
 def oauth_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The sandbox's OAuth credentials in the environment; the default masking key."""
+    """The sandbox's OAuth credentials in the environment; the test masking key (tests/conftest.py)."""
     monkeypatch.setenv("CAPILLARY_OAUTH_KEY", "sandbox")
     monkeypatch.setenv("CAPILLARY_OAUTH_SECRET", "sandbox")
-    monkeypatch.delenv("RECONCILER_MASK_KEY", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
 
 

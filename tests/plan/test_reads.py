@@ -42,7 +42,9 @@ def test_plan_reads_exactly_what_it_needs_and_never_writes(ws: Workspace, fmt: s
     assert route_counts(requests) == {
         "POST /v3/oauth/token/generate": 1,
         "GET /v2/customers/{id}": 3,  # one per customer in scope
-        "GET /v2/customers/lookup/customerDetails": 2,  # one per identifier added
+        # one per identifier added, in source=ALL and in each multi-account scope (WECHAT's two accounts)
+        "GET /v2/customers/lookup/customerDetails": 2 * 3,
+        "GET /v2/org/{org}/sources": 1,  # the org's multi-account scopes, read once
         "GET /v2/card": 2,  # one per card linked by number
         "GET /v2/card/series/get/all": 1,
         "GET /v2/genericStatus/card/labels": 1,
@@ -68,7 +70,7 @@ def test_declared_holder_outside_the_scope_is_read_once_to_decide_move_or_confli
     assert take.depends_on == (release.id,)
     assert [c.customer_id for c in plan.calls] == [B, A]
     counts = route_counts(ws.requests())
-    assert counts["GET /v2/customers/{id}"] == 2 and counts["GET /v2/customers/lookup/customerDetails"] == 1
+    assert counts["GET /v2/customers/{id}"] == 2 and counts["GET /v2/customers/lookup/customerDetails"] == 3
 
 
 def _shard_of(customer_id: int, other: int) -> str:

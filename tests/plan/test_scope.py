@@ -73,7 +73,9 @@ def test_changed_since_reads_only_changed_customers_and_their_adds_holders(
     assert read_ids == changed | {bulk.cid(X)}  # X joins: it holds what customer 8 adds
     assert route_counts(requests) == {
         "GET /v2/customers/{id}": 11,
-        "GET /v2/customers/lookup/customerDetails": 7 + 1 + 1 + 1,  # mobiles, drift@, X's own email, NEW
+        # mobiles, drift@, X's own email, NEW; each in source=ALL and in WECHAT's two accounts
+        "GET /v2/customers/lookup/customerDetails": (7 + 1 + 1 + 1) * 3,
+        "GET /v2/org/{org}/sources": 1,
         "GET /v2/card/series/get/all": 1,
         "GET /v2/genericStatus/card/labels": 1,
         "POST /v3/oauth/token/generate": 1,

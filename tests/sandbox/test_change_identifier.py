@@ -141,6 +141,25 @@ def test_victim_and_campaign_holders_blocked_unless_reuse(api: Api) -> None:
     assert {"type": "mobile", "value": "919812300001"} not in campaign
 
 
+def test_victim_and_campaign_holders_as_write_warnings_change_nothing(api: Api) -> None:
+    api.settings(holder_codes_on_write="warning")
+    before = api.customer(TOM)
+    body = {"add": [{"type": "mobile", "value": "919812300017"}]}
+    refused = api.change(TOM, {**body, "remove": [{"type": "externalId", "value": f"EXT{TOM}"}]})
+    assert refused.status_code == 200 and codes(refused, "warnings") == [8069]
+    assert refused.json()["createdId"] == TOM
+    assert codes(api.change(TOM, _add("email", "campaign.lead@example.com")), "warnings") == [8068]
+    assert api.customer(TOM) == before  # the remove in the same call was rolled back too
+
+
+def test_merge_codes_as_errors_and_created_id_of_the_survivor(api: Api) -> None:
+    api.settings(merge_codes="error", merge_created_id="survivor")
+    response = api.change(JOE, _add("email", "huckleberry.finn@example.com"), "WECHAT", "wechat-con1")
+    assert response.status_code == 400 and codes(response) == [8051]
+    assert response.json()["createdId"] == HUCK
+    assert api.customer(JOE)["mergedInto"] == HUCK  # the merge happened all the same
+
+
 def test_card_link_and_delink(api: Api) -> None:
     link = {
         "add": [

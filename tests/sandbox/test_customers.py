@@ -74,8 +74,17 @@ def test_lookup_and_customer_details(api: Api) -> None:
         "/v2/customers/lookup/customerDetails?source=ALL&identifierName=cardnumber&identifierValue=DIGI00000003"
     )
     assert by_card.json()["id"] == POLLY
-    wechat = f"source=ALL&identifierName=wechat&identifierValue=oWx{HUCK:x}c1"
-    assert api.get(f"/v2/customers/lookup?{wechat}").json()["entity"] == HUCK
+    wechat = f"identifierName=wechat&identifierValue=oWx{HUCK:x}c1"
+    assert (
+        api.get(f"/v2/customers/lookup?source=WECHAT&accountId=wechat-con1&{wechat}").json()["entity"] == HUCK
+    )
+    # accountId required (the default): a multi-account source without it is 8015, and source=ALL does not
+    # search multi-account profiles; optional: both find the holder.
+    assert codes(api.get(f"/v2/customers/lookup?source=WECHAT&{wechat}")) == [8015]
+    assert codes(api.get(f"/v2/customers/lookup?source=ALL&{wechat}")) == [8015]
+    api.settings(lookup_account_id="optional")
+    assert api.get(f"/v2/customers/lookup?source=WECHAT&{wechat}").json()["entity"] == HUCK
+    assert api.get(f"/v2/customers/lookup?source=ALL&{wechat}").json()["entity"] == HUCK
 
 
 def test_lookup_misses_and_victims(api: Api) -> None:
@@ -83,10 +92,21 @@ def test_lookup_misses_and_victims(api: Api) -> None:
         "/v2/customers/lookup/customerDetails?source=ALL&identifierName=mobile&identifierValue=910000000000"
     )
     assert codes(nobody) == [8015]
-    victim = api.get(
+    victim_q = (
         "/v2/customers/lookup/customerDetails?source=ALL&identifierName=mobile&identifierValue=919812300017"
     )
-    assert codes(victim) == [8069] and str(VICTIM) in victim.json()["errors"][0]["message"]
+    campaign_q = victim_q.replace("919812300017", "919812300001")
+    victim, campaign = api.get(victim_q), api.get(campaign_q)  # warnings of a 2xx answer (the default)
+    assert victim.json()["id"] == VICTIM and codes(victim, "warnings") == [8069]
+    assert campaign.json()["id"] == CAMPAIGN and codes(campaign, "warnings") == [8068]
+    api.settings(victim_reads="survivor")
+    survivor = api.get(victim_q).json()
+    assert survivor["id"] == HUCK and [w["code"] for w in survivor["warnings"]] == [91009, 8069]
+    api.settings(holder_codes_on_lookup="error")
+    assert api.get(victim_q).json()["id"] == HUCK  # as errors: 91009 reads answer with the survivor
+    api.settings(victim_reads="error")
+    assert codes(api.get(victim_q)) == [8069] and codes(api.get(campaign_q)) == [8068]
+    assert api.get(victim_q).status_code == api.get(campaign_q).status_code == 400
     assert codes(api.get("/v2/customers/lookup?source=ALL&identifierValue=x")) == [8092]
     assert codes(api.get("/v2/customers/lookup?source=ALL&identifierName=mobile")) == [8093]
     unlinked = "source=ALL&identifierName=cardnumber&identifierValue=GOLD0000010"

@@ -9,11 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from reconciler.sandbox.envelope import ConnectionDropped
 from tests.sandbox.conftest import Api, codes
 
 TOM, HUCK, JOE = 564854782, 564854783, 564854815
 CHANGE = "POST /v2/customers/{id}/changeIdentifier"
-DROPPED = (httpx.RemoteProtocolError, httpx.ReadError)  # what a client sees of a dropped connection
+DROPPED = (httpx.RemoteProtocolError, httpx.ReadError, ConnectionDropped)  # over TCP; in-process
 
 
 def _add(value: str) -> dict[str, list[dict[str, str]]]:

@@ -1,0 +1,127 @@
+"""The holder check at write time: who holds a value is read again immediately before the write adds it.
+
+The plan looked holders up when it was made; a value can be taken in between (another apply, another
+branch, the API's own users). Adding a value another customer holds in another scope merges the two
+accounts for good, so before each ``changeIdentifier`` that adds something, every value it adds is looked
+up again (one read each) and the call is sent only if its holder is one the plan expected:
+
+- nobody, or this customer itself (a plain add, or a move whose release already ran in this apply);
+- for an allowed merge, the holder the plan showed the reviewer.
+
+Anyone else means the plan's premise is gone: the call is not sent and the customer is ``stale``, with who
+holds the value now. A lookup that fails blocks the call (never read as "nobody holds it").
+
+Before a ``generateCard`` the customer's cards are read again: a live card of the series that this plan
+neither names nor generated means someone (a racing apply) already satisfied it, so no second card is
+generated; its number stands in for the generated one, and the link that follows finds it already linked.
+
+What this cannot close: the API has no conditional write, so a value taken between the lookup and the
+write (one round trip) is not seen; a merge then is caught by the write's warnings as an incident.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+
+from reconciler.apply.resolve import call_profile, item_value
+from reconciler.capillary import CapillaryReader
+from reconciler.errors import ApiError
+from reconciler.mask import mask_value
+from reconciler.model import DEAD_CARD_STATUSES, Identifier
+from reconciler.plan import CHANGE_IDENTIFIER, GENERATE_CARD, MERGE, Call, CallItem, Plan
+from reconciler.plan.diff import in_series
+
+SEND, DONE, STALE, FAILED = "send", "done", "stale", "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What to do with one call: ``send`` it, count it ``done`` unsent, or stop the customer."""
+
+    status: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    owner: int | None  # who holds the value now; None: nobody
+    here: bool = False  # this customer already holds it where the call adds it
+    unusable: str = ""  # why the owner can never be an expected holder (victim, campaign)
+
+
+@dataclass
+class HolderGuard:
+    """Checks each add against the live holder, and each generate against the customer's live cards."""
+
+    plan: Plan
+    reader: CapillaryReader
+    baseline: dict[int, frozenset[str]] = field(default_factory=dict)  # cards at the precondition read
+
+    async def check(self, call: Call, generated: MutableMapping[str, str]) -> Verdict:
+        """The verdict for ``call``; a satisfied generate records its stand-in number in ``generated``."""
+        try:
+            if call.op == GENERATE_CARD:
+                return await self._generate(call, generated)
+            if call.op == CHANGE_IDENTIFIER and call.add:
+                return await self._adds(call, generated)
+        except ApiError as exc:
+            return Verdict(FAILED, f"the holder check before {call.id} failed, so it was not sent: {exc}")
+        return Verdict(SEND)
+
+    async def _adds(self, call: Call, generated: MutableMapping[str, str]) -> Verdict:
+        already = 0
+        for item in call.add:
+            value = item_value(item, generated)
+            held = await self._holder(call, item, value)
+            expected = self._expected(call, item)
+            if held.unusable or held.owner not in expected:
+                return Verdict(
+                    STALE, _moved(mask_value(item.type, value), held, expected - {call.customer_id})
+                )
+            already += held.here
+        if already == len(call.add) and not call.remove:
+            return Verdict(DONE, "every value it adds is already held by this customer; not sent")
+        return Verdict(SEND)
+
+    async def _holder(self, call: Call, item: CallItem, value: str) -> _Held:
+        if item.type.lower() == "cardnumber":
+            card = await self.reader.get_card(value)
+            owner = card.customer_id if card is not None and card.customer_id else None
+            return _Held(owner, owner == call.customer_id)
+        holder = await self.reader.find_identifier_holder(Identifier(item.type, value))
+        if holder is None:
+            return _Held(None)
+        unusable = "a merge victim" if holder.victim else "a campaign account" if holder.campaign else ""
+        here = holder.customer_id == call.customer_id and holder.scope == call_profile(call)
+        return _Held(holder.customer_id, here, unusable)
+
+    def _expected(self, call: Call, item: CallItem) -> set[int | None]:
+        expected: set[int | None] = {None, call.customer_id}
+        for action in self.plan.actions:
+            if action.id in call.actions and action.risk == MERGE and action.value == item.value:
+                expected.add(action.holder)
+        return expected
+
+    async def _generate(self, call: Call, generated: MutableMapping[str, str]) -> Verdict:
+        series = call.card.series_id if call.card else None
+        if series is None:
+            return Verdict(SEND)
+        known = self.baseline.get(call.customer_id, frozenset()) | set(generated.values()) | self._named()
+        live = await self.reader.get_customer(call.customer_id)
+        for card in live.cards:
+            if card.number not in known and card.status not in DEAD_CARD_STATUSES and in_series(card, series):
+                generated[call.id] = card.number
+                shown = mask_value("cardnumber", card.number)
+                return Verdict(DONE, f"the customer already holds {shown} of series {series}; not generated")
+        return Verdict(SEND)
+
+    def _named(self) -> set[str]:
+        """Cards this plan creates, links or changes itself: never a racing apply's generated card."""
+        return {a.value for a in self.plan.actions if a.type == "cardnumber" and a.value is not None}
+
+
+def _moved(shown: str, held: _Held, expected: set[int | None]) -> str:
+    who = f"customer {held.owner}" + (f" ({held.unusable})" if held.unusable else "")
+    wanted = " or ".join("nobody" if e is None else f"customer {e}" for e in sorted(expected, key=str))
+    return f"{shown} is now held by {who}, not by {wanted} as planned; not sent"

@@ -1,0 +1,101 @@
+"""One apply per target at a time: an exclusive ``fcntl`` lock on a file per target.
+
+The file lives under ``.reconciler/locks/`` in the repository (or under ``RECONCILER_LOCK_DIR``, which
+several checkouts on one machine can share so their applies exclude each other too). The kernel holds
+the lock, so it dies with its process however that process ends; the file's content (pid, host, start
+time, target) only says who holds or held it. A clean release empties the file: finding content in a file
+whose lock we just took means its holder died mid-apply, and the takeover is said so.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+from reconciler.errors import ReconcilerError
+
+LOCK_DIR_ENV = "RECONCILER_LOCK_DIR"
+DEFAULT_LOCK_DIR = ".reconciler/locks"
+
+
+class ApplyRunningError(ReconcilerError):
+    """Another apply holds this target's lock (exit 1)."""
+
+
+def lock_path(root: Path, target_key: str) -> Path:
+    """The lock file of ``target_key`` (a URL without credentials, or the sandbox database's path)."""
+    base = Path(os.environ.get(LOCK_DIR_ENV) or root / DEFAULT_LOCK_DIR)
+    slug = re.sub(r"[^A-Za-z0-9.-]+", "_", target_key)[-40:].strip("_")
+    digest = hashlib.sha256(target_key.encode()).hexdigest()[:12]
+    return base / f"{slug}-{digest}.lock"
+
+
+def _describe(info: dict[str, object]) -> str:
+    return f"pid {info.get('pid', '?')} on {info.get('host', '?')} since {info.get('started', '?')}"
+
+
+def _read(handle: IO[str]) -> dict[str, object]:
+    handle.seek(0)
+    text = handle.read().strip()
+    if not text:
+        return {}
+    try:
+        found = json.loads(text)
+    except json.JSONDecodeError:
+        return {"pid": "?", "host": "?", "started": "?"}  # a holder died while writing it
+    return found if isinstance(found, dict) else {}
+
+
+@contextmanager
+def target_lock(path: Path, target: str) -> Iterator[str]:
+    """Hold ``path`` exclusively; yields "" or a note that a dead apply's lock was taken over.
+
+    Raises ``ApplyRunningError`` at once (no waiting) when a live apply holds it.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            running = _read(handle)
+            raise ApplyRunningError(
+                f"another apply to {target} is running ({_describe(running)}; lock {path}); "
+                "nothing was read or written: wait for it, then run apply again"
+            ) from None
+        previous = _read(handle)
+        note = (
+            f"took over the lock of a dead apply to {target} ({_describe(previous)}); "
+            "its journal says what it wrote"
+            if previous
+            else ""
+        )
+        _write(handle, target)
+        try:
+            yield note
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            handle.flush()
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _write(handle: IO[str], target: str) -> None:
+    info = {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "target": target,
+    }
+    handle.seek(0)
+    handle.truncate()
+    handle.write(json.dumps(info) + "\n")
+    handle.flush()

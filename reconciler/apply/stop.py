@@ -1,0 +1,128 @@
+"""The write gate: how an apply stops starting writes (a signal, or a journal it can no longer write).
+
+The executor takes a slot from the gate before each call's writes; once the gate is stopped, no slot
+admits a new call (``NotStarted``). A first SIGINT/SIGTERM stops the gate and gives the writes in flight
+``GRACE_SECONDS`` to finish; a second signal, or the end of the grace, halts them at once (their tasks are
+cancelled and the executor journals them as outcome unknown). The slots also bound how many writes are in
+flight, so the journal's reserve (``journal.py``) always has room for their outcome lines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import TypeVar
+
+from reconciler.apply.result import APPLIED, FAILED, SKIPPED, ApplyResult, CallOutcome, CustomerResult
+from reconciler.errors import EXIT_PARTIAL
+from reconciler.plan import Call
+
+T = TypeVar("T")
+GRACE_SECONDS = 10.0
+
+
+class NotStarted(Exception):
+    """The gate is stopped: the call was not sent."""
+
+
+class Gate:
+    """Admits writes, at most ``concurrency`` at a time, until it is stopped."""
+
+    def __init__(self, concurrency: int = 16) -> None:
+        self.reason: str | None = None
+        self.signum: int | None = None
+        self.journal_failed = False
+        self.halted = False
+        self._slots = asyncio.Semaphore(max(1, concurrency))
+        self._writes: asyncio.Future[object] | None = None
+        self._armed = False
+        self._timer: asyncio.TimerHandle | None = None
+        self.on_stop: Callable[[str], None] | None = None  # told once, when the gate stops
+
+    @property
+    def stopped(self) -> bool:
+        return self.reason is not None
+
+    @property
+    def exit_code(self) -> int | None:
+        """6 when the journal failed, 130/143 after SIGINT/SIGTERM, else None (the result decides)."""
+        if self.journal_failed:
+            return EXIT_PARTIAL
+        return None if self.signum is None else 128 + self.signum
+
+    def stop(self, reason: str, *, journal: bool = False) -> None:
+        """Start no more writes; in-flight writes get the grace period to finish."""
+        self.journal_failed = self.journal_failed or journal
+        if self.reason is None:
+            self.reason = reason
+            if self.on_stop is not None:
+                self.on_stop(reason)
+            if self._writes is not None:
+                loop = asyncio.get_running_loop()
+                self._timer = loop.call_later(GRACE_SECONDS, self.halt)
+
+    def halt(self) -> None:
+        """Cancel the writes in flight now."""
+        if self._writes is not None and not self._writes.done():
+            self.halted = True
+            self._writes.cancel()
+
+    def on_signal(self, signum: int) -> bool:
+        """Handle SIGINT/SIGTERM while writes run (True); before them, the caller cancels (False)."""
+        if not self._armed:
+            return False
+        if self.signum is None:
+            self.signum = signum
+            self.stop(f"interrupted by {signal.Signals(signum).name}")
+        else:
+            self.halt()
+        return True  # after the writes, a signal is ignored: only the end line and summary remain
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """One call's writes; raises ``NotStarted`` once the gate is stopped."""
+        async with self._slots:
+            if self.reason is not None:
+                raise NotStarted(f"not started: {self.reason}")
+            yield
+
+    async def run(self, writes: Awaitable[T]) -> T | None:
+        """Await ``writes``; None if the gate halted them (a second signal, or the grace ran out)."""
+        future = asyncio.ensure_future(writes)
+        self._writes, self._armed = future, True  # type: ignore[assignment]
+        try:
+            return await future
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if not self.halted or (current is not None and current.cancelling()):
+                raise
+            return None
+        finally:
+            if self._timer is not None:
+                self._timer.cancel()
+
+
+def write_counts(result: ApplyResult) -> dict[str, int]:
+    """Planned calls by fate: applied, failed (sent, not applied or unknown), not started."""
+    calls = [o for c in result.customers for o in c.calls]
+    applied = sum(1 for o in calls if o.status == APPLIED)
+    failed = sum(1 for o in calls if o.status != APPLIED and o.sends > 0)
+    return {"applied": applied, "failed": failed, "not_started": len(calls) - applied - failed}
+
+
+def halted_results(
+    by_customer: Mapping[int, Sequence[Call]], settled: Mapping[str, CallOutcome], reason: str
+) -> list[CustomerResult]:
+    """Per customer, after a halt: the calls that settled as they did, the rest not started."""
+    out = []
+    for cid, calls in by_customer.items():
+        outcomes = tuple(
+            settled.get(c.id) or CallOutcome(c.id, cid, c.op, SKIPPED, f"not started: {reason}")
+            for c in calls
+        )
+        first = next((o for o in outcomes if o.status != APPLIED), None)
+        status, why = (APPLIED, "") if first is None else (FAILED, first.detail)
+        out.append(CustomerResult(cid, status, why, outcomes))
+    return out

@@ -1,0 +1,86 @@
+"""What commands write: lines to the terminal (``echo``) and output files (checked, then written).
+
+Every line a command prints goes through ``echo``, which shows control characters escaped: a value, a file
+name or an API message cannot retitle, recolour or reorder the reader's terminal. Output files
+(``--out``, ``--json-out``, ``--journal``) are checked by ``check_writable`` before the first API call, so
+a directory, an unwritable path or a full device fails at once, in one line, with nothing sent.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from reconciler.errors import ReconcilerError
+from reconciler.render.escape import visible, visible_styled
+
+
+class OutputError(ReconcilerError):
+    """An output (a file or standard output) cannot be written."""
+
+
+def echo(text: str, *, err: bool = False, nl: bool = True, styled: bool = False) -> None:
+    """Print ``text`` with its control characters escaped (line breaks kept; colours too if ``styled``)."""
+    shown = visible_styled(text) if styled else visible(text, keep="\n")
+    try:
+        click.echo(shown, err=err, nl=nl)
+    except OSError as exc:
+        if not err:
+            # stdout is broken (a full device, a closed pipe): point it at /dev/null so the interpreter's
+            # last flush at exit does not fail again, and report the failure once on stderr
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise OutputError(
+            f"cannot write to standard {'error' if err else 'output'}: {_reason(exc)}"
+        ) from None
+
+
+def say_error(message: str) -> None:
+    """``error: MESSAGE`` on stderr, as one line whatever the message holds."""
+    echo(f"error: {visible(message)}", err=True)
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def check_writable(path: Path, option: str) -> None:
+    """Fail now, in one line, if ``path`` cannot be written: a directory, a parent that is a file, an
+    unwritable place, a full device. The file is opened for appending and given an empty write, which
+    changes nothing but fails where a real write would (``/dev/full`` answers ENOSPC); a file this check
+    created is removed again, and only missing parent directories are left (the write makes them anyway)."""
+    try:
+        if path.is_dir():
+            raise OutputError(f"{option} {path}: is a directory")
+        existed = path.exists() or path.is_symlink()
+        _probe(path)
+        if not existed:
+            path.unlink(missing_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise OutputError(f"{option} {path}: a parent of it is not a directory") from None
+    except OSError as exc:
+        raise OutputError(f"{option} {path}: cannot write: {_reason(exc)}") from None
+
+
+def _probe(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # O_NONBLOCK: a FIFO without a reader fails here (ENXIO) instead of hanging the command
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o644)
+    try:
+        os.write(fd, b"")
+    finally:
+        os.close(fd)
+
+
+def write_output(text: str, out: Path | None, option: str = "--out", *, styled: bool = False) -> None:
+    """``text`` to ``out`` (a file; a failure is one line) or to stdout through ``echo``."""
+    if out is None:
+        echo(text, nl=not text.endswith("\n"), styled=styled)
+        return
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"{option} {out}: cannot write: {_reason(exc)}") from None

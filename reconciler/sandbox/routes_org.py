@@ -1,0 +1,72 @@
+"""The org's sources and their accounts (capillary-api.md 2.1): ``GET /v2/org/{orgId}/sources`` and
+``GET /v2/meta/sources``, served from the seeded sources, so a client can learn the multi-account scopes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from reconciler.sandbox.envelope import ApiFailure
+from reconciler.sandbox.handlers import endpoint
+from reconciler.sandbox.runtime import Runtime
+
+# The source type ids of the documented ``/v2/meta/sources`` table.
+SOURCE_TYPE_IDS = {
+    "FACEBOOK": 1,
+    "WEB_ENGAGE": 2,
+    "WECHAT": 3,
+    "INSTORE": 5,
+    "MARTJACK": 6,
+    "TMALL": 7,
+    "TAOBAO": 8,
+    "JD": 9,
+    "ECOMMERCE": 10,
+    "WEBSITE": 11,
+    "LINE": 12,
+    "MOBILE_APP": 18,
+}
+
+
+def _accounts(rt: Runtime) -> list[tuple[str, str]]:
+    sql = "SELECT source, account_id FROM sources ORDER BY source, account_id"
+    return [(r[0], r[1]) for r in rt.store.query(sql)]
+
+
+@endpoint
+async def org_sources(request: Request, rt: Runtime) -> Any:
+    """Every source account: ``sourceTypeName`` is the source, ``sourceAccountIdentifier`` the accountId."""
+    org = rt.store.org()["id"]
+    if request.path_params["org"] != str(org):
+        raise ApiFailure(1064, "Invalid org ID")
+    data = [
+        {
+            "id": n,
+            "uuid": f"{source}-{account or 'default'}",
+            "name": f"{source} {account}".strip(),
+            "sourceAccountIdentifier": account,
+            "toMirror": False,
+            "sourceTypeId": SOURCE_TYPE_IDS.get(source, 0),
+            "sourceTypeName": source,
+            "isActive": True,
+            "commChannels": [],
+            "attribution": {},
+        }
+        for n, (source, account) in enumerate(_accounts(rt), 1)
+    ]
+    return {"data": data, "warnings": [], "errors": []}
+
+
+@endpoint
+async def meta_sources(request: Request, rt: Runtime) -> Any:
+    """The org's source types (``{id, name}``), as the legacy page lists them."""
+    names = sorted({source for source, _ in _accounts(rt)})
+    data = [{"id": SOURCE_TYPE_IDS.get(n, 0), "name": n, "commChannels": []} for n in names]
+    return {"data": data, "warnings": [], "errors": []}
+
+
+ROUTES = [
+    Route("/v2/org/{org}/sources", org_sources, methods=["GET"]),
+    Route("/v2/meta/sources", meta_sources, methods=["GET"]),
+]
