@@ -207,18 +207,27 @@ def command(
     journal = journal or default_journal_path(ws.config.root)
     check_writable(journal, "--journal")  # before the first API call: a bad journal sends nothing
     opts = ApplyOptions(
-        checksum, auto_approve, journal, force, fmt, _scope_args(ctx, changed_since, shard, customer_ids)
+        checksum,
+        auto_approve,
+        journal,
+        force,
+        fmt,
+        _scope_args(ctx, changed_since, shard, customer_ids, full_rate),
     )
     gate = Gate(ws.config.api.concurrency)
     ctx.exit(run_async(run_apply(ws, scope, opts, gate), on_signal=gate.on_signal))
 
 
 def _scope_args(
-    ctx: click.Context, changed_since: str | None, shard: str | None, customer_ids: tuple[int, ...]
+    ctx: click.Context,
+    changed_since: str | None,
+    shard: str | None,
+    customer_ids: tuple[int, ...],
+    full_rate: bool,
 ) -> list[str]:
     """The options that chose this run's scope (and its config), to repeat in the resume command."""
     config = ctx.params.get("config_path")
     args = [] if config is None or str(config) == CONFIG_FILE else ["--config", str(config)]
     args += ["--changed-since", changed_since] if changed_since else ["--all"]
     args += [a for cid in customer_ids for a in ("--customer", str(cid))]
-    return args + (["--shard", shard] if shard else [])
+    return args + (["--shard", shard] if shard else []) + (["--full-rate"] if shard and full_rate else [])
