@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 
-def run_on_a_pty(cwd: Path, *args: str, timeout: float = 120) -> tuple[int, str]:
+def run_on_a_pty(cwd: Path, *args: str, timeout: float = 900) -> tuple[int, str]:
     """``reconciler ARGS`` on a pty in ``cwd``; (exit code, everything it wrote, raw: ``\\r`` kept)."""
     master, slave = pty.openpty()
     env = {**os.environ, "NO_COLOR": "1", "TERM": "dumb"}
