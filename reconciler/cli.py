@@ -17,7 +17,7 @@ from reconciler.commands.workspace import verbosity_options
 from reconciler.errors import EXIT_INTERRUPTED, ReconcilerError
 
 # Subcommand modules, each exposing `command` (a click.Command).
-COMMAND_MODULES = ("validate", "plan", "apply", "import_", "sandbox", "github")
+COMMAND_MODULES = ("validate", "plan", "apply", "import_", "sandbox", "github", "doctor")
 
 
 class _Group(click.Group):

@@ -55,6 +55,7 @@ class Config:
     manage: ManageConfig = field(default_factory=ManageConfig)
     safety: SafetyConfig = field(default_factory=SafetyConfig)
     state_dir: str = "state"
+    sources: tuple[str, ...] = ()  # SOURCE or SOURCE:accountId; used when the API does not list them
     root: Path = field(default_factory=Path.cwd)  # the directory reconciler.yaml lives in
 
 
@@ -79,6 +80,7 @@ def load_config(path: Path | None = None) -> Config:
         manage=_manage(data.get("manage", {})),
         safety=SafetyConfig(**data.get("safety", {})),
         state_dir=data.get("state_dir", "state"),
+        sources=tuple(data.get("sources", ())),
         root=root,
     )
 

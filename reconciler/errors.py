@@ -20,6 +20,10 @@ with ``raise ... from exc``.
     ├── BlockedError                exit 4  the plan holds a conflict, a merge or a budget breach
     ├── StaleError                  exit 5  apply's re-plan differs from the reviewed checksum
     └── PartialApplyError           exit 6  some writes failed
+
+A failed write is classified (``failure_class``) by whether running apply again can help: TRANSIENT for
+5xx, 429, 461, 521, timeouts and lost answers (the org may answer next time), PERMANENT for the business
+errors (8011 invalid account, 3010, 8015, ...) and authentication, which fail identically every time.
 """
 
 from __future__ import annotations
@@ -140,3 +144,18 @@ class StaleError(ReconcilerError):
 
 class PartialApplyError(ReconcilerError):
     exit_code = EXIT_PARTIAL
+
+
+TRANSIENT = "transient"  # running apply again can help
+PERMANENT = "permanent"  # running apply again fails the same way: the state or the org must change
+RETRYABLE_HTTP = frozenset({429, 461, 521})
+
+
+def failure_class(exc: BaseException) -> str:
+    """TRANSIENT when re-running can help (5xx, 429, timeouts, unknown outcomes), else PERMANENT."""
+    if isinstance(exc, TransientError | OutcomeUnknownError):
+        return TRANSIENT
+    status = exc.status if isinstance(exc, ApiError) else None
+    if status is not None and (status >= 500 or status in RETRYABLE_HTTP):
+        return TRANSIENT
+    return PERMANENT

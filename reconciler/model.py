@@ -46,6 +46,19 @@ CARD_NUMBER_TYPES = frozenset({"cardnumber", "card"})
 CARD_TYPES = CARD_NUMBER_TYPES | {"cardexternalid"}
 
 
+# The org's sources and, per source, its accountIds ("" for a single-account source's one account).
+SourceAccounts = dict[str, frozenset[str]]
+
+
+def parse_sources(entries: Iterable[str]) -> SourceAccounts:
+    """``["INSTORE", "WECHAT:acme-wx"]`` (the profile syntax of state files) as sources and their accounts."""
+    out: dict[str, set[str]] = {}
+    for entry in entries:
+        key = ProfileKey.parse(entry)
+        out.setdefault(key.source, set()).add(key.account_id)
+    return {source: frozenset(accounts) for source, accounts in out.items()}
+
+
 def is_card_type(identifier_type: str) -> bool:
     """True for identifier types that name a card (``cardNumber``, ``card``, ``cardExternalId``)."""
     return identifier_type.lower() in CARD_TYPES
@@ -249,6 +262,9 @@ class LiveReader(Protocol):
 
     async def list_labels(self) -> list[CardLabel]:
         """The org's card status labels."""
+
+    async def list_sources(self) -> SourceAccounts | None:
+        """The org's sources and accounts, or None when the target does not tell them."""
 
 
 T = TypeVar("T")

@@ -49,7 +49,7 @@ from reconciler.apply.verify import verify
 from reconciler.backoff import Backoff
 from reconciler.capillary import CapillaryWriter
 from reconciler.config import Config
-from reconciler.errors import ApiError, OutcomeUnknownError
+from reconciler.errors import PERMANENT, TRANSIENT, ApiError, OutcomeUnknownError, failure_class
 from reconciler.mask import mask_value
 from reconciler.model import ChangeResult, DesiredCustomer, Progress, no_progress
 from reconciler.plan import CHANGE_IDENTIFIER, CREATE_CARD, GENERATE_CARD, MERGE, Call, Plan
@@ -93,7 +93,7 @@ class _Run:
             if blocker is not None:
                 status = STALE if blocker.status == STALE else FAILED
                 reason = f"depends on {blocker.call_id} of customer {blocker.customer_id} ({blocker.status})"
-                return await self._finish(cid, outcomes, calls[i:], status, reason)
+                return await self._finish(cid, outcomes, calls[i:], status, reason, blocker.failure)
             if i == 0 and self.gate.stopped:
                 return await self._finish(cid, outcomes, calls, FAILED, f"not started: {self.gate.reason}")
             if i == 0:
@@ -102,13 +102,18 @@ class _Run:
                     return await self._finish(cid, outcomes, calls, *problem)
             checked = await self._guarded(call)
             if isinstance(checked, tuple):  # stale only while nothing was written for this customer
-                status = checked[0] if not any(o.status == APPLIED for o in outcomes) else FAILED
-                return await self._finish(cid, outcomes, calls[i:], status, checked[1])
+                status, reason = checked
+                # a failed holder lookup may pass next time; a value another customer took will not
+                failure = TRANSIENT if status == FAILED else PERMANENT
+                if any(o.status == APPLIED for o in outcomes):
+                    status = FAILED
+                return await self._finish(cid, outcomes, calls[i:], status, reason, failure)
             outcome = checked if checked is not None else await self._call(call)
             self._settle(outcome)
             outcomes.append(outcome)
             if outcome.status != APPLIED:
-                return await self._finish(cid, outcomes, calls[i + 1 :], FAILED, outcome.detail)
+                rest = calls[i + 1 :]
+                return await self._finish(cid, outcomes, rest, FAILED, outcome.detail, outcome.failure)
         return CustomerResult(cid, APPLIED, "", tuple(outcomes))
 
     async def _blocker(self, call: Call) -> CallOutcome | None:
@@ -118,17 +123,17 @@ class _Run:
                 return self.outcomes[dep]
         return None
 
-    async def _precondition(self, cid: int) -> tuple[Status, str] | None:
+    async def _precondition(self, cid: int) -> tuple[Status, str, str] | None:
         try:
             live = await self.writer.get_customer(cid)
         except ApiError as exc:
             await self.journal.record("precondition", customer_id=cid, ok=False, error=str(exc))
-            return FAILED, f"re-reading the customer failed: {exc}"
+            return FAILED, f"re-reading the customer failed: {exc}", failure_class(exc)
         facts = live_facts(live, self.desired[cid], self.config)
         ok = facts == self.plan.facts.get(cid)
         self.guard.baseline[cid] = frozenset(c.number for c in live.cards)
         await self.journal.record("precondition", customer_id=cid, ok=ok, facts=facts)
-        return None if ok else (STALE, "its live state changed since the plan was made")
+        return None if ok else (STALE, "its live state changed since the plan was made", "")
 
     async def _guarded(self, call: Call) -> CallOutcome | tuple[Status, str] | None:
         """The holder check: None to send, an outcome for a call already satisfied, or (status, reason)."""
@@ -144,7 +149,13 @@ class _Run:
         return (STALE if verdict.status == HOLDER_MOVED else FAILED), verdict.detail
 
     async def _finish(
-        self, cid: int, outcomes: list[CallOutcome], rest: list[Call], status: Status, reason: str
+        self,
+        cid: int,
+        outcomes: list[CallOutcome],
+        rest: list[Call],
+        status: Status,
+        reason: str,
+        failure: str = "",
     ) -> CustomerResult:
         for call in rest:
             mark = STALE if status == STALE else SKIPPED
@@ -152,7 +163,7 @@ class _Run:
             await self.journal.record("skipped", call=call.id, customer_id=cid, status=mark, reason=reason)
             self._settle(outcome)
             outcomes.append(outcome)
-        return CustomerResult(cid, status, reason, tuple(outcomes))
+        return CustomerResult(cid, status, reason, tuple(outcomes), failure if status == FAILED else "")
 
     def _settle(self, outcome: CallOutcome) -> None:
         self.outcomes[outcome.call_id] = outcome
@@ -202,7 +213,7 @@ class _Run:
                     if verdict is False:
                         continue
                     if verdict is None:
-                        return CallOutcome(call.id, call.customer_id, call.op, FAILED, _UNKNOWN, sends)
+                        return self._failed(call, _UNKNOWN, sends, TRANSIENT)
                     return self._applied(call, sends, ChangeResult(None), merged=verdict == MERGED)
                 except ApiError as exc:
                     message = self._scrub(exc.api_message, call)
@@ -212,14 +223,18 @@ class _Run:
                     detail = self._scrub(str(exc), call)
                     if exc.code in ChangeResult.MERGE_WARNINGS and call.id not in self.allowed_merges:
                         self._merge_incident(call, f"code {exc.code} in errors")  # it merged all the same
-                    return CallOutcome(call.id, call.customer_id, call.op, FAILED, detail, sends)
+                    return self._failed(call, detail, sends, failure_class(exc))
                 codes = [code for code, _ in result.warnings]
                 await self._outcome(call, sends, "ok", created_id=result.created_id, warnings=codes)
                 return self._applied(call, sends, result, merged=result.merged)
         finally:
             if lost:
                 self._note_lost_generations(call, lost)
-        return CallOutcome(call.id, call.customer_id, call.op, FAILED, _gave_up(call, sends), sends)
+        return self._failed(call, _gave_up(call, sends), sends, TRANSIENT)
+
+    @staticmethod
+    def _failed(call: Call, detail: str, sends: int, failure: str) -> CallOutcome:
+        return CallOutcome(call.id, call.customer_id, call.op, FAILED, detail, sends, failure=failure)
 
     def _note_lost_generations(self, call: Call, lost: int) -> None:
         """One note per generate call whose answers were lost: how many spare cards may exist."""
@@ -391,8 +406,7 @@ async def apply_plan(
         calls=len(plan.calls),
         customers=len(by_customer),
     )
-    writes = asyncio.gather(*(run.customer(cid, calls) for cid, calls in by_customer.items()))
-    results = await gate.run(writes)
+    results = await gate.run(run.customer(cid, calls) for cid, calls in by_customer.items())
     if results is None:  # halted: the customers' tasks were cancelled; rebuild from what settled
         results = halted_results(by_customer, run.outcomes, gate.reason or "interrupted")
     customers = tuple(sorted(results, key=lambda r: r.id))

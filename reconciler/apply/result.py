@@ -20,7 +20,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
-from reconciler.errors import EXIT_OK, EXIT_PARTIAL, EXIT_STALE
+from reconciler.errors import EXIT_OK, EXIT_PARTIAL, EXIT_STALE, TRANSIENT
 from reconciler.plan import Op
 
 
@@ -49,6 +49,7 @@ class CallOutcome:
     sends: int = 0  # how many times it was sent
     warnings: tuple[int, ...] = ()
     merged: bool = False
+    failure: str = ""  # a failed call: errors.TRANSIENT (re-running can help) or errors.PERMANENT
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -59,6 +60,7 @@ class CallOutcome:
             "detail": self.detail,
             "sends": self.sends,
             "warnings": list(self.warnings),
+            "failure": self.failure or None,
         }
 
 
@@ -83,6 +85,7 @@ class CustomerResult:
     status: Status
     reason: str
     calls: tuple[CallOutcome, ...]
+    failure: str = ""  # a failed customer: errors.TRANSIENT or errors.PERMANENT
 
     @property
     def applied_calls(self) -> int:
@@ -94,6 +97,7 @@ class CustomerResult:
             "id": self.id,
             "status": self.status,
             "reason": self.reason,
+            "failure": self.failure or None,
             "calls": [c.to_dict() for c in self.calls],
         }
 
@@ -139,6 +143,12 @@ class ApplyResult:
         return sum(o.sends for c in self.customers for o in c.calls)
 
     @property
+    def rerun_helps(self) -> bool:
+        """True when every failure is transient: running apply again (a fresh plan) can finish the work."""
+        failed = [c for c in self.customers if c.status == FAILED]
+        return bool(failed) and all(c.failure == TRANSIENT for c in failed)
+
+    @property
     def exit_code(self) -> int:
         """6 on any failure, incident or divergence; else 5 if anything was stale; else 0."""
         if self.incidents or self.counts[FAILED] or self.verification.divergences:
@@ -155,6 +165,7 @@ class ApplyResult:
             "incidents": list(self.incidents),
             "notes": list(self.notes),
             "summary": {**self.counts, "customers": len(self.customers), "writes_sent": self.writes_sent},
+            "rerun_helps": self.rerun_helps,
             "journal": self.journal,
             "seconds": round(self.seconds, 3),
             "verification": self.verification.to_dict(),

@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import TypeVar
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from reconciler.apply.result import APPLIED, FAILED, SKIPPED, ApplyResult, CallOutcome, CustomerResult
 from reconciler.errors import EXIT_PARTIAL
@@ -36,7 +36,7 @@ class Gate:
         self.journal_failed = False
         self.halted = False
         self._slots = asyncio.Semaphore(max(1, concurrency))
-        self._writes: asyncio.Future[object] | None = None
+        self._writes: asyncio.Future[Any] | None = None
         self._armed = False
         self._timer: asyncio.TimerHandle | None = None
         self.on_stop: Callable[[str], None] | None = None  # told once, when the gate stops
@@ -88,16 +88,23 @@ class Gate:
                 raise NotStarted(f"not started: {self.reason}")
             yield
 
-    async def run(self, writes: Awaitable[T]) -> T | None:
-        """Await ``writes``; None if the gate halted them (a second signal, or the grace ran out)."""
-        future = asyncio.ensure_future(writes)
-        self._writes, self._armed = future, True  # type: ignore[assignment]
+    async def run(self, writes: Iterable[Coroutine[Any, Any, T]]) -> list[T] | None:
+        """Run ``writes`` concurrently; None if the gate halted them (a second signal, or the grace ran out).
+
+        A halt cancels every task, and this waits until each has handled its cancellation (a write in flight
+        journals its outcome as unknown) before returning: gather's own future is done as soon as the first
+        task is, and the journal must still be open for the others.
+        """
+        tasks = [asyncio.ensure_future(w) for w in writes]
+        future = asyncio.gather(*tasks)
+        self._writes, self._armed = future, True
         try:
             return await future
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if not self.halted or (current is not None and current.cancelling()):
                 raise
+            await asyncio.wait(tasks)
             return None
         finally:
             if self._timer is not None:

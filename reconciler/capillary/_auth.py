@@ -20,6 +20,8 @@ class Auth:
     """Produces the auth headers of a request; ``token`` identifies them for a retry after a 401."""
 
     renewable = False
+    kind = ""
+    ttl: float | None = None  # the OAuth token's lifetime, once a token was issued
 
     async def headers(self) -> tuple[dict[str, str], str]:
         """Headers to send, and an opaque tag of the credential used."""
@@ -31,6 +33,8 @@ class Auth:
 
 class BasicAuth(Auth):
     """``Authorization: Basic base64(till:md5hex(password))``."""
+
+    kind = "basic"
 
     def __init__(self, credentials: Credentials) -> None:
         self._header = {"Authorization": credentials.basic_header}
@@ -44,6 +48,7 @@ class OAuthAuth(Auth):
     """An OAuth token shared by every task; one refresh at a time, at 80% of its ttl."""
 
     renewable = True
+    kind = "oauth"
 
     def __init__(self, fetch: TokenFetch) -> None:
         self._fetch = fetch
@@ -76,7 +81,7 @@ class OAuthAuth(Auth):
             self._failure, self._failed_until = exc, time.monotonic() + FAILURE_HOLD
             raise
         self._failure = None
-        self._token, self._refresh_at = token, started + REFRESH_AT * ttl
+        self._token, self._refresh_at, self.ttl = token, started + REFRESH_AT * ttl, ttl
 
     def invalidate(self, tag: str) -> None:
         """Drop the token if it is still the one that was refused."""

@@ -72,6 +72,7 @@ class Channel:
         self.client = client
         self.read_only = read_only
         self.auth: Auth | None = None
+        self.limit_headers: dict[str, str] = {}  # the rate-limit headers the org last sent, for `doctor`
         self._limits = limits
         self._slots = asyncio.Semaphore(max(1, concurrency))
         self._retry = retry or RetryPolicy()
@@ -159,6 +160,11 @@ class Channel:
             finally:
                 limiter.release()
         log.debug("%s %s -> %d (attempt %d)", method, path, response.status_code, attempt)
+        self.limit_headers.update(
+            (k.lower(), v)
+            for k, v in response.headers.items()
+            if "ratelimit" in k.lower() or k.lower() == "retry-after"
+        )
         return tag, response
 
     def _success_body(self, response: httpx.Response, method: str, path: str) -> Any:

@@ -81,19 +81,6 @@ def combine(found: Sequence[Holder | None]) -> Holder | None:
     return holders[0] if holders else None
 
 
-def source_accounts(body: Any) -> list[ProfileKey]:
-    """``GET /v2/org/{orgId}/sources?details=true``: each active account as a profile key."""
-    data = body.get("data") if isinstance(body, dict) else None
-    if not isinstance(data, list):
-        raise ApiError("unexpected response: the org's sources have no 'data' list")
-    out = []
-    for item in data:
-        if isinstance(item, dict) and item.get("isActive", True) is not False:
-            source = str(item.get("sourceTypeName") or item.get("name") or "").upper()
-            out.append(ProfileKey(source, str(item.get("sourceAccountIdentifier") or "")))
-    return out
-
-
 def multi_account(keys: Iterable[ProfileKey]) -> tuple[ProfileKey, ...]:
     """The keys that are accounts of multi-account sources (lookups there need ``accountId``)."""
     return tuple(sorted({k for k in keys if k.source.upper() in MULTI_ACCOUNT_SOURCES and k.account_id}))

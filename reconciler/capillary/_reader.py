@@ -15,9 +15,19 @@ from reconciler.capillary.parse import (
     parse_customer,
     parse_labels,
     parse_series,
+    parse_source_accounts,
 )
 from reconciler.errors import ApiError, AuthError, NotFoundError, TransientError
-from reconciler.model import CardLabel, Holder, Identifier, LiveCard, LiveCustomer, ProfileKey, Series
+from reconciler.model import (
+    CardLabel,
+    Holder,
+    Identifier,
+    LiveCard,
+    LiveCustomer,
+    ProfileKey,
+    Series,
+    SourceAccounts,
+)
 
 LOOKUP_PATH = "/v2/customers/lookup/customerDetails"
 
@@ -31,18 +41,32 @@ class CapillaryReader:
         self._bulk_batch_size = max(1, bulk_batch_size)
         self._org_id: int | None = None  # learnt from the series list (its items carry orgId)
         self._declared: frozenset[ProfileKey] = frozenset()
-        self._scopes: asyncio.Task[tuple[ProfileKey, ...]] | None = None
+        self._sources: asyncio.Task[SourceAccounts | None] | None = None
 
     def declare_scopes(self, keys: Iterable[ProfileKey]) -> None:
         """Profiles the state names: the multi-account scopes to look holders up in when the org's
         sources cannot be read."""
         self._declared = frozenset(keys)
-        self._scopes = None
 
     @property
     def read_only(self) -> bool:
         """True when this client cannot send writes."""
         return self._channel.read_only
+
+    @property
+    def auth_kind(self) -> str:
+        """``oauth`` or ``basic``."""
+        return self._channel.auth.kind if self._channel.auth else ""
+
+    @property
+    def token_ttl(self) -> float | None:
+        """The OAuth token's lifetime in seconds, once one was issued (None for basic auth)."""
+        return self._channel.auth.ttl if self._channel.auth else None
+
+    @property
+    def limit_headers(self) -> dict[str, str]:
+        """The rate-limit headers (``X-RateLimit-*``, ``Retry-After``) the org has sent, if any."""
+        return dict(self._channel.limit_headers)
 
     async def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         return await self._channel.request("GET", path, params=params)
@@ -113,25 +137,12 @@ class CapillaryReader:
         return _holders.from_answer(body, identifier, scope, where)
 
     async def multi_account_scopes(self) -> tuple[ProfileKey, ...]:
-        """The org's accounts of multi-account sources (read once): from the org's sources, or, when the
-        API does not answer them, the ones the state names."""
-        if self._scopes is None:
-            self._scopes = asyncio.ensure_future(self._read_scopes())
-        return await asyncio.shield(self._scopes)
-
-    async def _read_scopes(self) -> tuple[ProfileKey, ...]:
-        try:
-            if self._org_id is None:
-                await self.list_series()
-            if self._org_id is None:
-                return _holders.multi_account(self._declared)
-            body = await self._get(f"/v2/org/{self._org_id}/sources", {"details": "true"})
-            return _holders.multi_account(_holders.source_accounts(body))
-        except (AuthError, TransientError):
-            self._scopes = None  # not cached: the next lookup asks again
-            raise
-        except ApiError:
+        """The org's accounts of multi-account sources: from the org's sources, or, when the API does not
+        answer them, the ones the state names."""
+        listed = await self.list_sources()
+        if listed is None:
             return _holders.multi_account(self._declared)
+        return _holders.multi_account(ProfileKey(s, a) for s, accounts in listed.items() for a in accounts)
 
     async def get_card(self, number: str) -> LiveCard | None:
         """A card by number (``GET /v2/card?number=``); None when it does not exist."""
@@ -149,3 +160,31 @@ class CapillaryReader:
     async def list_labels(self) -> list[CardLabel]:
         """Every card status label of the org."""
         return parse_labels(await self._get("/v2/genericStatus/card/labels"))
+
+    async def list_sources(self) -> SourceAccounts | None:
+        """The org's sources and accounts (``GET /v2/org/{orgId}/sources?details=true``), read once.
+
+        None when the org id is unknown (no series carries it) or the org refuses the endpoint (a key
+        without the organization access group): callers then fall back to ``sources:`` in the config or
+        to the scopes the state names.
+        """
+        if self._sources is None:
+            self._sources = asyncio.ensure_future(self._read_sources())
+        try:
+            return await asyncio.shield(self._sources)
+        except (AuthError, TransientError):
+            self._sources = None  # not cached: the next caller asks again
+            raise
+
+    async def _read_sources(self) -> SourceAccounts | None:
+        if self._org_id is None:
+            await self.list_series()
+        if self._org_id is None:
+            return None
+        try:
+            body = await self._get(f"/v2/org/{self._org_id}/sources", {"details": "true"})
+        except (AuthError, TransientError):
+            raise
+        except ApiError:
+            return None
+        return parse_source_accounts(body) or None

@@ -24,6 +24,7 @@ from reconciler.model import (
     LiveProfile,
     ProfileKey,
     Series,
+    SourceAccounts,
 )
 
 _CARD_NUMBER_KEYS = ("cardNumber", "cardnumber", "number")
@@ -225,3 +226,14 @@ def parse_generated(body: Any) -> list[str]:
     if not isinstance(items, list):
         raise ApiError("unexpected response: card generation returned no 'entity' or 'data' list")
     return [str(i) if not isinstance(i, Mapping) else parse_card(i).number for i in items]
+
+
+def parse_source_accounts(body: Any) -> SourceAccounts:
+    """``GET /v2/org/{orgId}/sources?details=true``: the active accounts of each source type."""
+    out: dict[str, set[str]] = {}
+    for item in _list(_mapping(body), "data"):
+        source = str(require(item, "sourceTypeName", "source account")).upper()
+        accounts = out.setdefault(source, set())
+        if item.get("isActive", True):
+            accounts.add(str(item.get("sourceAccountIdentifier") or ""))
+    return {source: frozenset(accounts) for source, accounts in out.items()}

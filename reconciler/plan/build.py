@@ -26,13 +26,15 @@ def build_plan(
     *,
     target: str,
     force: bool = False,
+    sources: Mapping[str, frozenset[str]] | None = None,
 ) -> Plan:
     """The Plan: actions with risks, budgets, the ordered API calls and the per-customer live facts.
 
     ``holders``/``card_holders`` must hold an entry (``None`` = nobody / no such card) for everything
     ``holders_needed(changes)`` returned; a missing entry blocks that action rather than guessing.
+    ``sources`` (None: unknown) blocks actions in a source or account the org does not have.
     """
-    actions = tuple(assess(changes, holders, card_holders, series, labels, all_declared))
+    actions = tuple(assess(changes, holders, card_holders, series, labels, all_declared, sources))
     removals = count_removals(actions)
     live_managed = sum(cc.managed_live for cc in changes.customers)
     budgets = evaluate_budgets(removals, live_managed, config.safety, force=force)

@@ -1,11 +1,11 @@
-"""The org's card series and status labels, as the plan checks and uses them."""
+"""The org's vocabulary as the plan checks and uses it: sources and accounts, card series, status labels."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from reconciler.model import CardLabel, Series
+from reconciler.model import MULTI_ACCOUNT_SOURCES, CardLabel, ProfileKey, Series
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,6 +14,21 @@ class Catalog:
 
     series: Sequence[Series]
     labels: Sequence[CardLabel]
+    sources: Mapping[str, frozenset[str]] | None = None  # None: the org's sources are not known
+
+    def profile_problem(self, key: ProfileKey) -> str:
+        """A problem if the org has no such source, or (multi-account sources) no such accountId."""
+        if self.sources is None:
+            return ""
+        if key.source not in self.sources:
+            return f"unknown source {key.source} (the org's sources: {', '.join(sorted(self.sources))})"
+        accounts = self.sources[key.source]
+        if key.source in MULTI_ACCOUNT_SOURCES and key.account_id not in accounts:
+            known = ", ".join(f"{key.source}:{a}" for a in sorted(accounts) if a) or "none"
+            return (
+                f"unknown account {key} (the org's {key.source} accounts: {known}); the API would answer 8011"
+            )
+        return ""
 
     def find_series(self, ref: int | str | None) -> tuple[Series | None, str]:
         """The series given by id (int) or code (str), and a problem if it cannot take cards."""

@@ -25,8 +25,10 @@ from reconciler.model import (
     LiveCustomer,
     LiveReader,
     Progress,
+    SourceAccounts,
     gather_counted,
     no_progress,
+    parse_sources,
 )
 from reconciler.plan import Plan, build_plan
 from reconciler.plan.diff import Changes, compute_changes, holders_needed
@@ -99,6 +101,7 @@ async def make_plan(
     # the API is unreachable or the credentials are wrong; the rest then fan out concurrently.
     series = await reader.list_series()
     reader.declare_scopes(p.key for c in all_declared.values() for p in c.profiles)
+    sources = await org_sources(reader, config)
     labels = asyncio.ensure_future(reader.list_labels())
     try:
         changes, holders, cards = await _read_scope(reader, scope, all_declared, config, unmanaged, progress)
@@ -109,8 +112,25 @@ async def make_plan(
         with contextlib.suppress(Exception, asyncio.CancelledError):
             await labels
     return build_plan(
-        changes, holders, cards, series, label_list, config, all_declared, target=target, force=force
+        changes,
+        holders,
+        cards,
+        series,
+        label_list,
+        config,
+        all_declared,
+        target=target,
+        force=force,
+        sources=sources,
     )
+
+
+async def org_sources(reader: LiveReader, config: Config) -> SourceAccounts | None:
+    """The org's sources and accounts: as the API lists them, else ``sources:`` in the config, else None."""
+    listed = await reader.list_sources()
+    if listed is not None:
+        return listed
+    return parse_sources(config.sources) if config.sources else None
 
 
 async def _read_scope(

@@ -8,7 +8,8 @@
 - blocked: the holder is a merge victim or campaign account, or the lookup's answer could not be classified
   (never read as "nobody"), the customer is unknown (8015), a victim
   (8069) or not ACTIVE, the card is EXPIRED/DELETED or in another series, the series is unknown,
-  inactive or cannot generate, the label is unknown, or the holder was not looked up.
+  inactive or cannot generate, the label is unknown, the source or account is not one of the org's
+  (8011 at apply), or the holder was not looked up.
 A holder that is a declared customer outside this plan's scope keeps what it holds (conflict or merge).
 """
 
@@ -86,8 +87,9 @@ class Assessor:
     def _add(self, cc: CustomerChanges, ch: Change, kind: Kind, risk: Risk, reason: str, **kw: object) -> str:
         action_id = f"a{len(self.actions) + 1}"
         blocked = risk in (BLOCKED, CONFLICT) or bool(kw.pop("block", False))
-        if cc.error:
-            risk, blocked, reason = BLOCKED, True, cc.error
+        unknown = self.catalog.profile_problem(ch.profile) if kind not in (REMOVE, DELINK) else ""
+        if cc.error or unknown:
+            risk, blocked, reason = BLOCKED, True, cc.error or unknown
         fields: dict[str, Any] = {"series": ch.series, "label": ch.label, **kw}
         self.actions.append(
             Action(
@@ -336,6 +338,8 @@ def assess(
     series: Sequence[Series],
     labels: Sequence[CardLabel],
     all_declared: Mapping[int, DesiredCustomer],
+    sources: Mapping[str, frozenset[str]] | None = None,
 ) -> list[Action]:
     """Every change of ``changes`` as an Action with its risk, reason and dependencies."""
-    return Assessor(changes, holders, card_holders, Catalog(series, labels), all_declared).run()
+    catalog = Catalog(series, labels, sources)
+    return Assessor(changes, holders, card_holders, catalog, all_declared).run()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from reconciler.apply.result import APPLIED, FAILED, STALE, ApplyResult, CustomerResult, GeneratedCard
-from reconciler.errors import EXIT_OK, EXIT_PARTIAL, EXIT_STALE
+from reconciler.errors import EXIT_OK, EXIT_PARTIAL, EXIT_STALE, PERMANENT, TRANSIENT
 from reconciler.render.escape import visible
 from reconciler.render.inert import text as inert
 from reconciler.render.words import counted
@@ -31,8 +31,15 @@ def verdict(result: ApplyResult) -> str:
     if result.verification.divergences and not result.counts[FAILED]:
         differences = counted(len(result.verification.divergences), "difference")
         return f"DIVERGED: {differences} from the plan after writing."
+    failed = counted(result.counts[FAILED], "customer")
+    if result.exit_code == EXIT_PARTIAL and result.rerun_helps:
+        return f"PARTIAL: {failed} failed; run apply again to finish."
     if result.exit_code == EXIT_PARTIAL:
-        return f"PARTIAL: {counted(result.counts[FAILED], 'customer')} failed; run apply again to finish."
+        permanent = sum(1 for c in result.customers if c.failure == PERMANENT)
+        return (
+            f"PARTIAL: {failed} failed; {permanent} will fail again if re-run "
+            "(re-running will not help): fix the state or the org first."
+        )
     return _VERDICT[result.exit_code]
 
 
@@ -52,7 +59,8 @@ def _generated_line(g: GeneratedCard) -> str:
 def _customer_line(c: CustomerResult) -> str:
     calls = f"{c.applied_calls}/{counted(len(c.calls), 'call')}"
     reason = f": {c.reason}" if c.reason else ""
-    return f"customer {c.id}: {c.status} ({calls}){reason}"
+    again = {PERMANENT: " [permanent: re-running will not help]", TRANSIENT: " [transient: re-run]"}
+    return f"customer {c.id}: {c.status} ({calls}){reason}{again.get(c.failure, '')}"
 
 
 def render_result_text(result: ApplyResult) -> str:

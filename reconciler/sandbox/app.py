@@ -28,6 +28,8 @@ FAULT_ANSWERS = {
         521,
         "Multiple actions are running for the same customer. Please try after some time.",
     ),
+    # a business refusal, not a transient one: the same request is refused the same way every time
+    "error_8011": (400, 8011, "Invalid source or accountId passed (injected)"),
 }
 
 

@@ -29,7 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-KINDS = ("drop_before", "error_500", "error_461", "error_521", "error_429", "drop_after_commit")
+KINDS = (
+    "drop_before",
+    "error_500",
+    "error_461",
+    "error_521",
+    "error_429",
+    "error_8011",
+    "drop_after_commit",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,15 @@
 """Apply against the documented API variants (capillary-api.md 10): a changeIdentifier answered 2xx with
 warning 8069 is failed, never applied; a merge reported in ``errors``, in ``warnings`` or only by a
-``createdId`` other than the customer written is an incident, listed first, exit 6."""
+``createdId`` other than the customer written is an incident, listed first, exit 6.
+
+These answers only come when the plan's lookups and apply's holder check saw nobody holding the value, so
+the tests hide the holder from them: it sits in a WECHAT account the org does not list (no series carries
+the org id, so its sources cannot be read), the state names no WECHAT account, and the sandbox requires
+``accountId`` on multi-account lookups (its default). The write itself then meets the holder."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +34,7 @@ STATE = """customers:
 def _seed(server: SandboxServer, *others: dict[str, Any]) -> None:
     server.reset()
     customers = [live_customer(A, {"mobile": "919800005001"}), live_customer(SURVIVOR, {}), *others]
-    server.seed(seed_fixture(customers))
+    server.seed({**seed_fixture(customers), "series": [], "cards": []})  # the org's accounts unknown
 
 
 def _identifiers(server: SandboxServer, cid: int) -> list[str]:
@@ -41,11 +45,12 @@ def _identifiers(server: SandboxServer, cid: int) -> list[str]:
 def test_a_write_answered_2xx_with_warning_8069_is_failed_not_applied(tmp_path: Path) -> None:
     with SandboxServer() as server:
         server.set_settings(holder_codes_on_write="warning")
-        _seed(server)
+        victim = live_customer(
+            VICTIM, wechat={"wechat-con1": {"email": "new@example.com"}}, mergedInto=SURVIVOR
+        )
+        _seed(server, victim)
         ws = make_workspace(tmp_path, server, {"a.yaml": STATE})
-        # Between plan and write a merge victim comes to hold the value the plan adds.
-        victim = live_customer(VICTIM, {"email": "new@example.com"}, mergedInto=SURVIVOR)
-        plan, result = _run(ws, lambda: _seed(server, victim))
+        plan, result = _run(ws)
         assert [a.risk for a in plan.actions] == ["plain"]
         (customer,) = result.customers
         assert customer.status == FAILED and "8069" in customer.reason and "not applied" in customer.reason
@@ -66,11 +71,10 @@ def test_a_write_answered_2xx_with_warning_8069_is_failed_not_applied(tmp_path: 
 def test_a_merge_in_any_variant_is_an_incident(tmp_path: Path, settings: dict[str, str], sign: str) -> None:
     with SandboxServer() as server:
         server.set_settings(**settings)
-        _seed(server)
-        ws = make_workspace(tmp_path, server, {"a.yaml": STATE})
-        # Between plan and write another customer comes to hold the value in a WECHAT account: a merge.
         holder = live_customer(HOLDER, wechat={"wechat-con1": {"email": "new@example.com"}})
-        _, result = _run(ws, lambda: _seed(server, holder))
+        _seed(server, holder)
+        ws = make_workspace(tmp_path, server, {"a.yaml": STATE})
+        _, result = _run(ws)
         assert len(result.incidents) == 1 and "MERGED accounts" in result.incidents[0]
         assert sign in result.incidents[0]
         assert result.exit_code == EXIT_PARTIAL
@@ -78,5 +82,5 @@ def test_a_merge_in_any_variant_is_an_incident(tmp_path: Path, settings: dict[st
         assert victim["mergedInto"] == HOLDER  # the sandbox really merged: the incident is true
 
 
-def _run(ws: Workspace, between: Callable[[], None]) -> tuple[Plan, ApplyResult]:
-    return asyncio.run(_plan_then_apply(ws, between))
+def _run(ws: Workspace) -> tuple[Plan, ApplyResult]:
+    return asyncio.run(_plan_then_apply(ws))

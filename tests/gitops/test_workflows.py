@@ -74,7 +74,7 @@ def test_secrets_reach_only_the_steps_that_talk_to_capillary(name: str) -> None:
         secret_env = {k for k, v in s.env.items() if "secrets." in v}
         if secret_env:
             assert secret_env == CAPILLARY_SECRETS, s.name
-            assert re.search(r"reconciler (plan|apply)\b", s.run or ""), s.name
+            assert re.search(r"reconciler (plan|apply|doctor)\b", s.run or ""), s.name
         if "GITHUB_TOKEN" in s.env:
             assert s.env["GITHUB_TOKEN"] == "${{ github.token }}"
             assert "reconciler github " in (s.run or ""), s.name
@@ -84,7 +84,7 @@ def test_secrets_reach_only_the_steps_that_talk_to_capillary(name: str) -> None:
 
 @pytest.mark.parametrize("name", WORKFLOWS)
 def test_every_plan_and_apply_masks_with_the_one_repository_key(name: str) -> None:
-    runs = [s for s in steps(name) if re.search(r"reconciler (plan|apply)\b", s.run or "")]
+    runs = [s for s in steps(name) if re.search(r"reconciler (plan|apply|doctor)\b", s.run or "")]
     assert runs
     for s in runs:
         assert s.env.get("RECONCILER_MASK_KEY") == "${{ secrets.RECONCILER_MASK_KEY }}", s.name

@@ -39,7 +39,9 @@ def test_sigint_among_writes_keeps_every_answered_write(tmp_path: Path, seed: in
 
 
 def test_second_sigint_halts_and_journals_in_flight_writes_as_unknown(tmp_path: Path) -> None:
-    run = prepare(tmp_path, 21, write_ms=5000)  # the second SIGINT comes while writes are in flight
+    # the second SIGINT comes while writes are in flight: their answers are 30 s away, so even a slow
+    # machine sends it first (a write answered before it would count as applied)
+    run = prepare(tmp_path, 21, write_ms=30_000)
     try:
         proc = run.start()
         out, err = interrupt_after(run, proc, 4, signals=2)

@@ -29,6 +29,8 @@ from tests.hostile.markdown_oracle import code_spans, mentions, outside_code, ra
 FAKE = "f" * 64
 MARKER = f"<!-- reconciler-plan checksum={FAKE} -->"
 HOSTILE = f"x`` <img src=x onerror=alert(1)> @team ``` {MARKER} \x1b]0;pwn\x07 *b* [l](http://e) $m$"
+# State files refuse control characters (tests/hostile/test_input_cli.py): the CLI test uses the rest.
+HOSTILE_IN_STATE = HOSTILE.replace("\x1b]0;pwn\x07 ", "")
 FILE_NAME = "@team <img src=x> ``.yaml"
 STATE = """customers:
   - id: 564854912
@@ -64,7 +66,9 @@ def quoted(value: str) -> str:
 
 def test_plan_comment_from_hostile_state_through_the_cli(tmp_path: Path) -> None:
     (tmp_path / "state").mkdir()
-    (tmp_path / "state" / FILE_NAME).write_text(STATE.format(series=quoted(HOSTILE), label=quoted(HOSTILE)))
+    (tmp_path / "state" / FILE_NAME).write_text(
+        STATE.format(series=quoted(HOSTILE_IN_STATE), label=quoted(HOSTILE_IN_STATE))
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CAPILLARY_", "RECONCILER_"))}
     done = subprocess.run(
         [sys.executable, "-m", "reconciler", "plan", "--format", "markdown"],
@@ -80,7 +84,7 @@ def test_plan_comment_from_hostile_state_through_the_cli(tmp_path: Path) -> None
     assert checksum and "Traceback" not in done.stderr
     assert_inert(md, checksum.group(1))
     # the hostile text is still shown, as it is, inside code
-    shown = visible(HOSTILE)
+    shown = visible(HOSTILE_IN_STATE)
     assert any(shown in span.replace(ZWSP, "") for span in code_spans(md))
     assert "unknown card status label" in md and f"state/@{ZWSP}team &lt;img src=x&gt;" in md
 

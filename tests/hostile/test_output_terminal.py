@@ -77,7 +77,8 @@ def test_error_line_shows_control_characters_escaped(tmp_path: Path) -> None:
     assert done.stderr.splitlines() == [f"error: --config cfg{visible(TITLE)}\\x0a.yaml: no such file"]
 
 
-def test_plan_text_through_the_cli_shows_hostile_series_escaped(tmp_path: Path) -> None:
+def test_a_hostile_series_in_state_is_refused_in_one_escaped_line(tmp_path: Path) -> None:
+    """Control characters never reach a plan (the rules refuse them); the refusal itself shows none raw."""
     (tmp_path / "state").mkdir()
     series = TITLE.encode("unicode_escape").decode().replace('"', '\\"')
     (tmp_path / "state" / "c.yaml").write_text(
@@ -85,9 +86,10 @@ def test_plan_text_through_the_cli_shows_hostile_series_escaped(tmp_path: Path) 
         f'      - number: GOLD0000005\n        series: "{series}"\n'
     )
     done = run(tmp_path, "plan")
-    assert done.returncode == 4, done.stderr
+    assert done.returncode == 1, done.stdout + done.stderr
     assert not any(c in done.stdout + done.stderr for c in "\x1b\x07\u202e\x9b")
-    assert f"(series {visible(TITLE)})" in done.stdout
+    assert "state/c.yaml:5:17: series code holds an invisible control character" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_text_render_escapes_values_but_keeps_its_own_colours() -> None:

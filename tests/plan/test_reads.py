@@ -44,7 +44,7 @@ def test_plan_reads_exactly_what_it_needs_and_never_writes(ws: Workspace, fmt: s
         "GET /v2/customers/{id}": 3,  # one per customer in scope
         # one per identifier added, in source=ALL and in each multi-account scope (WECHAT's two accounts)
         "GET /v2/customers/lookup/customerDetails": 2 * 3,
-        "GET /v2/org/{org}/sources": 1,  # the org's multi-account scopes, read once
+        "GET /v2/org/{org}/sources": 1,  # read once: the multi-account scopes and the vocabulary check
         "GET /v2/card": 2,  # one per card linked by number
         "GET /v2/card/series/get/all": 1,
         "GET /v2/genericStatus/card/labels": 1,

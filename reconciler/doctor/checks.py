@@ -1,0 +1,198 @@
+"""The doctor's checks: each reads through the read-only client and returns its rows; none writes or prints.
+
+Order matters only for the first: when the credentials are refused, every other row is unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from reconciler.capillary import CapillaryReader
+from reconciler.config import Config
+from reconciler.doctor import FAIL, PASS, UNKNOWN, Check
+from reconciler.errors import ApiError, AuthError, MergedCustomerError
+from reconciler.model import (
+    MULTI_ACCOUNT_SOURCES,
+    CardLabel,
+    DesiredState,
+    Identifier,
+    LiveCustomer,
+    ProfileKey,
+    Series,
+)
+from reconciler.plan.catalog import Catalog
+from reconciler.plan.live import org_sources
+
+SAMPLE = 5  # declared customers read
+SHORT_TOKEN = 30.0  # seconds: a token that expires within a request's retries
+
+
+@dataclass
+class Seen:
+    """What the checks share: the reader, the declared state, and what earlier checks read."""
+
+    reader: CapillaryReader
+    config: Config
+    state: DesiredState
+    merged: int | None = None  # a customer id the operator knows is merged away
+    series: list[Series] = field(default_factory=list)
+    sample: list[LiveCustomer] = field(default_factory=list)
+
+
+Probe = Callable[[Seen], Awaitable[Check]]
+
+
+async def credentials(seen: Seen) -> Check:
+    seen.series = await seen.reader.list_series()
+    kind = seen.reader.auth_kind
+    return Check("credentials", PASS, f"{kind} credentials accepted", f"api.auth: {kind}")
+
+
+async def token_lifetime(seen: Seen) -> Check:
+    ttl = seen.reader.token_ttl
+    if ttl is None:
+        return Check("token lifetime", PASS, "basic auth: no token to renew")
+    status = FAIL if ttl < SHORT_TOKEN else PASS
+    return Check("token lifetime", status, f"{ttl:.0f} s; the client renews it at 80% of that")
+
+
+async def rate_limit_headers(seen: Seen) -> Check:
+    sent = seen.reader.limit_headers
+    rpm = seen.config.api.requests_per_minute
+    if not sent:
+        return Check("rate-limit headers", PASS, f"none sent; the client paces itself at {rpm}/min")
+    limit = next((v for k, v in sent.items() if k.endswith("ratelimit-limit")), "")
+    shown = ", ".join(f"{k}: {v}" for k, v in sorted(sent.items()))
+    setting = f"api.requests_per_minute: {limit}" if limit.isdigit() else ""
+    return Check("rate-limit headers", PASS, shown, setting)
+
+
+async def sources(seen: Seen) -> Check:
+    found = await org_sources(seen.reader, seen.config)
+    if found is None:
+        return Check(
+            "sources and accounts", UNKNOWN, "the org does not list them; add sources: to reconciler.yaml"
+        )
+    catalog = Catalog((), (), found)
+    declared = {p.key for c in seen.state.customers for p in c.profiles}
+    problems = sorted({catalog.profile_problem(k) for k in declared} - {""})
+    listed = sorted(str(ProfileKey(s, a)) for s, accounts in found.items() for a in accounts)
+    setting = f"sources: [{', '.join(listed)}]"
+    if problems:
+        return Check("sources and accounts", FAIL, "; ".join(problems), setting)
+    return Check("sources and accounts", PASS, f"every declared profile exists ({len(declared)})", setting)
+
+
+async def series_and_labels(seen: Seen) -> Check:
+    labels: list[CardLabel] = await seen.reader.list_labels()
+    catalog = Catalog(seen.series, labels)
+    problems: set[str] = set()
+    for spec in (s for c in seen.state.customers for s in c.cards or ()):
+        found, problem = catalog.find_series(spec.series)
+        if found is not None and spec.number is None and not found.generation_enabled:
+            problem = f"card series {found.code} does not generate cards"
+        problems |= {problem, catalog.label_problem(spec.status)}
+    problems.discard("")
+    detail = f"{len(seen.series)} series, {len(labels)} labels"
+    if problems:
+        return Check("series and labels", FAIL, f"{detail}; " + "; ".join(sorted(problems)))
+    return Check("series and labels", PASS, f"{detail}; every one the state uses exists and can be used")
+
+
+async def customers(seen: Seen) -> Check:
+    ids = sorted(c.id for c in seen.state.customers)[:SAMPLE]
+    if not ids:
+        return Check("declared customers", UNKNOWN, "the state declares no customer")
+    read = await seen.reader.get_customers(ids)
+    seen.sample = [r for r in read.values() if isinstance(r, LiveCustomer)]
+    failed = [f"customer {i}: {r}" for i, r in read.items() if isinstance(r, ApiError)]
+    if failed:
+        return Check("declared customers", FAIL, "; ".join(failed))
+    return Check("declared customers", PASS, f"{len(ids)} of {len(seen.state.customers)} read and parsed")
+
+
+def _identifier(seen: Seen, multi: bool) -> tuple[LiveCustomer, Identifier] | None:
+    for c in seen.sample:
+        for p in c.profiles:
+            if (p.key.source in MULTI_ACCOUNT_SOURCES) == multi and p.identifiers:
+                return c, p.identifiers[0]
+    return None
+
+
+async def lookup_shape(seen: Seen) -> Check:
+    found = _identifier(seen, multi=False) or _identifier(seen, multi=True)
+    if found is None:
+        return Check("answer shape: lookup", UNKNOWN, "no identifier among the sampled customers")
+    holder = await seen.reader.find_identifier_holder(found[1])
+    ok = holder is not None and holder.customer_id == found[0].id
+    return Check(
+        "answer shape: lookup", PASS if ok else FAIL, f"lookup of customer {found[0].id}'s {found[1].type}"
+    )
+
+
+async def card_shape(seen: Seen) -> Check:
+    card = next((k for c in seen.sample for k in c.cards), None)
+    if card is None:
+        return Check("answer shape: card read", UNKNOWN, "no card among the sampled customers")
+    live = await seen.reader.get_card(card.number)
+    ok = live is not None and live.number == card.number and live.customer_id == card.customer_id
+    return Check("answer shape: card read", PASS if ok else FAIL, f"card of customer {card.customer_id}")
+
+
+async def variant_lookup_account(seen: Seen) -> Check:
+    """capillary-api.md 10: whether a source=ALL lookup finds multi-account identifiers without accountId."""
+    name = "variant: source=ALL lookup without accountId"
+    found = _identifier(seen, multi=True)
+    if found is None:
+        return Check(name, UNKNOWN, "no multi-account identifier among the sampled customers")
+    holder = await seen.reader.find_identifier_holder(found[1])
+    if holder is not None and holder.customer_id == found[0].id:
+        return Check(name, PASS, "finds the holder: accountId is not needed")
+    detail = "does not find the holder: the org needs accountId, so plan would miss holders"
+    return Check(name, FAIL, detail)
+
+
+async def variant_merged_read(seen: Seen) -> Check:
+    """capillary-api.md 4.1/10: a merged-away customer's read answers 8069, or its survivor (91009)."""
+    name = "variant: reading a merged-away customer"
+    if seen.merged is None:
+        return Check(name, UNKNOWN, "no merged-away customer known (pass --merged ID)")
+    try:
+        live = await seen.reader.get_customer(seen.merged)
+    except MergedCustomerError:
+        return Check(name, PASS, "answers 8069: the client reports the customer as merged")
+    if live.id == seen.merged:
+        return Check(name, UNKNOWN, f"customer {seen.merged} is not merged away")
+    detail = f"answers its survivor {live.id} (91009): the client would take the survivor for the victim"
+    return Check(name, FAIL, detail)
+
+
+CHECKS: tuple[Probe, ...] = (
+    token_lifetime,
+    sources,
+    series_and_labels,
+    customers,
+    lookup_shape,
+    card_shape,
+    variant_lookup_account,
+    variant_merged_read,
+    rate_limit_headers,  # last: it reports the headers every earlier answer carried
+)
+
+
+async def run_checks(seen: Seen) -> list[Check]:
+    """Every check, in order; an API error fails its own row only, refused credentials fail them all."""
+    try:
+        rows = [await credentials(seen)]
+    except AuthError as exc:
+        rest = [
+            Check(c.__name__.replace("_", " "), UNKNOWN, "not checked: credentials refused") for c in CHECKS
+        ]
+        return [Check("credentials", FAIL, str(exc)), *rest]
+    for probe in CHECKS:
+        try:
+            rows.append(await probe(seen))
+        except ApiError as exc:
+            rows.append(Check(probe.__name__.replace("_", " "), FAIL, str(exc)))
+    return rows

@@ -1,0 +1,94 @@
+"""Plan checks the org's vocabulary: a source or accountId the org lacks is blocked at plan (issue 14).
+
+The demo org has INSTORE and WECHAT:wechat-con1 / wechat-con2 (its sources endpoint says so); a typo such as
+``WECHAT:wechat-cn1`` would be refused by apply with 8011 after other customers' writes went out.
+"""
+
+from __future__ import annotations
+
+import re
+
+from click.testing import CliRunner
+
+from reconciler.cli import main
+from reconciler.errors import EXIT_BLOCKED
+
+from .harness import Workspace, base_org, declared, live_customer, writes
+
+A, B = 9301, 9302
+TYPO = "wechat-cn1"
+
+
+def _seed(ws: Workspace, *, series: bool = True) -> None:
+    org = base_org()
+    if not series:  # no series answer carries the org id: the client cannot ask for the org's sources
+        org["series"] = []
+        org["cards"] = []
+    ws.server.reset()
+    ws.server.seed({**org, "customers": [live_customer(A, {"mobile": "919800003001"}), live_customer(B)]})
+    ws.server.clear_log()
+
+
+def _typo_state(ws: Workspace) -> None:
+    ws.write_state(
+        [
+            declared(A, {"mobile": "919800003001", "email": "a@example.com"}),  # a plain add
+            declared(B, {}, wechat={TYPO: {"mobile": "919800003002"}}),
+        ]
+    )
+
+
+def test_an_unknown_account_is_blocked_with_the_known_accounts(ws: Workspace) -> None:
+    _seed(ws)
+    _typo_state(ws)
+    result = ws.cli()
+    assert result.exit_code == EXIT_BLOCKED, result.output
+    assert f"unknown account WECHAT:{TYPO}" in result.stdout
+    assert "WECHAT:wechat-con1, WECHAT:wechat-con2" in result.stdout
+    plan = ws.plan()
+    blocked = [a for a in plan.actions if a.blocked]
+    assert [(a.customer_id, str(a.profile)) for a in blocked] == [(B, f"WECHAT:{TYPO}")]
+    assert "8011" in blocked[0].reason
+
+
+def test_apply_of_a_plan_with_an_unknown_account_writes_nothing(ws: Workspace) -> None:
+    _seed(ws)
+    _typo_state(ws)
+    shown = ws.cli("--all")
+    checksum = re.search(r"Checksum: ([0-9a-f]{64})", shown.stdout)
+    approval = ["--checksum", checksum.group(1)] if checksum else ["--auto-approve"]
+    args = ["apply", "--config", str(ws.config_path), *approval]
+    applied = CliRunner().invoke(main, args)
+    assert applied.exit_code == EXIT_BLOCKED, applied.output
+    assert writes(ws.requests()) == []
+
+
+def test_an_unknown_source_is_blocked(ws: Workspace) -> None:
+    _seed(ws)
+    ws.write_state([{"id": A, "identifiers": {"LINE:acme-line": {"line": "U123"}}}])
+    result = ws.cli()
+    assert result.exit_code == EXIT_BLOCKED, result.output
+    assert "unknown source LINE (the org's sources: INSTORE, WECHAT)" in result.stdout
+
+
+def test_the_config_sources_list_is_used_when_the_api_does_not_tell(ws: Workspace) -> None:
+    _seed(ws, series=False)
+    _typo_state(ws)
+    # Nothing tells the accounts: the vocabulary is unchecked, but the holder lookup in the typo account
+    # answers 8011, so who holds the value is unclear and the plan still blocks (never "nobody holds it").
+    unchecked = ws.cli()
+    assert unchecked.exit_code == EXIT_BLOCKED and "unknown account" not in unchecked.stdout
+    assert "who holds it is unclear" in unchecked.stdout and "8011" in unchecked.stdout
+    text = ws.config_path.read_text(encoding="utf-8")
+    ws.config_path.write_text(text + "sources: [INSTORE, 'WECHAT:wechat-con1']\n", encoding="utf-8")
+    result = ws.cli()
+    assert result.exit_code == EXIT_BLOCKED, result.output
+    assert f"unknown account WECHAT:{TYPO} (the org's WECHAT accounts: WECHAT:wechat-con1)" in result.stdout
+
+
+def test_a_malformed_sources_entry_is_one_located_line(ws: Workspace) -> None:
+    text = ws.config_path.read_text(encoding="utf-8")
+    ws.config_path.write_text(text + "sources: ['wechat con1']\n", encoding="utf-8")
+    result = ws.cli()
+    assert result.exit_code == 1
+    assert re.search(r"reconciler\.yaml:\d+:\d+: sources\.0: 'wechat con1' is not valid", result.output)
