@@ -9,9 +9,10 @@ Uniqueness scope: an identifier is unique within its source for single-account s
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from reconciler.errors import ApiError
 
@@ -264,3 +265,27 @@ class LiveReader(Protocol):
 
     async def list_sources(self) -> SourceAccounts | None:
         """The org's sources and accounts, or None when the target does not tell them."""
+
+
+T = TypeVar("T")
+Progress = Callable[[str, int, int], None]  # (phase, done, total): how long work reports how far it is
+
+
+def no_progress(phase: str, done: int, total: int) -> None:
+    """The default Progress: says nothing."""
+    del phase, done, total
+
+
+async def gather_counted(phase: str, aws: Sequence[Awaitable[T]], progress: Progress) -> list[T]:
+    """``asyncio.gather(*aws)``, reporting ``phase`` progress as each one completes."""
+    total, done = len(aws), 0
+    progress(phase, 0, total)
+
+    async def one(aw: Awaitable[T]) -> T:
+        nonlocal done
+        result = await aw
+        done += 1
+        progress(phase, done, total)
+        return result
+
+    return list(await asyncio.gather(*(one(aw) for aw in aws)))

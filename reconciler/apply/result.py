@@ -66,6 +66,19 @@ class CallOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class GeneratedCard:
+    """A card number generated at apply time, masked: the customer it was linked for and its series."""
+
+    customer_id: int
+    series: int | None
+    masked: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"customer_id": self.customer_id, "series": self.series, "card": self.masked}
+
+
+@dataclass(frozen=True, slots=True)
 class CustomerResult:
     """One customer of the plan: its status, the reason, and its calls' outcomes."""
 
@@ -119,6 +132,7 @@ class ApplyResult:
     journal: str = ""
     seconds: float = 0.0
     verification: Verification = Verification()
+    generated: tuple[GeneratedCard, ...] = ()  # masked numbers of the cards generated at apply time
 
     @cached_property
     def counts(self) -> dict[str, int]:
@@ -157,4 +171,5 @@ class ApplyResult:
             "seconds": round(self.seconds, 3),
             "verification": self.verification.to_dict(),
             "customers": [c.to_dict() for c in self.customers],
+            "generated_cards": [g.to_dict() for g in self.generated],
         }

@@ -18,6 +18,7 @@ from reconciler.capillary import CapillaryWriter
 from reconciler.commands.outputs import check_writable, echo, write_output
 from reconciler.commands.plan import plan_through
 from reconciler.commands.plan import render as render_plan
+from reconciler.commands.progress import reporter
 from reconciler.commands.target import open_target
 from reconciler.commands.workspace import (
     Workspace,
@@ -28,6 +29,7 @@ from reconciler.commands.workspace import (
     resolve_scope,
     run_async,
     scope_options,
+    shard_rate,
 )
 from reconciler.config import CONFIG_FILE, Config
 from reconciler.errors import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK, EXIT_STALE, StateError, UsageError
@@ -40,6 +42,7 @@ from reconciler.render.result import (
     render_result_text,
     render_stopped,
 )
+from reconciler.render.words import counted
 
 FORMATS = ("text", "markdown", "json")
 
@@ -83,7 +86,7 @@ def _gate(plan: Plan, opts: ApplyOptions) -> int | None:
     if opts.checksum is None and not opts.auto_approve:
         write_output(render_plan(plan, "text", to_tty=True), None, styled=True)
         with plain_signals():
-            question = visible(f"Apply {len(plan.calls)} API calls to {plan.target}?")
+            question = visible(f"Apply {counted(len(plan.calls), 'API call')} to {plan.target}?")
             confirmed = click.confirm(question, default=False)
         if not confirmed:
             echo("Apply cancelled; nothing was written.", err=True)
@@ -124,9 +127,11 @@ async def _locked_apply(
     if code is not None:
         return code
     journal = Journal(opts.journal or default_journal_path(ws.config.root))
+    shown, close = reporter()
     try:
-        result = await apply_plan(plan, writer, ws.state.by_id(), ws.config, journal, gate=gate)
+        result = await apply_plan(plan, writer, ws.state.by_id(), ws.config, journal, shown, gate=gate)
     finally:
+        close()
         journal.close()
     if gate.reason is None:
         write_output(render_result(result, opts.fmt), None)
@@ -161,7 +166,12 @@ def _report_stop(result: ApplyResult, gate: Gate, journal: Journal, opts: ApplyO
 @scope_options
 @click.option("--checksum", metavar="SHA", help="Run only if the re-plan has this checksum.")
 @click.option("--auto-approve", is_flag=True, help="Run without a checksum or a confirmation.")
-@click.option("--journal", type=click.Path(path_type=Path), help="Journal FILE (JSON lines).")
+@click.option(
+    "--journal",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="Write the journal to FILE (JSON lines).",
+)
 @click.option("--force", is_flag=True, help="Let safety budgets pass (never merges or conflicts).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.pass_context
@@ -171,6 +181,8 @@ def command(
     all_: bool,
     changed_since: str | None,
     shard: str | None,
+    customer_ids: tuple[int, ...],
+    full_rate: bool,
     checksum: str | None,
     auto_approve: bool,
     journal: Path | None,
@@ -190,17 +202,32 @@ def command(
     except StateError as exc:
         report_state_error(exc)
         ctx.exit(EXIT_ERROR)
-    scope = resolve_scope(ws, all_, changed_since, shard)
+    scope = resolve_scope(ws, all_, changed_since, shard, customer_ids)
+    ws = shard_rate(ws, shard, full_rate)
     journal = journal or default_journal_path(ws.config.root)
     check_writable(journal, "--journal")  # before the first API call: a bad journal sends nothing
-    opts = ApplyOptions(checksum, auto_approve, journal, force, fmt, _scope_args(ctx, changed_since, shard))
+    opts = ApplyOptions(
+        checksum,
+        auto_approve,
+        journal,
+        force,
+        fmt,
+        _scope_args(ctx, changed_since, shard, customer_ids, full_rate),
+    )
     gate = Gate(ws.config.api.concurrency)
     ctx.exit(run_async(run_apply(ws, scope, opts, gate), on_signal=gate.on_signal))
 
 
-def _scope_args(ctx: click.Context, changed_since: str | None, shard: str | None) -> list[str]:
+def _scope_args(
+    ctx: click.Context,
+    changed_since: str | None,
+    shard: str | None,
+    customer_ids: tuple[int, ...],
+    full_rate: bool,
+) -> list[str]:
     """The options that chose this run's scope (and its config), to repeat in the resume command."""
     config = ctx.params.get("config_path")
     args = [] if config is None or str(config) == CONFIG_FILE else ["--config", str(config)]
     args += ["--changed-since", changed_since] if changed_since else ["--all"]
-    return args + (["--shard", shard] if shard else [])
+    args += [a for cid in customer_ids for a in ("--customer", str(cid))]
+    return args + (["--shard", shard] if shard else []) + (["--full-rate"] if shard and full_rate else [])

@@ -92,8 +92,13 @@ def command() -> None:
 @command.command("comment")
 @click.option("--pr", "pr", type=click.IntRange(min=1), required=True, help="Pull request number.")
 @click.option("--head", required=True, callback=_check_sha, help="The pull request's head commit planned.")
-@click.option("--file", "file", type=_file_type, required=True, help="The plan in markdown.")
-@click.option("--note", type=click.Path(dir_okay=False, path_type=Path), help="Text to put first, if any.")
+@click.option("--file", "file", type=_file_type, required=True, help="The plan in markdown, from FILE.")
+@click.option(
+    "--note",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Text to put first, if any.",
+)
 @_author_option
 def comment(pr: int, head: str, file: Path, note: Path | None, author: str) -> None:
     """Create or update the one plan comment on a pull request, bound to its head commit."""
@@ -195,7 +200,9 @@ def _check_exit_code(ctx: click.Context, param: click.Parameter, value: str | No
 
 @command.command("post-result")
 @_sha_option
-@click.option("--file", "file", type=_file_type, required=True, help="The apply result in markdown.")
+@click.option(
+    "--file", "file", type=_file_type, required=True, help="The apply result in markdown, from FILE."
+)
 @click.option(
     "--exit-code",
     "exit_code",
@@ -213,7 +220,7 @@ def post_result_cmd(sha: str, file: Path, exit_code: int | None, author: str) ->
 
 
 @command.command("drift-issue")
-@click.option("--file", "file", type=_file_type, help="The drift report; empty means no drift.")
+@click.option("--file", "file", type=_file_type, help="The drift report, from FILE; empty means no drift.")
 @click.option("--clean", is_flag=True, help="No drift: close the open drift issue, if any.")
 @_author_option
 def drift_issue(file: Path | None, clean: bool, author: str) -> None:

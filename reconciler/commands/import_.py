@@ -9,9 +9,10 @@ import click
 from reconciler.capillary import CapillaryReader
 from reconciler.commands.outputs import echo
 from reconciler.commands.plan import render as render_plan
+from reconciler.commands.progress import reporter
 from reconciler.commands.target import open_target
-from reconciler.commands.workspace import config_option, report_state_error, run_async
-from reconciler.config import Config, load_config
+from reconciler.commands.workspace import config_option, load_repository, report_state_error, run_async
+from reconciler.config import Config
 from reconciler.desired import load_state
 from reconciler.desired.importer import (
     Imported,
@@ -21,7 +22,7 @@ from reconciler.desired.importer import (
     write_state,
 )
 from reconciler.errors import EXIT_ERROR, EXIT_OK, ReconcilerError, StateError, UsageError
-from reconciler.model import Identifier
+from reconciler.model import Identifier, Progress
 from reconciler.plan import Plan, describe_target
 from reconciler.plan.live import make_plan
 from reconciler.render.words import counted
@@ -48,7 +49,7 @@ def _state_paths(config: Config, written: list[Path]) -> list[Path]:
 
 
 async def _plan_written(
-    reader: CapillaryReader, config: Config, imported: Imported, written: list[Path]
+    reader: CapillaryReader, config: Config, imported: Imported, written: list[Path], progress: Progress
 ) -> Plan:
     try:
         state = load_state(_state_paths(config, written), root=config.root)
@@ -56,7 +57,14 @@ async def _plan_written(
         raise ImportRejected(exc, written) from None
     ids = {c.id for c in imported.customers}
     scope = [c for c in state.customers if c.id in ids]
-    return await make_plan(reader, scope, state.by_id(), config, target=describe_target(config))
+    return await make_plan(
+        reader,
+        scope,
+        state.by_id(),
+        config,
+        target=describe_target(config),
+        progress=lambda phase, done, total: progress(f"verifying {phase}", done, total),
+    )
 
 
 def _already_declared(config: Config, imported: Imported) -> None:
@@ -95,8 +103,12 @@ async def run_import(
 ) -> tuple[Imported, list[Path], Plan]:
     """Read, write and plan; the plan must be empty for the import to count."""
     target = describe_target(config)
+    shown, close = reporter()
     async with open_target(config) as reader:
-        imported = await read_for_import(reader, ids, lookups, config)
+        try:
+            imported = await read_for_import(reader, ids, lookups, config, shown)
+        finally:
+            close()
         for warning in imported.warnings:
             echo(f"warning: {warning}", err=True)
         if not imported.customers:
@@ -104,28 +116,41 @@ async def run_import(
         _already_declared(config, imported)
         written = write_state(imported, out, per_customer=per_customer, config=config, target=target)
         try:
-            return imported, written, await _plan_written(reader, config, imported, written)
+            return imported, written, await _plan_written(reader, config, imported, written, shown)
         except ImportRejected:
             raise  # the command reports the problems, then sets the files aside
         except BaseException:  # the proof could not be made (API error, interrupt): not left as state
             aside = _set_aside(written)
             echo(f"note: the proving plan did not finish; set aside as {_where(aside, out)}", err=True)
             raise
+        finally:
+            close()
 
 
 @click.command("import")
 @config_option
 @click.option(
+    "--customer",
     "--id",
     "ids",
     type=click.IntRange(1, 2**63 - 1),
     multiple=True,
     metavar="ID",
-    help="A customer id (repeatable).",
+    help="Customer ID (repeatable).",
 )
 @click.option("--lookup", "lookups", multiple=True, metavar="TYPE=VALUE", help="A customer by identifier.")
-@click.option("--from-file", type=click.Path(path_type=Path), help="A file of ids and TYPE=VALUE lines.")
-@click.option("--out", type=click.Path(path_type=Path), help="File (or directory with --file-per-customer).")
+@click.option(
+    "--from-file",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="Read customer ids and TYPE=VALUE lines from FILE.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    help="Write to PATH: a file (a directory with --file-per-customer).",
+)
 @click.option(
     "--one-file/--file-per-customer", "one_file", default=True, help="One file (default) or one each."
 )
@@ -141,8 +166,8 @@ def command(
 ) -> None:
     """Write state YAML for live customers; fails unless a plan on it shows no changes."""
     if sum(bool(x) for x in (ids, lookups, from_file)) != 1:
-        raise UsageError("give exactly one of --id, --lookup or --from-file")
-    config = load_config(config_path)
+        raise UsageError("give exactly one of --customer (--id), --lookup or --from-file")
+    config = load_repository(config_path)
     wanted, idents = list(ids), [parse_lookup(t) for t in lookups]
     if from_file is not None:
         wanted, idents = parse_request_file(from_file)

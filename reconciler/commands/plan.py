@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from reconciler.capillary import CapillaryReader
 from reconciler.commands.outputs import check_writable, write_output
-from reconciler.commands.progress import ProgressReporter
+from reconciler.commands.progress import quiet, reporter
 from reconciler.commands.target import open_target
 from reconciler.commands.workspace import (
     Workspace,
@@ -18,6 +19,7 @@ from reconciler.commands.workspace import (
     resolve_scope,
     run_async,
     scope_options,
+    shard_rate,
     use_color,
 )
 from reconciler.errors import EXIT_BLOCKED, EXIT_CHANGES, EXIT_ERROR, EXIT_OK, StateError
@@ -41,9 +43,9 @@ async def plan_through(
     reader: CapillaryReader, ws: Workspace, scope: Scope, *, force: bool = False, progress: bool = True
 ) -> Plan:
     """Plan ``scope`` through ``reader`` (apply passes its writer), with progress on stderr."""
-    reporter = ProgressReporter()
+    shown, close = reporter()
     try:
-        return await make_plan(
+        plan = await make_plan(
             reader,
             scope.customers,
             ws.state.by_id(),
@@ -51,10 +53,11 @@ async def plan_through(
             target=describe_target(ws.config),
             unmanaged=scope.unmanaged,
             force=force,
-            progress=reporter if progress else ProgressReporter.quiet,
+            progress=shown if progress else quiet,
         )
     finally:
-        reporter.close()
+        close()
+    return replace(plan, selected=scope.selected) if scope.selected else plan
 
 
 def render(plan: Plan, fmt: str, *, show_values: bool = False, to_tty: bool = False) -> str:
@@ -77,10 +80,13 @@ def exit_code(plan: Plan, detailed: bool) -> int:
 @config_option
 @scope_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), help="Write the plan to FILE instead of stdout.")
+@click.option(
+    "--out", type=click.Path(path_type=Path), metavar="FILE", help="Write the plan to FILE instead of stdout."
+)
 @click.option(
     "--json-out",
     type=click.Path(path_type=Path),
+    metavar="FILE",
     help="Also write this same plan as masked JSON to FILE (one live read for both outputs).",
 )
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 3 when there are changes (0 when none).")
@@ -93,6 +99,8 @@ def command(
     all_: bool,
     changed_since: str | None,
     shard: str | None,
+    customer_ids: tuple[int, ...],
+    full_rate: bool,
     fmt: str,
     out: Path | None,
     json_out: Path | None,
@@ -108,7 +116,8 @@ def command(
     except StateError as exc:
         report_state_error(exc)
         ctx.exit(EXIT_ERROR)
-    scope = resolve_scope(ws, all_, changed_since, shard)
+    scope = resolve_scope(ws, all_, changed_since, shard, customer_ids)
+    ws = shard_rate(ws, shard, full_rate)
     for path, option in ((out, "--out"), (json_out, "--json-out")):
         if path is not None:
             check_writable(path, option)

@@ -72,9 +72,16 @@ def _check_tls(cert: str, key: str) -> None:
 @command.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port to bind.")
-@click.option("--db", "db_path", default=":memory:", show_default=True, help="SQLite file for the state.")
-@click.option("--seed", default=None, help="'demo' or a fixture JSON file to load at start.")
-@click.option("--faults", "faults_path", default=None, help="A fault-injection JSON file.")
+@click.option(
+    "--db",
+    "db_path",
+    default=":memory:",
+    show_default=True,
+    metavar="FILE",
+    help="Keep the state in SQLite FILE.",
+)
+@click.option("--seed", default=None, metavar="demo|FILE", help="Load 'demo' or fixture JSON FILE at start.")
+@click.option("--faults", "faults_path", default=None, metavar="FILE", help="Inject the faults of JSON FILE.")
 @click.option(
     "--tls-cert",
     type=click.Path(exists=True, dir_okay=False),

@@ -11,7 +11,7 @@ import sys
 import warnings
 from collections.abc import Callable, Coroutine, Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -48,6 +48,56 @@ def _existing_if_named(ctx: click.Context, param: click.Parameter, value: Path |
     return value
 
 
+class _VisibleFormatter(logging.Formatter):
+    """Log lines with control characters shown escaped: a logged API message cannot drive the terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return visible(super().format(record), keep="\n")
+
+
+def configure_logging(verbose: int) -> None:
+    """WARNING by default; -v info, -vv debug."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_VisibleFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    # httpx/httpcore log full URLs, and a holder lookup's URL carries an identifier value: keep them quiet
+    # at every verbosity. Our own client logs method, path template and status instead.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _count_verbose(ctx: click.Context, param: click.Parameter, value: int) -> None:
+    # ctx.meta is shared by the group and its subcommand: `reconciler -v plan -v` is -vv
+    ctx.meta["reconciler.verbose"] = ctx.meta.get("reconciler.verbose", 0) + value
+    configure_logging(ctx.meta["reconciler.verbose"])
+
+
+def _set_quiet(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta["reconciler.quiet"] = True
+
+
+def verbosity_options() -> list[click.Option]:
+    """``-v/--verbose`` and ``-q/--quiet``, for the group and (so they may follow it) every subcommand."""
+    return [
+        click.Option(
+            ["-v", "--verbose"],
+            count=True,
+            expose_value=False,
+            callback=_count_verbose,
+            help="More logging on stderr (-v info, -vv debug).",
+        ),
+        click.Option(
+            ["-q", "--quiet"],
+            is_flag=True,
+            expose_value=False,
+            callback=_set_quiet,
+            help="No progress lines on stderr.",
+        ),
+    ]
+
+
 def config_option(f: F) -> F:
     """``--config PATH`` (default ./reconciler.yaml)."""
     return click.option(
@@ -57,21 +107,45 @@ def config_option(f: F) -> F:
         default=None,
         show_default=False,
         callback=_existing_if_named,
-        help="The reconciler.yaml to read [default: ./reconciler.yaml; missing, it means defaults].",
+        metavar="FILE",
+        help="Read the configuration from FILE [default: ./reconciler.yaml].",
     )(f)
 
 
 def scope_options(f: F) -> F:
-    """``--all | --changed-since REF`` and ``--shard K/N``."""
-    f = click.option("--shard", metavar="K/N", help="Only the K-th of N deterministic shards of customers.")(
-        f
-    )
+    """``--all | --changed-since REF``, ``--shard K/N`` and ``--customer ID`` (repeatable)."""
+    f = click.option(
+        "--customer",
+        "customer_ids",
+        type=int,
+        multiple=True,
+        metavar="ID",
+        help="Only customer ID (repeatable); composes with the options above.",
+    )(f)
+    f = click.option(
+        "--full-rate",
+        is_flag=True,
+        help="With --shard K/N: use all of api.requests_per_minute, not 1/N of it.",
+    )(f)
+    f = click.option(
+        "--shard",
+        metavar="K/N",
+        help="Only the K-th of N deterministic shards of customers, at requests_per_minute / N.",
+    )(f)
     f = click.option(
         "--changed-since",
         metavar="REF",
         help="Only customers whose declarations differ between git REF and the working tree.",
     )(f)
     return click.option("--all", "all_", is_flag=True, help="Every declared customer (the default).")(f)
+
+
+def load_repository(config_path: Path) -> Config:
+    """reconciler.yaml, which must exist: a command that writes (import) never falls back to the default
+    target, the demo sandbox; outside a repository it says so (exit 2)."""
+    if not config_path.is_file():
+        raise UsageError(f"no {config_path} here: run in a reconciler repository or pass --config")
+    return load_config(config_path)
 
 
 def find_state_dir(config: Config, config_path: Path) -> Path:
@@ -93,13 +167,33 @@ def load_workspace(config_path: Path) -> Workspace:
     return Workspace(config, load_state([find_state_dir(config, config_path)], root=config.root))
 
 
-def resolve_scope(ws: Workspace, all_: bool, changed_since: str | None, shard: str | None) -> Scope:
+def resolve_scope(
+    ws: Workspace,
+    all_: bool,
+    changed_since: str | None,
+    shard: str | None,
+    customer_ids: tuple[int, ...] = (),
+) -> Scope:
     """The scope the options name; ``--all`` and ``--changed-since`` exclude each other."""
     if all_ and changed_since:
         raise UsageError("--all and --changed-since exclude each other")
     return select_scope(
-        ws.state, ws.config, changed_since=changed_since, shard=parse_shard(shard) if shard else None
+        ws.state,
+        ws.config,
+        changed_since=changed_since,
+        shard=parse_shard(shard) if shard else None,
+        selected=customer_ids,
     )
+
+
+def shard_rate(ws: Workspace, shard: str | None, full_rate: bool) -> Workspace:
+    """With ``--shard K/N``, the client runs at ``requests_per_minute / N``: N shards run at once (drift.yml),
+    and together they must stay within the org's limit. ``--full-rate`` keeps the whole limit."""
+    if shard is None or full_rate:
+        return ws
+    _, n = parse_shard(shard)
+    api = replace(ws.config.api, requests_per_minute=max(1, ws.config.api.requests_per_minute // n))
+    return Workspace(replace(ws.config, api=api), ws.state)
 
 
 def report_state_error(exc: StateError) -> None:

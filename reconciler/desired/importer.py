@@ -24,11 +24,22 @@ import yaml
 from reconciler.config import Config
 from reconciler.errors import ApiError, MergedCustomerError, NotFoundError, ReconcilerError, UsageError
 from reconciler.mask import mask_value
-from reconciler.model import DEAD_CARD_STATUSES, Identifier, LiveCustomer, LiveReader, is_card_type
+from reconciler.model import (
+    DEAD_CARD_STATUSES,
+    Identifier,
+    LiveCustomer,
+    LiveReader,
+    Progress,
+    gather_counted,
+    is_card_type,
+    no_progress,
+)
 from reconciler.schemas import modeline
 from reconciler.yaml.scalars import resolves_to_non_string
 
 MAX_ID = 2**63 - 1
+
+CHUNK = 250  # customers per progress step; chunks run concurrently, so this costs no throughput
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +81,9 @@ def parse_request_file(path: Path) -> tuple[list[int], list[Identifier]]:
 
 
 async def _resolve_lookups(
-    reader: LiveReader, lookups: Sequence[Identifier], warnings: list[str]
+    reader: LiveReader, lookups: Sequence[Identifier], warnings: list[str], progress: Progress
 ) -> list[int]:
-    holders = await asyncio.gather(*(reader.find_identifier_holder(i) for i in lookups))
+    holders = await gather_counted("lookups", [reader.find_identifier_holder(i) for i in lookups], progress)
     ids = []
     for ident, holder in zip(lookups, holders, strict=True):
         shown = f"{ident.type} {mask_value(ident.type, ident.value)}"
@@ -85,6 +96,19 @@ async def _resolve_lookups(
         else:
             ids.append(holder.customer_id)
     return ids
+
+
+async def _read_customers(
+    reader: LiveReader, ids: Sequence[int], progress: Progress
+) -> dict[int, LiveCustomer | ApiError]:
+    """The customers, read concurrently in chunks (the steps of their progress)."""
+    out: dict[int, LiveCustomer | ApiError] = {}
+    progress("customers", 0, len(ids))
+    chunks = [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
+    for task in asyncio.as_completed([reader.get_customers(chunk) for chunk in chunks]):
+        out.update(await task)
+        progress("customers", len(out), len(ids))
+    return out
 
 
 def _usable(cid: int, live: LiveCustomer | ApiError, warnings: list[str]) -> LiveCustomer | None:
@@ -114,14 +138,17 @@ def managed_identifiers(customer: LiveCustomer, config: Config) -> list[tuple[st
     ]
 
 
-async def _shared(reader: LiveReader, customers: Sequence[LiveCustomer], config: Config) -> list[str]:
+async def _shared(
+    reader: LiveReader, customers: Sequence[LiveCustomer], config: Config, progress: Progress
+) -> list[str]:
     """Identifiers another account also answers to (found by lookup, or on two imported customers)."""
     owners: dict[Identifier, set[int]] = defaultdict(set)
     for c in customers:
         for _, ident in managed_identifiers(c, config):
             owners[ident].add(c.id)
     idents = sorted(owners)
-    holders = await asyncio.gather(*(reader.find_identifier_holder(i) for i in idents))
+    reads = [reader.find_identifier_holder(i) for i in idents]
+    holders = await gather_counted("shared identifiers", reads, progress)
     out = []
     for ident, holder in zip(idents, holders, strict=True):
         others = set(owners[ident])
@@ -134,14 +161,18 @@ async def _shared(reader: LiveReader, customers: Sequence[LiveCustomer], config:
 
 
 async def read_for_import(
-    reader: LiveReader, ids: Sequence[int], lookups: Sequence[Identifier], config: Config
+    reader: LiveReader,
+    ids: Sequence[int],
+    lookups: Sequence[Identifier],
+    config: Config,
+    progress: Progress = no_progress,
 ) -> Imported:
     """Resolve, read and check the customers to import."""
     warnings: list[str] = []
-    wanted = list(dict.fromkeys([*ids, *await _resolve_lookups(reader, lookups, warnings)]))
-    read = await reader.get_customers(wanted)
+    wanted = list(dict.fromkeys([*ids, *await _resolve_lookups(reader, lookups, warnings, progress)]))
+    read = await _read_customers(reader, wanted, progress)
     customers = [c for cid in wanted if (c := _usable(cid, read[cid], warnings)) is not None]
-    warnings += await _shared(reader, customers, config)
+    warnings += await _shared(reader, customers, config, progress)
     return Imported(tuple(sorted(customers, key=lambda c: c.id)), tuple(warnings))
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from reconciler.config import Config
 from reconciler.errors import ApiError, MergedCustomerError, NotFoundError
@@ -24,7 +24,10 @@ from reconciler.model import (
     LiveCard,
     LiveCustomer,
     LiveReader,
+    Progress,
     SourceAccounts,
+    gather_counted,
+    no_progress,
     parse_sources,
 )
 from reconciler.plan import Plan, build_plan
@@ -32,21 +35,17 @@ from reconciler.plan.diff import Changes, compute_changes, holders_needed
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str, int, int], None]  # (phase, done, total)
 MAX_ROUNDS = 5  # holder-customers pulled into scope; each round adds only declared holders
 CHUNK = 250  # customers per progress step; chunks run concurrently, so this costs no throughput
 
 
-def _quiet(phase: str, done: int, total: int) -> None:
-    del phase, done, total
-
-
 async def read_customers(
-    reader: LiveReader, ids: Sequence[int], progress: Progress = _quiet
+    reader: LiveReader, ids: Sequence[int], progress: Progress = no_progress
 ) -> dict[int, LiveCustomer | ApiError]:
     """Every customer in ``ids`` (a failed read is kept as its error), reporting progress by chunk."""
     chunks = [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
     out: dict[int, LiveCustomer | ApiError] = {}
+    progress("customers", 0, len(ids))
     for task in asyncio.as_completed([reader.get_customers(chunk) for chunk in chunks]):
         out.update(await task)
         progress("customers", len(out), len(ids))
@@ -54,13 +53,15 @@ async def read_customers(
 
 
 async def read_holders(
-    reader: LiveReader, identifiers: Iterable[Identifier], cards: Iterable[str]
+    reader: LiveReader,
+    identifiers: Iterable[Identifier],
+    cards: Iterable[str],
+    progress: Progress = no_progress,
 ) -> tuple[dict[Identifier, Holder | None], dict[str, LiveCard | None]]:
     """The current holder of each identifier (any scope) and the live record of each card number."""
     idents, numbers = sorted(identifiers), sorted(cards)
-    found = await asyncio.gather(
-        *(reader.find_identifier_holder(i) for i in idents), *(reader.get_card(n) for n in numbers)
-    )
+    reads = [*(reader.find_identifier_holder(i) for i in idents), *(reader.get_card(n) for n in numbers)]
+    found: list[object] = await gather_counted("holders", reads, progress)
     holders = dict(zip(idents, found[: len(idents)], strict=True))
     card_holders = dict(zip(numbers, found[len(idents) :], strict=True))
     return holders, card_holders  # type: ignore[return-value]
@@ -93,7 +94,7 @@ async def make_plan(
     target: str,
     unmanaged: Sequence[int] = (),
     force: bool = False,
-    progress: Progress = _quiet,
+    progress: Progress = no_progress,
 ) -> Plan:
     """Read what the plan needs and build it; never writes (``reader`` may be read-only)."""
     # One request first: it authenticates once and fails fast (one error, not one per customer) when
@@ -151,13 +152,12 @@ async def _read_scope(
         live.update(_checked(await read_customers(reader, missing, progress)))
         changes = compute_changes(DesiredState(tuple(in_scope.values())), live, config, unmanaged=unmanaged)
         idents, numbers = holders_needed(changes)
-        new_h, new_c = await read_holders(reader, idents - holders.keys(), numbers - cards.keys())
+        new_h, new_c = await read_holders(reader, idents - holders.keys(), numbers - cards.keys(), progress)
         holders.update(new_h)
         cards.update(new_c)
-        progress("holders", len(holders) + len(cards), len(holders) + len(cards))
         extra = _declared_holders(holders, cards, all_declared) - in_scope.keys()
         if not extra:
             break
-        log.info("pulling %d declared holder(s) into scope", len(extra))
+        log.info("pulling declared holders into scope: %s", ", ".join(map(str, sorted(extra))))
         in_scope.update((cid, all_declared[cid]) for cid in sorted(extra))
     return changes, holders, cards

@@ -240,6 +240,7 @@ class Plan:
     unmanaged: tuple[int, ...]
     customers_in_scope: int
     force: bool = False
+    selected: tuple[int, ...] = ()  # --customer ids: in the checksum, so the plan applies only to them
 
     @property
     def blocked(self) -> bool:
@@ -294,7 +295,7 @@ class Plan:
             "actions": [a.to_dict() for a in self.actions],
             "calls": [c.to_dict() for c in self.calls],
             "unmanaged": list(self.unmanaged),
-        }
+        } | ({"scope": {"customers": list(self.selected)}} if self.selected else {})
 
     @cached_property
     def checksum(self) -> str:

@@ -30,6 +30,7 @@ class Scope:
 
     customers: tuple[DesiredCustomer, ...]
     unmanaged: tuple[int, ...] = ()
+    selected: tuple[int, ...] = ()  # the --customer ids, sorted; part of the plan's checksum
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -53,8 +54,11 @@ def select_scope(
     *,
     changed_since: str | None = None,
     shard: tuple[int, int] | None = None,
+    selected: Sequence[int] = (),
 ) -> Scope:
-    """The customers in scope: all, or those changed since ``changed_since``; then only ``shard``'s."""
+    """The customers in scope: all, or those changed since ``changed_since``; then only ``shard``'s;
+    then, when ``selected`` names customers (``--customer``), only those."""
+    picked = _selected(state, selected)
     customers = state.customers
     unmanaged: tuple[int, ...] = ()
     if changed_since is not None:
@@ -66,7 +70,20 @@ def select_scope(
     if shard is not None:
         customers = tuple(c for c in customers if in_shard(c.id, shard))
         unmanaged = tuple(i for i in unmanaged if in_shard(i, shard))
-    return Scope(customers, unmanaged)
+    if picked:
+        customers = tuple(c for c in customers if c.id in picked)
+        unmanaged = tuple(i for i in unmanaged if i in picked)
+    return Scope(customers, unmanaged, tuple(sorted(picked)))
+
+
+def _selected(state: DesiredState, ids: Sequence[int]) -> set[int]:
+    """The ``--customer`` ids; each must be declared (an undeclared one is a typo, not an empty plan)."""
+    declared = {c.id for c in state.customers}
+    unknown = [i for i in dict.fromkeys(ids) if i not in declared]
+    if unknown:
+        names = ", ".join(map(str, unknown))
+        raise UsageError(f"--customer {names}: not declared in the state files (import it first)")
+    return set(ids)
 
 
 def changed_customers(state: DesiredState, config: Config, ref: str) -> tuple[set[int], tuple[int, ...]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from reconciler.plan.diff import ADD, CREATE, DELINK, GENERATE, LINK, REMOVE, STATUS
 from reconciler.plan.model import BLOCKED, MOVE, PLAIN, Action, Plan
+from reconciler.render.words import counted
 
 SYMBOLS = {ADD: "+", LINK: "+", CREATE: "+", GENERATE: "+", REMOVE: "-", DELINK: "-", STATUS: "~"}
 
@@ -50,11 +51,12 @@ def summary_line(plan: Plan) -> str:
     if not plan.has_changes:
         head = "No changes."
     else:
-        head = f"{len(plan.actions)} actions on {changed} of {plan.customers_in_scope} customers"
-        head += f", {len(plan.calls)} API calls."
+        head = f"{counted(len(plan.actions), 'action')} on {changed} of "
+        head += f"{counted(plan.customers_in_scope, 'customer')}, {counted(len(plan.calls), 'API call')}."
     if plan.blocked:
         n = len(plan.blocked_actions)
-        head += f" BLOCKED: {n} blocked action{'s' if n != 1 else ''}"
         over = [b.name for b in plan.budgets if b.blocks]
-        head += f", budget exceeded: {', '.join(over)}." if over else "."
+        what = [counted(n, "blocked action")] if n else []
+        what += [f"budget exceeded: {', '.join(over)}"] if over else []
+        head += f" BLOCKED: {'; '.join(what)}."
     return head

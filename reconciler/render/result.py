@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 
-from reconciler.apply.result import APPLIED, FAILED, STALE, ApplyResult, CustomerResult
+from reconciler.apply.result import APPLIED, FAILED, STALE, ApplyResult, CustomerResult, GeneratedCard
 from reconciler.errors import EXIT_OK, EXIT_PARTIAL, EXIT_STALE, PERMANENT, TRANSIENT
 from reconciler.render.escape import visible
 from reconciler.render.inert import text as inert
+from reconciler.render.words import counted
 
 MARKDOWN_LIMIT = 60_000
 _MAX_DIVERGENCES = 50  # keeps the comment under MARKDOWN_LIMIT; the JSON result lists them all
@@ -26,15 +27,17 @@ _VERDICT = {
 def verdict(result: ApplyResult) -> str:
     """One line: what the exit code means for this run."""
     if result.incidents:
-        return f"INCIDENT: {len(result.incidents)} unexpected merge(s); see above."
+        return f"INCIDENT: {counted(len(result.incidents), 'unexpected merge')}; see above."
     if result.verification.divergences and not result.counts[FAILED]:
-        return f"DIVERGED: {len(result.verification.divergences)} difference(s) from the plan after writing."
+        differences = counted(len(result.verification.divergences), "difference")
+        return f"DIVERGED: {differences} from the plan after writing."
+    failed = counted(result.counts[FAILED], "customer")
     if result.exit_code == EXIT_PARTIAL and result.rerun_helps:
-        return f"PARTIAL: {result.counts[FAILED]} customer(s) failed; run apply again to finish."
+        return f"PARTIAL: {failed} failed; run apply again to finish."
     if result.exit_code == EXIT_PARTIAL:
         permanent = sum(1 for c in result.customers if c.failure == PERMANENT)
         return (
-            f"PARTIAL: {result.counts[FAILED]} customer(s) failed; {permanent} will fail again if re-run "
+            f"PARTIAL: {failed} failed; {permanent} will fail again if re-run "
             "(re-running will not help): fix the state or the org first."
         )
     return _VERDICT[result.exit_code]
@@ -44,12 +47,17 @@ def _counts(result: ApplyResult) -> str:
     c = result.counts
     return (
         f"{c[APPLIED]} applied, {c[STALE]} skipped (stale), {c[FAILED]} failed "
-        f"of {len(result.customers)} customers; {result.writes_sent} writes sent in {result.seconds:.1f} s"
+        f"of {counted(len(result.customers), 'customer')}; {counted(result.writes_sent, 'write')} sent "
+        f"in {result.seconds:.1f} s"
     )
 
 
+def _generated_line(g: GeneratedCard) -> str:
+    return f"generated card {g.masked} in series {g.series} for customer {g.customer_id}"
+
+
 def _customer_line(c: CustomerResult) -> str:
-    calls = f"{c.applied_calls}/{len(c.calls)} calls"
+    calls = f"{c.applied_calls}/{counted(len(c.calls), 'call')}"
     reason = f": {c.reason}" if c.reason else ""
     again = {PERMANENT: " [permanent: re-running will not help]", TRANSIENT: " [transient: re-run]"}
     return f"customer {c.id}: {c.status} ({calls}){reason}{again.get(c.failure, '')}"
@@ -65,6 +73,7 @@ def render_result_text(result: ApplyResult) -> str:
         out.append("")
     out += [f"note: {n}" for n in result.notes]
     out += [f"DIVERGED: {d}" for d in result.verification.divergences]
+    out += [_generated_line(g) for g in result.generated]
     out += [_counts(result), verdict(result), f"Checksum: {result.checksum}", f"Journal: {result.journal}"]
     out.append(result.verification.summary())
     return "\n".join(map(visible, out)) + "\n"
@@ -80,6 +89,7 @@ def render_result_markdown(result: ApplyResult) -> str:
     head += [f"- **DIVERGED**: {inert(d)}" for d in diverged[:_MAX_DIVERGENCES]]
     if len(diverged) > _MAX_DIVERGENCES:
         head.append(f"- ... and {len(diverged) - _MAX_DIVERGENCES} more (see the JSON result)")
+    head += [f"- {_generated_line(g)}" for g in result.generated]
     head += ["", result.verification.summary(), ""]
     body = ["<details><summary>Customers not applied</summary>", ""]
     rows = [f"- {inert(_customer_line(c))}" for c in result.customers if c.status != APPLIED]

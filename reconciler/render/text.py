@@ -28,6 +28,8 @@ def _action_line(action: Action, *, color: bool, show_values: bool) -> str:
 def render_text(plan: Plan, *, color: bool = False, show_values: bool = False) -> str:
     """The plan for a terminal; raw values only with ``show_values=True``."""
     out = [visible(f"Target: {plan.target}"), ""]
+    if plan.selected:
+        out[1:1] = [f"Scope: --customer {', '.join(map(str, plan.selected))}"]
     locs = {c.id: c.loc for c in plan.customers}
     errors = {c.id: c.error for c in plan.customers if c.error}
     current = None
@@ -43,7 +45,7 @@ def render_text(plan: Plan, *, color: bool = False, show_values: bool = False) -
     if plan.unmanaged:
         ids = ", ".join(map(str, plan.unmanaged))
         out += ["", f"No longer managed (removed from the YAML; nothing will be changed): {ids}"]
-    out += ["", "Budgets:"] + [visible(f"  {b.describe()}") for b in plan.budgets]
+    out += ([""] if out[-1] else []) + ["Budgets:"] + [visible(f"  {b.describe()}") for b in plan.budgets]
     out += ["", f"Actions: {counts_line(plan.kind_counts)}", f"Risks: {counts_line(plan.risk_counts)}"]
     verdict = summary_line(plan)
     out += [_paint(verdict, _COLORS["!"], color) if plan.blocked else verdict, f"Checksum: {plan.checksum}"]

@@ -18,7 +18,7 @@ import pytest
 
 from tests.apply.conftest import Workspace, is_write
 
-PROMPT = re.compile(rb"Apply (\d+) API calls to [^?]+\? \[y/N\]: ")
+PROMPT = re.compile(rb"Apply (\d+) API calls? to [^?]+\? \[y/N\]: ")
 
 
 def _run_at_a_terminal(ws: Workspace, answer: bytes, timeout: float = 60) -> tuple[int, str]:

