@@ -14,8 +14,8 @@ import click
 
 from reconciler import __version__
 from reconciler.commands.outputs import say_error
-from reconciler.commands.workspace import verbosity_options
-from reconciler.errors import EXIT_INTERRUPTED, ReconcilerError
+from reconciler.commands.workspace import report_state_error, verbosity_options
+from reconciler.errors import EXIT_INTERRUPTED, EXIT_OK, ReconcilerError, StateError
 
 # Subcommand modules, each exposing `command` (a click.Command).
 COMMAND_MODULES = ("init", "validate", "plan", "apply", "import_", "sandbox", "github", "doctor")
@@ -26,13 +26,17 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            code = super().invoke(ctx)
+        except StateError as exc:  # every problem, one per line, not only the first
+            report_state_error(exc)
+            ctx.exit(exc.exit_code)
         except ReconcilerError as exc:
             say_error(str(exc))
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:  # outside the event loop (run_async maps signals itself)
             say_error("interrupted")
             ctx.exit(EXIT_INTERRUPTED)
+        ctx.exit(code if isinstance(code, int) else EXIT_OK)  # a command returns its exit code
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -25,14 +25,13 @@ from reconciler.commands.workspace import (
     config_option,
     load_workspace,
     plain_signals,
-    report_state_error,
     resolve_scope,
     run_async,
     scope_options,
     shard_rate,
 )
 from reconciler.config import CONFIG_FILE, Config
-from reconciler.errors import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK, EXIT_STALE, StateError, UsageError
+from reconciler.errors import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK, EXIT_STALE, UsageError
 from reconciler.plan import Plan, describe_target
 from reconciler.plan.scope import Scope
 from reconciler.render.escape import visible
@@ -188,7 +187,7 @@ def command(
     journal: Path | None,
     force: bool,
     fmt: str,
-) -> None:
+) -> int:
     """Apply the plan to the live API: the reviewed one (--checksum) or after approval."""
     if checksum is not None and auto_approve:
         raise UsageError("--checksum and --auto-approve exclude each other")
@@ -197,11 +196,7 @@ def command(
     checksum = checksum.strip().lower() if checksum is not None else None
     if checksum is not None and (len(checksum) != 64 or any(c not in "0123456789abcdef" for c in checksum)):
         raise UsageError(f"--checksum {checksum!r}: expected the 64 hex digits a plan prints")
-    try:
-        ws = load_workspace(config_path)
-    except StateError as exc:
-        report_state_error(exc)
-        ctx.exit(EXIT_ERROR)
+    ws = load_workspace(config_path)
     scope = resolve_scope(ws, all_, changed_since, shard, customer_ids)
     ws = shard_rate(ws, shard, full_rate)
     journal = journal or default_journal_path(ws.config.root)
@@ -215,7 +210,7 @@ def command(
         _scope_args(ctx, changed_since, shard, customer_ids, full_rate),
     )
     gate = Gate(ws.config.api.concurrency)
-    ctx.exit(run_async(run_apply(ws, scope, opts, gate), on_signal=gate.on_signal))
+    return run_async(run_apply(ws, scope, opts, gate), on_signal=gate.on_signal)
 
 
 def _scope_args(

@@ -34,7 +34,7 @@ def render_checks(checks: list[Check]) -> str:
 @click.command("doctor")
 @config_option
 @click.option("--merged", type=int, default=None, metavar="ID", help="A customer id known to be merged away.")
-def command(config_path: Path, merged: int | None) -> None:
+def command(config_path: Path, merged: int | None) -> int:
     """Check the target read-only: credentials, limits, vocabulary, customers and API variants."""
     ws = load_workspace(config_path)
     checks = run_async(_diagnose(config_path, merged))
@@ -44,4 +44,4 @@ def command(config_path: Path, merged: int | None) -> None:
     click.echo(
         f"{failed} failed, {len(checks)} checks" if failed else f"all {len(checks)} checks passed or unknown"
     )
-    raise SystemExit(doctor_exit_code(checks))
+    return doctor_exit_code(checks)

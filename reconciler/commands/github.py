@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from reconciler.commands.outputs import echo
+from reconciler.errors import UsageError
 from reconciler.github import (
     APPLIED,
     DEFAULT_AUTHOR,
@@ -137,7 +138,7 @@ def queue_cmd(
 ) -> None:
     """List the merges not yet applied, in order, each with its reviewed checksum."""
     if bool(approve_merge) != bool(approve_checksum):
-        raise click.UsageError("give both --approve-merge and --approve-checksum, or neither")
+        raise UsageError("give both --approve-merge and --approve-checksum, or neither")
     if approve_checksum and not re.fullmatch(r"[0-9a-f]{64}", approve_checksum):
         raise click.BadParameter("--approve-checksum: expected the 64 hex digits of the new plan's checksum")
     with GitHubClient.from_env() as client:
@@ -162,9 +163,9 @@ def _merge_sha(client: GitHubClient, merge: str) -> str:
 @command.command("apply-queue")
 @_queue_option
 @_out_option
-def apply_queue(queue_file: Path, out: Path) -> None:
+def apply_queue(queue_file: Path, out: Path) -> int:
     """Apply the queue's merges in order (needs the Capillary credentials, no GitHub token)."""
-    click.get_current_context().exit(run_queue(Path.cwd(), Queue.load(queue_file), out))
+    return run_queue(Path.cwd(), Queue.load(queue_file), out)
 
 
 @command.command("post-results")
@@ -226,7 +227,7 @@ def post_result_cmd(sha: str, file: Path, exit_code: int | None, author: str) ->
 def drift_issue(file: Path | None, clean: bool, author: str) -> None:
     """Create or update the one drift issue, or close it when there is no drift."""
     if (file is None) == (not clean):
-        raise click.UsageError("give exactly one of --file or --clean")
+        raise UsageError("give exactly one of --file or --clean")
     text = _read(file).strip() if file is not None else ""
     with GitHubClient.from_env() as client:
         _report("drift issue", sync_drift_issue(client, text + _footer() if text else None, author))

@@ -154,16 +154,14 @@ async def run_import(
 @click.option(
     "--one-file/--file-per-customer", "one_file", default=True, help="One file (default) or one each."
 )
-@click.pass_context
 def command(
-    ctx: click.Context,
     config_path: Path,
     ids: tuple[int, ...],
     lookups: tuple[str, ...],
     from_file: Path | None,
     out: Path | None,
     one_file: bool,
-) -> None:
+) -> int:
     """Write state YAML for live customers; fails unless a plan on it shows no changes."""
     if sum(bool(x) for x in (ids, lookups, from_file)) != 1:
         raise UsageError("give exactly one of --customer (--id), --lookup or --from-file")
@@ -185,7 +183,7 @@ def command(
             )
         else:
             echo("error: the state is invalid already (see above); nothing was written", err=True)
-        ctx.exit(EXIT_ERROR)
+        return EXIT_ERROR
     if plan.has_changes or plan.blocked:
         echo(render_plan(plan, "text"), err=True)
         aside = _set_aside(written)
@@ -193,7 +191,7 @@ def command(
             f"error: a plan on the imported YAML is not empty (see above); set aside as {_where(aside, out)}",
             err=True,
         )
-        ctx.exit(EXIT_ERROR)
+        return EXIT_ERROR
     count = counted(len(imported.customers), "customer")
     echo(f"Imported {count} into {_where(written, out)}; plan: no changes.")
-    ctx.exit(EXIT_OK)
+    return EXIT_OK

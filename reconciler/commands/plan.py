@@ -15,14 +15,13 @@ from reconciler.commands.workspace import (
     Workspace,
     config_option,
     load_workspace,
-    report_state_error,
     resolve_scope,
     run_async,
     scope_options,
     shard_rate,
     use_color,
 )
-from reconciler.errors import EXIT_BLOCKED, EXIT_CHANGES, EXIT_ERROR, EXIT_OK, StateError
+from reconciler.errors import EXIT_BLOCKED, EXIT_CHANGES, EXIT_OK, UsageError
 from reconciler.plan import Plan, describe_target
 from reconciler.plan.live import make_plan
 from reconciler.plan.scope import Scope
@@ -92,9 +91,7 @@ def exit_code(plan: Plan, detailed: bool) -> int:
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 3 when there are changes (0 when none).")
 @click.option("--show-values", is_flag=True, help="Show raw identifier values (text format only).")
 @click.option("--force", is_flag=True, help="Let safety budgets pass (never merges or conflicts).")
-@click.pass_context
 def command(
-    ctx: click.Context,
     config_path: Path,
     all_: bool,
     changed_since: str | None,
@@ -107,15 +104,11 @@ def command(
     detailed_exitcode: bool,
     show_values: bool,
     force: bool,
-) -> None:
+) -> int:
     """Show what apply would change, with the consequences the API hides, and the plan's checksum."""
     if show_values and fmt != "text":
-        raise click.UsageError("--show-values is for the text format only; markdown and json stay masked")
-    try:
-        ws = load_workspace(config_path)
-    except StateError as exc:
-        report_state_error(exc)
-        ctx.exit(EXIT_ERROR)
+        raise UsageError("--show-values is for the text format only; markdown and json stay masked")
+    ws = load_workspace(config_path)
     scope = resolve_scope(ws, all_, changed_since, shard, customer_ids)
     ws = shard_rate(ws, shard, full_rate)
     for path, option in ((out, "--out"), (json_out, "--json-out")):
@@ -126,4 +119,4 @@ def command(
     write_output(text, out, styled=out is None and fmt == "text")
     if json_out is not None:
         write_output(render_json(plan), json_out, "--json-out")
-    ctx.exit(exit_code(plan, detailed_exitcode))
+    return exit_code(plan, detailed_exitcode)

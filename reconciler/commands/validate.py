@@ -40,7 +40,7 @@ def annotation(problem: Problem) -> str:
     "--format", "fmt", type=click.Choice(["text", "github", "json"]), default="text", show_default=True
 )
 @config_option
-def command(paths: tuple[Path, ...], fmt: str, config_path: Path) -> None:
+def command(paths: tuple[Path, ...], fmt: str, config_path: Path) -> int:
     """Check state files (default: the config's state_dir) without calling the API."""
     config = load_config(config_path)
     targets = list(paths) or [find_state_dir(config, config_path)]
@@ -50,10 +50,10 @@ def command(paths: tuple[Path, ...], fmt: str, config_path: Path) -> None:
         if fmt == "text":
             files = len({p.file for p in result.problems})
             echo(f"{counted(len(result.problems), 'problem')} in {counted(files, 'file')}", err=True)
-        raise SystemExit(EXIT_ERROR)
+        return EXIT_ERROR
     customers, files = len(result.state.customers), len(result.state.files)
     if fmt == "json":
         echo("[]")
     else:
         echo(f"{counted(customers, 'customer')} in {counted(files, 'file')}: ok")
-    raise SystemExit(EXIT_OK)
+    return EXIT_OK
