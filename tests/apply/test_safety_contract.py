@@ -33,6 +33,7 @@ from reconciler.plan.live import make_plan
 from reconciler.sandbox.server import SandboxServer
 from tests.apply.conftest import REPO, Workspace, is_write, make_workspace
 from tests.apply.gate import GatedProxy
+from tests.variants import ALL, label
 
 TOM, SID = 564854782, 564854846
 SHARED = "shared.new@example.com"
@@ -184,9 +185,12 @@ def _branches(tmp_path: Path, server: SandboxServer) -> tuple[Workspace, Workspa
     return a, b
 
 
+@pytest.mark.parametrize("variants", ALL, ids=label)
 def test_a_value_taken_between_plan_and_write_is_not_added(
-    tmp_path: Path, demo_server: SandboxServer
+    tmp_path: Path, demo_server: SandboxServer, variants: dict[str, str]
 ) -> None:
+    """Two branches' applies, one after the other, under every combination of the API's variants."""
+    demo_server.set_settings(**variants)
     a, b = _branches(tmp_path, demo_server)
     victims = _victims(demo_server)
     plan_a, plan_b = asyncio.run(_plan(a)), asyncio.run(_plan(b))
