@@ -122,6 +122,8 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("CAPILLARY_OAUTH_KEY", "sandbox")
     os.environ.setdefault("CAPILLARY_OAUTH_SECRET", "sandbox")
+    # a loopback target counts as real: it needs a masking key
+    os.environ.setdefault("RECONCILER_MASK_KEY", "benchmark-masking-key-not-secret")
     rate, latency = args.rpm / 60, args.latency_ms / 1000
     print(f"sandbox process, {args.latency_ms:g} ms latency; concurrency {args.concurrency}, {args.rpm}/min")
     with tempfile.TemporaryDirectory(prefix="bench-plan-") as name:
