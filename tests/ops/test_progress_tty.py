@@ -44,7 +44,9 @@ def _org(n: int) -> dict[str, Any]:
         for i in range(n)
     ]
     return {
-        **{k: demo[k] for k in ("formatVersion", "org", "sources", "labels", "series")},
+        **{k: demo[k] for k in ("formatVersion", "org", "labels", "series")},
+        # INSTORE only: no multi-account scope, so each holder lookup is one request, not three
+        "sources": [{"source": "INSTORE", "accounts": [""]}],
         "cards": [],
         "customers": customers,
     }
