@@ -6,61 +6,21 @@ runs it; the answer is typed into the terminal.
 
 from __future__ import annotations
 
-import os
-import pty
 import re
-import select
-import subprocess
 import sys
-import time
 
 import pytest
 
 from tests.apply.conftest import Workspace, is_write
+from tests.ops.terminal import run_on_a_pty
 
 PROMPT = re.compile(rb"Apply (\d+) API calls? to [^?]+\? \[y/N\]: ")
 
 
 def _run_at_a_terminal(ws: Workspace, answer: bytes, timeout: float = 60) -> tuple[int, str]:
     """Run ``reconciler apply`` on a pty, type ``answer`` at the prompt; (exit code, all it printed)."""
-    master, slave = pty.openpty()
-    env = {**os.environ, "NO_COLOR": "1", "TERM": "dumb"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "apply"],
-        cwd=ws.root,
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        close_fds=True,
-    )
-    os.close(slave)
-    seen, answered = b"", False
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 0.1)
-            if ready:
-                try:
-                    chunk = os.read(master, 65536)
-                except OSError:  # the child closed the terminal
-                    break
-                if not chunk:
-                    break
-                seen += chunk
-            if not answered and PROMPT.search(seen):
-                os.write(master, answer)
-                answered = True
-            if proc.poll() is not None and not ready:
-                break
-        code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        os.close(master)
-    assert answered, seen.decode(errors="replace")[-2000:]
-    return code, seen.decode(errors="replace").replace("\r\n", "\n")
+    code, out = run_on_a_pty(ws.root, "apply", timeout=timeout, answer=(PROMPT, answer))
+    return code, out.replace("\r\n", "\n")
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -11,8 +12,13 @@ import time
 from pathlib import Path
 
 
-def run_on_a_pty(cwd: Path, *args: str, timeout: float = 900) -> tuple[int, str]:
-    """``reconciler ARGS`` on a pty in ``cwd``; (exit code, everything it wrote, raw: ``\\r`` kept)."""
+def run_on_a_pty(
+    cwd: Path, *args: str, timeout: float = 900, answer: tuple[re.Pattern[bytes], bytes] | None = None
+) -> tuple[int, str]:
+    """``reconciler ARGS`` on a pty in ``cwd``; (exit code, everything it wrote, raw: ``\\r`` kept).
+
+    ``answer``: (prompt, keys) types ``keys`` once the output shows ``prompt``; it must show.
+    """
     master, slave = pty.openpty()
     env = {**os.environ, "NO_COLOR": "1", "TERM": "dumb"}
     proc = subprocess.Popen(
@@ -25,7 +31,7 @@ def run_on_a_pty(cwd: Path, *args: str, timeout: float = 900) -> tuple[int, str]
         close_fds=True,
     )
     os.close(slave)
-    seen = b""
+    seen, answered = b"", answer is None
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
@@ -38,7 +44,10 @@ def run_on_a_pty(cwd: Path, *args: str, timeout: float = 900) -> tuple[int, str]
                 if not chunk:
                     break
                 seen += chunk
-            elif proc.poll() is not None:
+            if answer is not None and not answered and answer[0].search(seen):
+                os.write(master, answer[1])
+                answered = True
+            if not ready and proc.poll() is not None:
                 break
         code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
     finally:
@@ -46,4 +55,5 @@ def run_on_a_pty(cwd: Path, *args: str, timeout: float = 900) -> tuple[int, str]
             proc.kill()
             proc.wait()
         os.close(master)
+    assert answered, seen.decode(errors="replace")[-2000:]
     return code, seen.decode(errors="replace")
