@@ -17,7 +17,7 @@ from reconciler.capillary.parse import (
     parse_series,
     parse_source_accounts,
 )
-from reconciler.errors import ApiError, AuthError, NotFoundError, TransientError
+from reconciler.errors import ApiError, AuthError, MergedCustomerError, NotFoundError, TransientError
 from reconciler.model import (
     CardLabel,
     Holder,
@@ -73,7 +73,12 @@ class CapillaryReader:
 
     async def get_customer(self, customer_id: int) -> LiveCustomer:
         """One customer with every source profile (``GET /v2/customers/{id}?source=ALL``)."""
-        return parse_customer(await self._get(f"/v2/customers/{customer_id}", {"source": "ALL"}))
+        path = f"/v2/customers/{customer_id}"
+        live = parse_customer(await self._get(path, {"source": "ALL"}))
+        merged = _survivor_answer(customer_id, live, path)
+        if merged is not None:
+            raise merged
+        return live
 
     async def get_customers(self, ids: Iterable[int]) -> dict[int, LiveCustomer | ApiError]:
         """Many customers, concurrently (or in bulk batches); a failed read is returned as its error."""
@@ -104,7 +109,12 @@ class CapillaryReader:
         for index, (known, result) in enumerate(items):
             key = known if known is not None else (ids[index] if positional else None)
             if key is not None:
-                out[key] = result
+                survivor = (
+                    _survivor_answer(key, result, BULK_READ_PATH)
+                    if isinstance(result, LiveCustomer)
+                    else None
+                )
+                out[key] = survivor or result
         for missing in (i for i in ids if i not in out):
             out[missing] = NotFoundError(
                 f"customer {missing} missing from the bulk answer", method="POST", path=BULK_READ_PATH
@@ -188,3 +198,17 @@ class CapillaryReader:
         except ApiError:
             return None
         return parse_source_accounts(body) or None
+
+
+def _survivor_answer(customer_id: int, live: LiveCustomer, path: str) -> MergedCustomerError | None:
+    """None if ``live`` is the customer asked for. An org may answer a merged-away customer's read with its
+    survivor (docs/capillary-api.md 10): that answer must never stand for the victim, whose plan would then
+    change the survivor's identifiers through the victim's id."""
+    if live.id == customer_id:
+        return None
+    return MergedCustomerError(
+        f"customer {customer_id} is merged into {live.id} (the read answered the survivor)",
+        method="GET",
+        path=path,
+        code=8069,
+    )

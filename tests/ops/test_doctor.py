@@ -83,7 +83,6 @@ def test_wrong_credentials_fail_the_credentials_row_and_leave_the_rest_unknown(r
 @pytest.mark.parametrize(
     ("setting", "value", "row"),
     [
-        ("victim_reads", "survivor", "variant: reading a merged-away customer"),
         ("token_ttl_seconds", 10, "token lifetime"),
     ],
 )

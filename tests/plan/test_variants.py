@@ -66,3 +66,24 @@ def test_victim_campaign_and_wechat_holders_are_blocked_in_every_variant(variant
     (add,) = variant_ws.plan().actions
     assert (add.risk, add.blocked, add.holder) == ("merge", True, C)
     assert "WECHAT:wechat-con2" in add.reason
+
+
+@pytest.mark.parametrize("victim_reads", ["error", "survivor"])
+def test_a_declared_victim_is_never_planned_through_its_survivors_record(
+    tmp_path: Path, oauth_env: None, shared_server: SandboxServer, victim_reads: str
+) -> None:
+    """An org may answer a merged-away customer's read with its survivor: that answer never stands for the
+    victim (a plan would otherwise change the survivor's identifiers through the victim's id)."""
+    shared_server.set_settings(**ALL[0], victim_reads=victim_reads)
+    ws = Workspace(tmp_path / "repo", shared_server)
+    ws.seed(
+        [
+            live_customer(SURVIVOR, {"mobile": "919800004005", "email": "s@example.com"}),
+            live_customer(VICTIM, {"email": "gone@example.com"}, mergedInto=SURVIVOR),
+        ]
+    )
+    ws.write_state([declared(VICTIM, {"email": "gone@example.com"})])
+    plan = ws.plan()
+    assert plan.blocked, [a.reason for a in plan.actions]
+    assert not [a for a in plan.actions if a.kind == "remove"]  # nothing of the survivor's is touched
+    assert writes(ws.requests()) == []
