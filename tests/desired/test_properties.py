@@ -70,7 +70,7 @@ def check_outcome(path: Path) -> list[Any]:
     return result.problems
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(doc=documents)
 def test_generated_documents_load_or_fail_located(tmp_path_factory: Any, doc: Any) -> None:
     directory = tmp_path_factory.mktemp("gen")
@@ -86,7 +86,7 @@ def test_generated_documents_load_or_fail_located(tmp_path_factory: Any, doc: An
         assert (problems == []) == schema_accepts(data), (json.dumps(data), problems)
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     edits=st.lists(
         st.tuples(
