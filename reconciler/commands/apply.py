@@ -101,14 +101,17 @@ def target_key(config: Config) -> str:
     return f"{parts.scheme}://{parts.hostname or ''}:{parts.port or ''}{parts.path.rstrip('/')}"
 
 
-async def run_apply(ws: Workspace, scope: Scope, opts: ApplyOptions, gate: Gate | None = None) -> int:
+async def run_apply(
+    ws: Workspace, scope: Scope, opts: ApplyOptions, gate: Gate | None = None, *, rate_window: float = 60.0
+) -> int:
     """Under the target's lock: re-plan through the writer, gate it, execute it; returns the exit code.
 
     ``gate`` is what SIGINT/SIGTERM stop (``run_async``'s ``on_signal``): the run then ends early with
-    a summary and the commands that finish the work.
+    a summary and the commands that finish the work. ``rate_window`` is the limiter's window for
+    ``api.requests_per_minute`` (only benchmarks shorten it).
     """
     gate = gate or Gate(ws.config.api.concurrency)
-    async with open_target(ws.config, write=True) as writer:
+    async with open_target(ws.config, write=True, rate_window=rate_window) as writer:
         assert isinstance(writer, CapillaryWriter)
         target = describe_target(ws.config)
         with target_lock(lock_path(ws.config.root, target_key(ws.config)), target) as note:

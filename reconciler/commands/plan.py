@@ -32,9 +32,12 @@ from reconciler.render.text import render_text
 FORMATS = ("text", "markdown", "json")
 
 
-async def compute_plan(ws: Workspace, scope: Scope, *, force: bool = False, progress: bool = True) -> Plan:
-    """Plan ``scope`` against the configured target through the read-only client."""
-    async with open_target(ws.config) as reader:
+async def compute_plan(
+    ws: Workspace, scope: Scope, *, force: bool = False, progress: bool = True, rate_window: float = 60.0
+) -> Plan:
+    """Plan ``scope`` against the configured target through the read-only client (``rate_window``: the
+    limiter's window for ``api.requests_per_minute``; only benchmarks shorten it)."""
+    async with open_target(ws.config, rate_window=rate_window) as reader:
         return await plan_through(reader, ws, scope, force=force, progress=progress)
 
 

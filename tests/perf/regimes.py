@@ -3,7 +3,9 @@
 - ``real``: what an org sees. 150 ms latency, concurrency 16, and the rate limit binding: 1,000 requests
   per window, the window shortened from a minute to ``--window`` seconds (15 by default, still binding:
   16 / 0.15 s = 107 requests/s could be sent, 1,000 / 15 s = 67 are allowed) so a run takes seconds, not
-  minutes. The bound is ``calls / rate``; a ratio near 1 means the client wastes none of the org's quota.
+  minutes. The limit is per API (method and route, as Capillary counts it), so the bound is the busiest
+  API's ``calls / rate`` (or the latency bound, if longer); a ratio near 1 means the client wastes none of
+  the org's quota.
 - ``latency``: 150 ms latency, concurrency 16, no binding limit. The bound is ``calls x latency /
   concurrency``; a ratio near 1 means the client keeps all 16 slots busy.
 
@@ -14,6 +16,7 @@ the benchmark process, which runs only the client: the sandbox serves from its o
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 LATENCY_MS = 150.0
@@ -34,10 +37,12 @@ class Regime:
         """``api.requests_per_minute`` for a config: the limit (the client's window is passed separately)."""
         return self.limit
 
-    def bound(self, calls: int) -> float:
-        """The fastest the calls can go: by the rate limit, or by latency over the concurrency."""
+    def bound(self, calls: int, per_api: Mapping[str, int] | None = None) -> float:
+        """The fastest the calls can go: by the busiest API's rate limit (all ``calls`` on one API when
+        ``per_api`` is not given), or by latency over the concurrency."""
         by_latency = calls * self.latency_ms / 1000 / self.concurrency
-        by_rate = calls / (self.limit / self.window) if self.limit else 0.0
+        busiest = max(per_api.values(), default=0) if per_api is not None else calls
+        by_rate = busiest / (self.limit / self.window) if self.limit else 0.0
         return max(by_latency, by_rate)
 
     def describe(self) -> str:
@@ -60,9 +65,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--window", type=float, default=15.0, help="the real regime's rate window (s)")
 
 
-def report(name: str, regime: Regime, calls: int, seconds: float, cpu_seconds: float) -> float:
-    """Print one run's figures; returns bound / seconds."""
-    bound = regime.bound(calls)
+def report(
+    name: str,
+    regime: Regime,
+    calls: int,
+    seconds: float,
+    cpu_seconds: float,
+    per_api: Mapping[str, int] | None = None,
+) -> float:
+    """Print one run's figures (``per_api``: calls by API, for the rate bound); returns bound / seconds."""
+    bound = regime.bound(calls, per_api)
     ratio = bound / seconds
     cpu_ms = 1000 * cpu_seconds / max(1, calls)
     print(

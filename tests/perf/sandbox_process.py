@@ -41,3 +41,21 @@ def wait_until_up(proc: Proc, url: str, timeout: float = 120.0) -> tuple[Proc, s
     proc.kill()
     proc.wait()
     raise SystemExit(f"the sandbox did not start (exit code {proc.returncode})")
+
+
+def set_latency(url: str, latency_ms: float) -> None:
+    """Every endpoint of the sandbox at ``url`` answers after ``latency_ms``."""
+    body = {"endpoints": {"*": {"latency_ms": latency_ms}}}
+    httpx.put(f"{url}/_sandbox/faults", json=body, timeout=30).raise_for_status()
+
+
+def clear_log(url: str) -> None:
+    """Forget the sandbox's logged requests."""
+    httpx.delete(f"{url}/_sandbox/requests", timeout=30).raise_for_status()
+
+
+def request_log(url: str) -> dict[str, Any]:
+    """The sandbox's request log: ``total``, ``countsByRoute`` and ``requests``."""
+    response = httpx.get(f"{url}/_sandbox/requests", timeout=120)
+    response.raise_for_status()
+    return dict(response.json())
