@@ -13,7 +13,6 @@ Retry rules (docs/capillary-api.md 1.3; docs/architecture.md 5.6 and 5.7):
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +33,7 @@ from reconciler.capillary._errors import (
     transport_error,
     was_not_sent,
 )
-from reconciler.capillary._limits import Limits, api_key
+from reconciler.capillary._limits import Limits, WindowLimiter, api_key
 from reconciler.errors import ApiError, OutcomeUnknownError, ReadOnlyViolation
 
 log = logging.getLogger(__name__)
@@ -152,13 +151,17 @@ class Channel:
         """
         limiter = self._limits.for_key(api_key(method, path))
         token_request = path == TOKEN_PATH
-        async with contextlib.nullcontext() if token_request else self._slots:
+        if not token_request:
+            await self._slot_and_quota(limiter)
+        else:
             await limiter.acquire()
-            try:
-                headers, tag = ({}, "") if token_request or not self.auth else await self.auth.headers()
-                response = await self.client.request(method, path, params=params, json=body, headers=headers)
-            finally:
-                limiter.release()
+        try:
+            headers, tag = ({}, "") if token_request or not self.auth else await self.auth.headers()
+            response = await self.client.request(method, path, params=params, json=body, headers=headers)
+        finally:
+            limiter.release()
+            if not token_request:
+                self._slots.release()
         log.debug("%s %s -> %d (attempt %d)", method, path, response.status_code, attempt)
         self.limit_headers.update(
             (k.lower(), v)
@@ -166,6 +169,20 @@ class Channel:
             if "ratelimit" in k.lower() or k.lower() == "retry-after"
         )
         return tag, response
+
+    async def _slot_and_quota(self, limiter: WindowLimiter) -> None:
+        """Take a concurrency slot and one request of the API's quota.
+
+        A task never waits for its API's quota while holding a slot: the rate limit is per API, so a
+        slot is kept free for a request of another API (a plan's holder lookups while its customer
+        reads wait for their window, an apply's writes while its re-reads do).
+        """
+        while True:
+            await limiter.ready()
+            await self._slots.acquire()
+            if limiter.try_acquire():
+                return
+            self._slots.release()  # another task took the quota first
 
     def _success_body(self, response: httpx.Response, method: str, path: str) -> Any:
         """The decoded body of a 2xx answer; an error envelope inside a 200 is still an error."""

@@ -32,19 +32,27 @@ class WindowLimiter:
         self._released = asyncio.Event()
 
     async def acquire(self) -> None:
-        """Wait until one more request may be sent now, and take its slot.
+        """Wait until one more request may be sent now, and take its slot."""
+        while not self.try_acquire():
+            await self.ready()
+
+    def try_acquire(self) -> bool:
+        """Take a slot if a request may be sent now; False (nothing taken) if not.
 
         No lock: the event loop runs one task at a time and nothing awaits between the check and the take.
         """
-        while True:
-            delay = self._delay(time.monotonic())
-            if delay <= 0:
-                self._in_flight += 1
-                return
-            if delay == float("inf"):
-                await self._released.wait()  # every slot is in flight: wait for an answer
-            else:
-                await asyncio.sleep(delay)
+        if self._delay(time.monotonic()) > 0:
+            return False
+        self._in_flight += 1
+        return True
+
+    async def ready(self) -> None:
+        """Wait until a request may be sent (without taking the slot: another task may take it first)."""
+        delay = self._delay(time.monotonic())
+        if delay == float("inf"):
+            await self._released.wait()  # every slot is in flight: wait for an answer
+        elif delay > 0:
+            await asyncio.sleep(delay)
 
     def _delay(self, now: float) -> float:
         """Seconds to wait before a send is allowed (``inf``: until a request in flight completes)."""

@@ -97,7 +97,7 @@ def full_blocks(n: int) -> dict[int, str]:
 
 
 def pr_workspace(root: Path, url: str, declared: int) -> Path:
-    """``declared`` customers committed; ten changed in the working tree (planned ``--changed-since HEAD``)."""
+    """``declared`` customers committed; ten changed in the working tree (``--changed-since HEAD``)."""
     blocks = {i: bulk.block(i) for i in range(declared)}
     config = workspace(root, url, blocks)
     bulk.commit_all(root, "declare")
