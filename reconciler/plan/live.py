@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from reconciler.config import Config
 from reconciler.errors import ApiError, MergedCustomerError, NotFoundError
@@ -40,16 +41,26 @@ CHUNK = 250  # customers per progress step; chunks run concurrently, so this cos
 
 
 async def read_customers(
-    reader: LiveReader, ids: Sequence[int], progress: Progress = no_progress
+    reader: LiveReader,
+    ids: Sequence[int],
+    progress: Progress = no_progress,
+    on_chunk: Callable[[Mapping[int, LiveCustomer | ApiError]], None] | None = None,
 ) -> dict[int, LiveCustomer | ApiError]:
-    """Every customer in ``ids`` (a failed read is kept as its error), reporting progress by chunk."""
+    """Every customer in ``ids`` (a failed read is kept as its error), reporting progress by chunk;
+    ``on_chunk`` is given each chunk as it arrives."""
     chunks = [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
     out: dict[int, LiveCustomer | ApiError] = {}
     progress("customers", 0, len(ids))
     for task in asyncio.as_completed([reader.get_customers(chunk) for chunk in chunks]):
-        out.update(await task)
+        chunk = await task
+        out.update(chunk)
+        if on_chunk is not None:
+            on_chunk(chunk)
         progress("customers", len(out), len(ids))
     return out
+
+
+Found = tuple[dict[Identifier, Holder | None], dict[str, LiveCard | None]]  # holders, cards
 
 
 async def read_holders(
@@ -57,7 +68,7 @@ async def read_holders(
     identifiers: Iterable[Identifier],
     cards: Iterable[str],
     progress: Progress = no_progress,
-) -> tuple[dict[Identifier, Holder | None], dict[str, LiveCard | None]]:
+) -> Found:
     """The current holder of each identifier (any scope) and the live record of each card number."""
     idents, numbers = sorted(identifiers), sorted(cards)
     reads = [*(reader.find_identifier_holder(i) for i in idents), *(reader.get_card(n) for n in numbers)]
@@ -65,6 +76,74 @@ async def read_holders(
     holders = dict(zip(idents, found[: len(idents)], strict=True))
     card_holders = dict(zip(numbers, found[len(idents) :], strict=True))
     return holders, card_holders  # type: ignore[return-value]
+
+
+class HolderLookups:
+    """The holder lookups of a round, started chunk by chunk while its customers are still being read.
+
+    Lookups are another API than customer reads, with their own rate limit: started as each chunk's
+    additions are known, they use the quota and the slots the reads leave free, instead of following
+    every read. Progress shows them as one ``holders`` phase once the reads are done.
+    """
+
+    def __init__(
+        self, reader: LiveReader, holders: Iterable[Identifier], cards: Iterable[str], progress: Progress
+    ) -> None:
+        self._reader, self._progress = reader, progress
+        self._asked, self._asked_cards = set(holders), set(cards)
+        self._tasks: list[asyncio.Task[Found]] = []
+        self._counts: dict[int, tuple[int, int]] = {}  # batch -> (done, total)
+        self._shown = False
+
+    def chunk_read(
+        self,
+        declared: Mapping[int, DesiredCustomer],
+        config: Config,
+        chunk: Mapping[int, LiveCustomer | ApiError],
+    ) -> None:
+        """Start the lookups a chunk of just-read customers needs (``read_customers``' ``on_chunk``)."""
+        read = {cid: live for cid, live in chunk.items() if cid in declared}
+        self.start(compute_changes(DesiredState(tuple(declared[cid] for cid in read)), read, config))
+
+    def start(self, changes: Changes) -> None:
+        """Look up the holders ``changes`` need that no earlier batch asked for."""
+        idents, numbers = holders_needed(changes)
+        idents, numbers = idents - self._asked, numbers - self._asked_cards
+        if not idents and not numbers:
+            return
+        self._asked |= idents
+        self._asked_cards |= numbers
+        batch = len(self._tasks)
+        self._counts[batch] = (0, len(idents) + len(numbers))
+        count = functools.partial(self._count, batch)
+        self._tasks.append(asyncio.ensure_future(read_holders(self._reader, idents, numbers, count)))
+
+    def _count(self, batch: int, phase: str, done: int, total: int) -> None:
+        self._counts[batch] = (done, total)
+        if self._shown:
+            self._show(phase)
+
+    def _show(self, phase: str = "holders") -> None:
+        done = sum(d for d, _ in self._counts.values())
+        self._progress(phase, done, sum(t for _, t in self._counts.values()))
+
+    async def results(self) -> Found:
+        """Every batch's answers, once all are in."""
+        self._shown = True
+        self._show()
+        holders: dict[Identifier, Holder | None] = {}
+        cards: dict[str, LiveCard | None] = {}
+        for found, found_cards in await asyncio.gather(*self._tasks):
+            holders.update(found)
+            cards.update(found_cards)
+        return holders, cards
+
+    async def cancel(self) -> None:
+        """Stop the lookups still running (the plan failed) and wait until they have stopped."""
+        for task in self._tasks:
+            task.cancel()
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
 def _declared_holders(
@@ -149,10 +228,17 @@ async def _read_scope(
     changes = Changes(())
     for _ in range(MAX_ROUNDS):
         missing = [cid for cid in in_scope if cid not in live]
-        live.update(_checked(await read_customers(reader, missing, progress)))
-        changes = compute_changes(DesiredState(tuple(in_scope.values())), live, config, unmanaged=unmanaged)
-        idents, numbers = holders_needed(changes)
-        new_h, new_c = await read_holders(reader, idents - holders.keys(), numbers - cards.keys(), progress)
+        lookups = HolderLookups(reader, holders.keys(), cards.keys(), progress)
+        look_up = functools.partial(lookups.chunk_read, in_scope, config)
+        try:
+            live.update(_checked(await read_customers(reader, missing, progress, look_up)))
+            changes = compute_changes(
+                DesiredState(tuple(in_scope.values())), live, config, unmanaged=unmanaged
+            )
+            lookups.start(changes)  # what no chunk asked for: customers read in an earlier round
+            new_h, new_c = await lookups.results()
+        finally:
+            await lookups.cancel()
         holders.update(new_h)
         cards.update(new_c)
         extra = _declared_holders(holders, cards, all_declared) - in_scope.keys()
