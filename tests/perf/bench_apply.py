@@ -30,9 +30,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import httpx
 from regimes import Regime, add_arguments, regimes, report
-from sandbox_process import clear_log, request_log, serve_sandbox, set_latency
+from sandbox_process import admin, clear_log, request_log, serve_sandbox, set_latency
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -62,8 +61,8 @@ safety:
 
 def reseed(url: str, fixture: dict[str, Any]) -> None:
     """The sandbox back to the population's live state (an earlier regime applied it)."""
-    httpx.post(f"{url}/_sandbox/reset", timeout=60).raise_for_status()
-    httpx.post(f"{url}/_sandbox/seed", json=fixture, timeout=120).raise_for_status()
+    admin().post(f"{url}/_sandbox/reset").raise_for_status()
+    admin().post(f"{url}/_sandbox/seed", json=fixture).raise_for_status()
 
 
 def run(tmp: Path, url: str, n: int, regime: Regime, pid: int) -> float:

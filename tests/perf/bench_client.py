@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 from regimes import Regime, add_arguments, regimes, report
+from sandbox_process import admin as admin_api
 from sandbox_process import free_port, wait_until_up
 
 from reconciler.capillary import Credentials, open_client
@@ -46,7 +47,7 @@ def start_server(count: int) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def admin(url: str, method: str, path: str, body: Any = None) -> Any:
-    response = httpx.request(method, f"{url}/_sandbox/{path}", json=body, timeout=30)
+    response = admin_api().request(method, f"{url}/_sandbox/{path}", json=body)
     response.raise_for_status()
     return response.json()
 

@@ -6,6 +6,7 @@ The benchmarks run as scripts (``python tests/perf/bench_x.py``), so this folder
 from __future__ import annotations
 
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -14,6 +15,17 @@ from typing import Any
 import httpx
 
 Proc = subprocess.Popen[bytes]
+_admin: httpx.Client | None = None
+
+
+def admin() -> httpx.Client:
+    """One client for the sandbox's admin API. ``httpx.get`` and friends build a client, and load the CA
+    certificates, per call (a sixth of a second or more each); plain HTTP on loopback needs neither
+    certificates (an empty TLS context) nor proxies."""
+    global _admin
+    if _admin is None:
+        _admin = httpx.Client(verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT), trust_env=False, timeout=120)
+    return _admin
 
 
 def free_port() -> int:
@@ -34,7 +46,7 @@ def wait_until_up(proc: Proc, url: str, timeout: float = 120.0) -> tuple[Proc, s
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:
         try:
-            httpx.get(f"{url}/_sandbox/requests", timeout=1).raise_for_status()
+            admin().get(f"{url}/_sandbox/requests", timeout=1).raise_for_status()
             return proc, url
         except httpx.HTTPError:
             time.sleep(0.1)
@@ -46,16 +58,16 @@ def wait_until_up(proc: Proc, url: str, timeout: float = 120.0) -> tuple[Proc, s
 def set_latency(url: str, latency_ms: float) -> None:
     """Every endpoint of the sandbox at ``url`` answers after ``latency_ms``."""
     body = {"endpoints": {"*": {"latency_ms": latency_ms}}}
-    httpx.put(f"{url}/_sandbox/faults", json=body, timeout=30).raise_for_status()
+    admin().put(f"{url}/_sandbox/faults", json=body).raise_for_status()
 
 
 def clear_log(url: str) -> None:
     """Forget the sandbox's logged requests."""
-    httpx.delete(f"{url}/_sandbox/requests", timeout=30).raise_for_status()
+    admin().delete(f"{url}/_sandbox/requests").raise_for_status()
 
 
 def request_log(url: str) -> dict[str, Any]:
     """The sandbox's request log: ``total``, ``countsByRoute`` and ``requests``."""
-    response = httpx.get(f"{url}/_sandbox/requests", timeout=120)
+    response = admin().get(f"{url}/_sandbox/requests")
     response.raise_for_status()
     return dict(response.json())
