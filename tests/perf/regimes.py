@@ -3,9 +3,11 @@
 - ``real``: what an org sees. 150 ms latency, concurrency 16, and the rate limit binding: 1,000 requests
   per window, the window shortened from a minute to ``--window`` seconds (15 by default, still binding:
   16 / 0.15 s = 107 requests/s could be sent, 1,000 / 15 s = 67 are allowed) so a run takes seconds, not
-  minutes. The limit is per API (method and route, as Capillary counts it), so the bound is the busiest
-  API's ``calls / rate`` (or the latency bound, if longer); a ratio near 1 means the client wastes none of
-  the org's quota.
+  minutes. The limit is per API (method and route, as Capillary counts it). The bound is the busiest API's
+  fastest schedule: a full window must pass for each 1,000 of its calls before the last ones may go, and
+  those go at the latency's pace (so 2,500 calls: 2 x 15 s + 500 x 0.15 s / 16 = 34.7 s, not 2,500 / 67 per
+  second = 37.5 s: the first window's 1,000 go at once); or the latency bound, if longer. A ratio near 1
+  means the client wastes none of the org's quota.
 - ``latency``: 150 ms latency, concurrency 16, no binding limit. The bound is ``calls x latency /
   concurrency``; a ratio near 1 means the client keeps all 16 slots busy.
 
@@ -40,10 +42,18 @@ class Regime:
     def bound(self, calls: int, per_api: Mapping[str, int] | None = None) -> float:
         """The fastest the calls can go: by the busiest API's rate limit (all ``calls`` on one API when
         ``per_api`` is not given), or by latency over the concurrency."""
-        by_latency = calls * self.latency_ms / 1000 / self.concurrency
         busiest = max(per_api.values(), default=0) if per_api is not None else calls
-        by_rate = busiest / (self.limit / self.window) if self.limit else 0.0
-        return max(by_latency, by_rate)
+        return max(self._by_latency(calls), self._by_rate(busiest))
+
+    def _by_latency(self, calls: int) -> float:
+        return calls * self.latency_ms / 1000 / self.concurrency
+
+    def _by_rate(self, calls: int) -> float:
+        """One API's ``calls`` under the limit: the windows its first calls fill, then the rest's latency."""
+        if self.limit <= 0 or calls <= 0:
+            return 0.0
+        full = (calls - 1) // self.limit
+        return full * self.window + self._by_latency(calls - full * self.limit)
 
     def describe(self) -> str:
         limit = f"{self.limit} per {self.window:g} s window" if self.limit else "no rate limit"
