@@ -39,11 +39,13 @@ class Regime:
         """``api.requests_per_minute`` for a config: the limit (the client's window is passed separately)."""
         return self.limit
 
-    def bound(self, calls: int, per_api: Mapping[str, int] | None = None) -> float:
+    def bound(self, calls: int, per_api: Mapping[str, int] | None = None, chain: int = 0) -> float:
         """The fastest the calls can go: by the busiest API's rate limit (all ``calls`` on one API when
-        ``per_api`` is not given), or by latency over the concurrency."""
+        ``per_api`` is not given), by latency over the concurrency, or by ``chain`` round trips that must
+        follow one another (each waits for the answer of the one before)."""
         busiest = max(per_api.values(), default=0) if per_api is not None else calls
-        return max(self._by_latency(calls), self._by_rate(busiest))
+        serial = chain * self.latency_ms / 1000
+        return max(self._by_latency(calls), self._by_rate(busiest), serial)
 
     def _by_latency(self, calls: int) -> float:
         return calls * self.latency_ms / 1000 / self.concurrency
@@ -82,9 +84,11 @@ def report(
     seconds: float,
     cpu_seconds: float,
     per_api: Mapping[str, int] | None = None,
+    chain: int = 0,
 ) -> float:
-    """Print one run's figures (``per_api``: calls by API, for the rate bound); returns bound / seconds."""
-    bound = regime.bound(calls, per_api)
+    """Print one run's figures (``per_api``: calls by API, for the rate bound; ``chain``: round trips that
+    must follow one another); returns bound / seconds."""
+    bound = regime.bound(calls, per_api, chain)
     ratio = bound / seconds
     cpu_ms = 1000 * cpu_seconds / max(1, calls)
     print(
