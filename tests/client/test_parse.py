@@ -216,6 +216,23 @@ def test_series_list() -> None:
     assert series.generation_enabled is False
 
 
+@pytest.mark.parametrize(
+    ("given", "read"),
+    [
+        ({"maxActiveCardsPerCustomer": 0}, 0),
+        ({}, 1),
+        ({"maxActiveCardsPerCustomer": None}, 1),
+        ({"maxActiveCardsPerCustomer": 3}, 3),
+    ],
+)
+def test_series_limit_zero_is_zero_and_absent_is_the_default_one(
+    given: dict[str, int | None], read: int
+) -> None:
+    # docs/capillary-api.md 6.2 and 10: no document says 0 means "no limit"
+    (series,) = parse_series({"data": [{"id": 7, "code": "ZERO01", **given}]})
+    assert series.max_active_per_customer == read
+
+
 def test_labels_list() -> None:
     # docs/capillary-api.md 6.1
     body = {
