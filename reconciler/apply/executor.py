@@ -371,7 +371,7 @@ async def apply_plan(
 ) -> ApplyResult:
     """Execute ``plan``'s calls through ``writer``, journaling every write; never raises for an API error.
 
-    ``progress`` hears ``("writes", settled calls, all calls)``;
+    ``progress`` hears ``("writes", settled calls, all calls)``, then ``verify``'s ``"verifying"``;
     ``gate`` stops the run early (a signal, or a journal that cannot be written; see ``stop.py``).
     """
     started = time.monotonic()
@@ -412,7 +412,7 @@ async def apply_plan(
     customers = tuple(sorted(results, key=lambda r: r.id))
     checked = Verification()
     if not gate.stopped:  # a stopped run is re-planned, not verified: its summary says what was written
-        checked = await verify(plan, writer, customers, run.generated)
+        checked = await verify(plan, writer, customers, run.generated, progress)
         await journal.record("verified", verified=checked.verified, written=checked.written)
     result = ApplyResult(
         plan.target,
