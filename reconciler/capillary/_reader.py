@@ -157,6 +157,11 @@ class CapillaryReader:
         except ApiError as exc:
             return exc
 
+    @staticmethod
+    def asks_for_account(error: ApiError) -> bool:
+        """Whether ``error`` says an ``accountId`` was missing (8015 "Account ID is not defined", 8045)."""
+        return _holders.account_missing(error.api_message)
+
     async def multi_account_scopes(self) -> tuple[ProfileKey, ...]:
         """The org's accounts of multi-account sources: from the org's sources, or, when the API does not
         answer them, the ones the state names."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from reconciler.capillary import CapillaryReader, account_missing
+from reconciler.capillary import CapillaryReader
 from reconciler.config import Config
 from reconciler.doctor import FAIL, PASS, UNKNOWN, Check
 from reconciler.errors import ApiError, AuthError, MergedCustomerError
@@ -155,7 +155,7 @@ async def variant_lookup_account(seen: Seen) -> Check:
     asked = f"{key.source} lookup of customer {customer.id}'s {identifier.type}"
     if isinstance(answer, ApiError):
         said = f"{answer.code or answer.status} {answer.api_message.replace(identifier.value, '<the value>')}"
-        if account_missing(answer.api_message):
+        if seen.reader.asks_for_account(answer):
             return Check(LOOKUP_ACCOUNT, PASS, _lookup_detail(asked, f"refused ({said})", "required"))
         return Check(LOOKUP_ACCOUNT, FAIL, f"{asked} with no accountId answered {said}: neither variant")
     if answer.id == customer.id:
