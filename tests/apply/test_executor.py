@@ -19,10 +19,10 @@ from reconciler.backoff import Backoff
 from reconciler.capillary import CapillaryWriter
 from reconciler.commands.progress import ERASE, ProgressReporter
 from reconciler.commands.target import open_target
-from reconciler.commands.workspace import load_workspace
 from reconciler.plan import Plan
 from reconciler.plan.live import make_plan
 from reconciler.sandbox.server import SandboxServer
+from reconciler.workspace import load_workspace
 from tests.apply.conftest import Workspace, is_write, make_workspace
 
 BECKY = 564854790

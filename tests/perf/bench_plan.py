@@ -31,7 +31,8 @@ from plan.harness import seed_fixture
 from sandbox_process import serve_sandbox
 
 from reconciler.commands.plan import compute_plan
-from reconciler.commands.workspace import load_workspace, resolve_scope, run_async
+from reconciler.commands.runner import run_async
+from reconciler.workspace import load_workspace, resolve_scope
 
 
 def start_sandbox(tmp: Path, declared: int, latency_ms: float) -> tuple[subprocess.Popen[bytes], str]:
