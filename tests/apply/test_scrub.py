@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reconciler.apply.executor import scrub
-from reconciler.plan import Call
+from reconciler.plan import CHANGE_IDENTIFIER, Call
 from reconciler.plan.model import CallItem
 
 
@@ -11,7 +11,7 @@ def _change(*, add: tuple[CallItem, ...] = (), remove: tuple[CallItem, ...] = ()
     """A changeIdentifier call on Tom's INSTORE profile."""
     path = "/v2/customers/564854782/changeIdentifier"
     query = (("source", "INSTORE"),)
-    return Call("c2", 564854782, "changeIdentifier", "POST", path, query, (), ("a1",), add=add, remove=remove)
+    return Call("c2", 564854782, CHANGE_IDENTIFIER, "POST", path, query, (), ("a1",), add=add, remove=remove)
 
 
 def test_an_api_message_naming_a_value_is_masked() -> None:
