@@ -16,9 +16,9 @@ from reconciler.apply.journal import Journal, read_journal
 from reconciler.backoff import Backoff
 from reconciler.capillary import CapillaryWriter
 from reconciler.commands.target import open_target
-from reconciler.commands.workspace import load_workspace
 from reconciler.plan import Plan
 from reconciler.plan.live import make_plan
+from reconciler.workspace import load_workspace
 from tests.apply.conftest import Workspace, is_write
 
 BECKY = 564854790

@@ -10,8 +10,9 @@ from reconciler.commands.target import open_target
 from reconciler.config import ApiConfig, Config
 from reconciler.errors import MergedCustomerError, NotFoundError
 from reconciler.model import Identifier, ProfileKey
+from reconciler.plan import UPDATE_CARD
 from reconciler.sandbox.server import SandboxServer
-from tests.client.conftest import SANDBOX_OAUTH, config_for
+from tests.client.conftest import SANDBOX_OAUTH, card_call, config_for
 
 TOM = 564854782
 
@@ -95,7 +96,7 @@ def test_embedded_sandbox_is_seeded_once_and_keeps_its_state(tmp_path: Path) -> 
         async with open_target(config, write=write) as client:
             if write:
                 assert isinstance(client, CapillaryWriter)
-                await client.set_card_status("GOLD0000006", "ACTIVE", "found")
+                await client.send(card_call(UPDATE_CARD, "GOLD0000006", label="ACTIVE"), {})
             card = await client.get_card("GOLD0000006")
             assert card is not None and card.status == "ACTIVE"
             return client

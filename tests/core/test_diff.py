@@ -130,7 +130,12 @@ def test_status_change_of_held_card() -> None:
     assert kinds(plan.actions) == [("status", "cardnumber", "GOLD1")]
     call = plan.calls[0]
     assert (call.method, call.path) == ("PUT", "/v2/card")
-    assert call.body() == {"cardNumber": "GOLD1", "seriesId": 121212, "statusLabel": "CARD BLOCKED"}
+    assert call.body() == {  # what is sent; the plan shows the card's series as well
+        "cardNumber": "GOLD1",
+        "statusLabel": "CARD BLOCKED",
+        "statusInfo": {"reason": "reconciler apply"},
+    }
+    assert call.to_dict()["body"]["seriesId"] == 121212
 
 
 def test_linking_with_a_non_active_label_links_then_sets_the_label() -> None:

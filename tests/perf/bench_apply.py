@@ -25,8 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from sandbox_process import serve_sandbox  # this folder: the script's own
 
 from reconciler.commands.apply import ApplyOptions, run_apply
-from reconciler.commands.workspace import Workspace, load_workspace, resolve_scope, run_async
+from reconciler.commands.runner import run_async
 from reconciler.plan.scope import Scope
+from reconciler.workspace import Workspace, load_workspace, resolve_scope
 from tests.apply import population
 
 LATENCY_MS = 20

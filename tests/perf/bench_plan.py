@@ -29,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, 
 from sandbox_process import serve_sandbox  # this folder: the script's own
 
 from reconciler.commands.plan import compute_plan
-from reconciler.commands.workspace import load_workspace, resolve_scope, run_async
+from reconciler.commands.runner import run_async
+from reconciler.workspace import load_workspace, resolve_scope
 from tests.plan import bulk
 from tests.plan.harness import seed_fixture
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.commands.workspace import load_workspace
 from reconciler.errors import EXIT_OK
 from reconciler.plan import Action
 from reconciler.plan.scope import parse_shard, select_scope
 from reconciler.sandbox import Store
 from reconciler.sandbox.server import SandboxServer
+from reconciler.workspace import load_workspace
 
 from . import bulk
 from .harness import GOLD, Workspace, live_card, route_counts, seed_fixture, writes
