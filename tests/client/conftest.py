@@ -43,8 +43,8 @@ def change_call(
     customer_id: int, add: tuple[Identifier, ...] = (), remove: tuple[Identifier, ...] = ()
 ) -> Call:
     """A changeIdentifier on the customer's INSTORE profile, as a plan would describe it."""
-    items = [tuple(CallItem(i.type, i.value) for i in ids) for ids in (add, remove)]
-    return Call("c1", customer_id, CHANGE_IDENTIFIER, (), (), ProfileKey("INSTORE"), *items)
+    added, removed = (tuple(CallItem(i.type, i.value) for i in ids) for ids in (add, remove))
+    return Call("c1", customer_id, CHANGE_IDENTIFIER, (), (), ProfileKey("INSTORE"), added, removed)
 
 
 def card_call(op: Op, number: str | None, series: int | str | None = None, label: str | None = None) -> Call:

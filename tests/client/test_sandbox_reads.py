@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from reconciler.capillary import CapillaryReader, open_client
+from reconciler.capillary import CapillaryReader, CapillaryWriter, open_client
 from reconciler.commands.target import open_target
 from reconciler.config import ApiConfig, Config
 from reconciler.errors import MergedCustomerError, NotFoundError
@@ -95,7 +95,8 @@ def test_embedded_sandbox_is_seeded_once_and_keeps_its_state(tmp_path: Path) -> 
     async def run(write: bool) -> CapillaryReader:
         async with open_target(config, write=write) as client:
             if write:
-                await client.send(card_call(UPDATE_CARD, "GOLD0000006", label="ACTIVE"), {})  # type: ignore[attr-defined]
+                assert isinstance(client, CapillaryWriter)
+                await client.send(card_call(UPDATE_CARD, "GOLD0000006", label="ACTIVE"), {})
             card = await client.get_card("GOLD0000006")
             assert card is not None and card.status == "ACTIVE"
             return client

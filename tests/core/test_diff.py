@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from reconciler.config import Config, ManageConfig
 from reconciler.model import DesiredState, Identifier
+from reconciler.plan import Action
 from reconciler.plan.diff import compute_changes, holders_needed, live_facts
 from tests.core.factory import card, desired, live, make_plan, spec
 
 
-def kinds(plan_actions: object) -> list[tuple[str, str, str | None]]:
-    return [(a.kind, a.type, a.value) for a in plan_actions]  # type: ignore[attr-defined]
+def kinds(plan_actions: Iterable[Action]) -> list[tuple[str, str, str | None]]:
+    return [(a.kind, a.type, a.value) for a in plan_actions]
 
 
 def test_mobile_change_is_one_call_with_add_and_remove() -> None:

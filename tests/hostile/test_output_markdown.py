@@ -15,10 +15,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.apply.result import ApplyResult, CallOutcome, CustomerResult
+from reconciler.apply.result import FAILED, ApplyResult, CallOutcome, CustomerResult
 from reconciler.github import extract_checksum
 from reconciler.mask import MASK_KEY_ENV
 from reconciler.model import Location
+from reconciler.plan import CHANGE_IDENTIFIER
 from reconciler.render.escape import visible
 from reconciler.render.inert import ZWSP, code, html_text, text
 from reconciler.render.markdown import render_markdown
@@ -112,7 +113,7 @@ def test_plan_comment_with_hostile_target_series_labels_and_file_names() -> None
 
 def test_apply_result_comment_with_hostile_api_messages_and_notes() -> None:
     failed = CustomerResult(
-        7, "failed", f"HTTP 400: code 8015: {HOSTILE}", (CallOutcome("c1", 7, "op", "failed"),)
+        7, FAILED, f"HTTP 400: code 8015: {HOSTILE}", (CallOutcome("c1", 7, CHANGE_IDENTIFIER, FAILED),)
     )
     result = ApplyResult(HOSTILE, FAKE, (failed,), incidents=(HOSTILE,), notes=(HOSTILE, "@org/team"))
     md = render_result_markdown(result)

@@ -24,15 +24,15 @@ from typing import Any
 import httpx
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for the plan test helpers
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, for the plan test helpers
 
-from plan import bulk
-from plan.harness import seed_fixture
-from sandbox_process import serve_sandbox
+from sandbox_process import serve_sandbox  # this folder: the script's own
 
 from reconciler.commands.plan import compute_plan
 from reconciler.commands.runner import run_async
 from reconciler.workspace import load_workspace, resolve_scope
+from tests.plan import bulk
+from tests.plan.harness import seed_fixture
 
 
 def start_sandbox(tmp: Path, declared: int, latency_ms: float) -> tuple[subprocess.Popen[bytes], str]:
