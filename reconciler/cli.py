@@ -13,8 +13,8 @@ from typing import Any
 import click
 
 from reconciler import __version__
-from reconciler.commands.outputs import say_error
-from reconciler.commands.workspace import report_state_error, verbosity_options
+from reconciler.commands.options import verbosity_options
+from reconciler.commands.outputs import report_state_error, say_error
 from reconciler.errors import EXIT_INTERRUPTED, EXIT_OK, ReconcilerError, StateError
 
 # Subcommand modules, each exposing `command` (a click.Command).

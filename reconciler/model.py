@@ -223,12 +223,13 @@ class Holder:
 
 @dataclass(frozen=True, slots=True)
 class ChangeResult:
-    """What a write answered: ``createdId`` and warning codes (a merge warning is an incident)."""
+    """What a write answered: ``createdId``, warnings (a merge warning is an incident), generated cards."""
 
     created_id: int | None
     warnings: tuple[tuple[int, str], ...] = field(default_factory=tuple)
 
     written: int | None = None  # the customer the call wrote (a different createdId is a merge)
+    cards: tuple[str, ...] = ()  # a generateCard: the numbers the platform generated
 
     MERGE_WARNINGS = frozenset({8050, 8051, 8053, 8066, 8067})
 

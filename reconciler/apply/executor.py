@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from reconciler.apply.guard import DONE, SEND, HolderGuard
 from reconciler.apply.guard import STALE as HOLDER_MOVED
 from reconciler.apply.journal import FORMAT_VERSION, Journal, JournalError
-from reconciler.apply.resolve import MERGED, call_profile, item_value, took_effect
+from reconciler.apply.resolve import took_effect
 from reconciler.apply.result import (
     APPLIED,
     FAILED,
@@ -42,6 +42,7 @@ from reconciler.apply.result import (
     CustomerResult,
     GeneratedCard,
     Status,
+    Verdict,
     Verification,
 )
 from reconciler.apply.stop import Gate, NotStarted, halted_results, write_counts
@@ -52,16 +53,13 @@ from reconciler.config import Config
 from reconciler.errors import PERMANENT, TRANSIENT, ApiError, OutcomeUnknownError, failure_class
 from reconciler.mask import mask_value
 from reconciler.model import ChangeResult, DesiredCustomer, Progress, no_progress
-from reconciler.plan import CHANGE_IDENTIFIER, CREATE_CARD, GENERATE_CARD, MERGE, Call, Plan
+from reconciler.plan import GENERATE_CARD, MERGE, Call, Plan
 from reconciler.plan.diff import live_facts
 
 MAX_SENDS = 5
 GENERATE_MAX_SENDS = 3  # resent unproven: each lost answer may leave a spare card; fewer sends, more reruns
 # The pause after an unknown outcome, before re-reading: 0.25 s after the first, doubling, at most 4 s.
 SETTLE = Backoff(0.25, 4.0)
-
-
-STATUS_REASON = "reconciler apply"
 
 
 @dataclass
@@ -206,15 +204,17 @@ class _Run:
                     message = self._scrub(exc.api_message, call)
                     await self._outcome(call, sends, "unknown", status=exc.status, message=message)
                     await self.settle.pause(sends)
-                    verdict = await self._resolve(call, sends)
-                    if verdict is None and call.op == GENERATE_CARD:  # its number was in the lost answer
-                        lost += 1
-                        continue
-                    if verdict is False:
-                        continue
-                    if verdict is None:
-                        return self._failed(call, _UNKNOWN, sends, TRANSIENT)
-                    return self._applied(call, sends, ChangeResult(None), merged=verdict == MERGED)
+                    match await self._resolve(call, sends):
+                        case Verdict.UNKNOWN if call.op == GENERATE_CARD:  # its number was in the lost answer
+                            lost += 1
+                            continue
+                        case Verdict.NOT_DONE:
+                            continue
+                        case Verdict.UNKNOWN:
+                            return self._failed(call, _UNKNOWN, sends, TRANSIENT)
+                        case verdict:
+                            merged = verdict == Verdict.MERGED
+                            return self._applied(call, sends, ChangeResult(None), merged=merged)
                 except ApiError as exc:
                     message = self._scrub(exc.api_message, call)
                     await self._outcome(
@@ -248,10 +248,10 @@ class _Run:
     def _scrub(self, text: str, call: Call) -> str:
         return scrub(text, call, self.generated)
 
-    async def _resolve(self, call: Call, sends: int) -> bool | str | None:
+    async def _resolve(self, call: Call, sends: int) -> Verdict:
         verdict = await took_effect(call, self.writer, self.generated)
         how = "re-read" if call.op != GENERATE_CARD else "cannot be re-read (its number was lost)"
-        await self.journal.record("resolved", call=call.id, attempt=sends, applied=verdict, how=how)
+        await self.journal.record("resolved", call=call.id, attempt=sends, applied=verdict.applied, how=how)
         return verdict
 
     def _applied(self, call: Call, sends: int, result: ChangeResult, *, merged: bool) -> CallOutcome:
@@ -273,26 +273,10 @@ class _Run:
         )
 
     async def _send(self, call: Call) -> ChangeResult:
-        w, card = self.writer, call.card
-        if call.op == CHANGE_IDENTIFIER:
-            body = call.body(self.generated)
-            profile = call_profile(call)
-            return await w.change_identifier(call.customer_id, profile, body["add"], body["remove"])
-        if card is None:
-            raise ApiError(f"call {call.id} ({call.op}) has no card")
-        series = card.series_id if card.series_id is not None else card.series_code
-        if call.op == CREATE_CARD:
-            await w.create_card(item_value(card, self.generated), series or "", card.label or "NOT_ISSUED")
-        elif call.op == GENERATE_CARD:
-            if card.series_id is None:
-                raise ApiError(f"call {call.id}: generating needs a series id")
-            numbers = await w.generate_cards(card.series_id, 1)
-            if not numbers:
-                raise ApiError("card generation returned no number")
-            self.generated[call.id] = numbers[0]
-        else:
-            await w.set_card_status(item_value(card, self.generated), card.label or "", STATUS_REASON)
-        return ChangeResult(None)
+        result = await self.writer.send(call, self.generated)
+        if call.op == GENERATE_CARD:
+            self.generated[call.id] = result.cards[0]
+        return result
 
     async def _intent(self, call: Call, attempt: int) -> None:
         if self.gate.stopped:
@@ -371,7 +355,7 @@ async def apply_plan(
 ) -> ApplyResult:
     """Execute ``plan``'s calls through ``writer``, journaling every write; never raises for an API error.
 
-    ``progress`` hears ``("writes", settled calls, all calls)``;
+    ``progress`` hears ``("writes", settled calls, all calls)``, then ``verify``'s ``"verifying"``;
     ``gate`` stops the run early (a signal, or a journal that cannot be written; see ``stop.py``).
     """
     started = time.monotonic()
@@ -412,7 +396,7 @@ async def apply_plan(
     customers = tuple(sorted(results, key=lambda r: r.id))
     checked = Verification()
     if not gate.stopped:  # a stopped run is re-planned, not verified: its summary says what was written
-        checked = await verify(plan, writer, customers, run.generated)
+        checked = await verify(plan, writer, customers, run.generated, progress)
         await journal.record("verified", verified=checked.verified, written=checked.written)
     result = ApplyResult(
         plan.target,
@@ -443,7 +427,7 @@ def scrub(text: str, call: Call, generated: Mapping[str, str] | None = None) -> 
     """
     items = (*call.add, *call.remove, *((call.card,) if call.card else ()))
     for item in items:
-        value = item_value(item, generated or {})
+        value = item.raw(generated or {})
         if value and value in text:
             text = text.replace(value, mask_value(item.type, value))
     return text

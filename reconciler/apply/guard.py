@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-from reconciler.apply.resolve import call_profile, item_value
 from reconciler.capillary import CapillaryReader
 from reconciler.errors import ApiError
 from reconciler.mask import mask_value
@@ -32,14 +32,24 @@ from reconciler.model import DEAD_CARD_STATUSES, Identifier
 from reconciler.plan import CHANGE_IDENTIFIER, GENERATE_CARD, MERGE, Call, CallItem, Plan
 from reconciler.plan.diff import in_series
 
-SEND, DONE, STALE, FAILED = "send", "done", "stale", "failed"
+
+class Clearance(StrEnum):
+    """What to do with one call: ``send`` it, count it ``done`` unsent, or stop the customer."""
+
+    SEND = "send"
+    DONE = "done"  # already satisfied: not sent
+    STALE = "stale"  # a holder the plan did not expect
+    FAILED = "failed"  # the lookup failed
+
+
+SEND, DONE, STALE, FAILED = Clearance
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
-    """What to do with one call: ``send`` it, count it ``done`` unsent, or stop the customer."""
+class HolderCheck:
+    """The holder check's answer for one call, and why."""
 
-    status: str
+    status: Clearance
     detail: str = ""
 
 
@@ -58,7 +68,7 @@ class HolderGuard:
     reader: CapillaryReader
     baseline: dict[int, frozenset[str]] = field(default_factory=dict)  # cards at the precondition read
 
-    async def check(self, call: Call, generated: MutableMapping[str, str]) -> Verdict:
+    async def check(self, call: Call, generated: MutableMapping[str, str]) -> HolderCheck:
         """The verdict for ``call``; a satisfied generate records its stand-in number in ``generated``."""
         try:
             if call.op == GENERATE_CARD:
@@ -66,23 +76,23 @@ class HolderGuard:
             if call.op == CHANGE_IDENTIFIER and call.add:
                 return await self._adds(call, generated)
         except ApiError as exc:
-            return Verdict(FAILED, f"the holder check before {call.id} failed, so it was not sent: {exc}")
-        return Verdict(SEND)
+            return HolderCheck(FAILED, f"the holder check before {call.id} failed, so it was not sent: {exc}")
+        return HolderCheck(SEND)
 
-    async def _adds(self, call: Call, generated: MutableMapping[str, str]) -> Verdict:
+    async def _adds(self, call: Call, generated: MutableMapping[str, str]) -> HolderCheck:
         already = 0
         for item in call.add:
-            value = item_value(item, generated)
+            value = item.raw(generated)
             held = await self._holder(call, item, value)
             expected = self._expected(call, item)
             if held.unusable or held.owner not in expected:
-                return Verdict(
+                return HolderCheck(
                     STALE, _moved(mask_value(item.type, value), held, expected - {call.customer_id})
                 )
             already += held.here
         if already == len(call.add) and not call.remove:
-            return Verdict(DONE, "every value it adds is already held by this customer; not sent")
-        return Verdict(SEND)
+            return HolderCheck(DONE, "every value it adds is already held by this customer; not sent")
+        return HolderCheck(SEND)
 
     async def _holder(self, call: Call, item: CallItem, value: str) -> _Held:
         if item.type.lower() == "cardnumber":
@@ -93,7 +103,7 @@ class HolderGuard:
         if holder is None:
             return _Held(None)
         unusable = "a merge victim" if holder.victim else "a campaign account" if holder.campaign else ""
-        here = holder.customer_id == call.customer_id and holder.scope == call_profile(call)
+        here = holder.customer_id == call.customer_id and holder.scope == call.profile
         return _Held(holder.customer_id, here, unusable)
 
     def _expected(self, call: Call, item: CallItem) -> set[int | None]:
@@ -103,18 +113,19 @@ class HolderGuard:
                 expected.add(action.holder)
         return expected
 
-    async def _generate(self, call: Call, generated: MutableMapping[str, str]) -> Verdict:
+    async def _generate(self, call: Call, generated: MutableMapping[str, str]) -> HolderCheck:
         series = call.card.series_id if call.card else None
         if series is None:
-            return Verdict(SEND)
+            return HolderCheck(SEND)
         known = self.baseline.get(call.customer_id, frozenset()) | set(generated.values()) | self._named()
         live = await self.reader.get_customer(call.customer_id)
         for card in live.cards:
             if card.number not in known and card.status not in DEAD_CARD_STATUSES and in_series(card, series):
                 generated[call.id] = card.number
                 shown = mask_value("cardnumber", card.number)
-                return Verdict(DONE, f"the customer already holds {shown} of series {series}; not generated")
-        return Verdict(SEND)
+                why = f"the customer already holds {shown} of series {series}; not generated"
+                return HolderCheck(DONE, why)
+        return HolderCheck(SEND)
 
     def _named(self) -> set[str]:
         """Cards this plan creates, links or changes itself: never a racing apply's generated card."""

@@ -1,77 +1,66 @@
 """Settling a write whose outcome is unknown by re-reading what it would have changed.
 
-``took_effect`` answers True (the write is visible), False (provably not: nothing it would change has
-changed, so it may be sent again) or None (cannot tell: part of it is visible, or the read failed). The
-sandbox and the API run one call in one transaction, so a half-visible call means someone else changed
-the customer meanwhile; apply then stops that customer rather than guess.
+``took_effect`` answers a ``Verdict``: ``DONE`` (the write is visible), ``NOT_DONE`` (provably not:
+nothing it would change has changed, so it may be sent again), ``UNKNOWN`` (cannot tell: part of it is
+visible, or the read failed) or ``MERGED`` (the customer was merged away: the add took effect, with a
+merge). The sandbox and the API run one call in one transaction, so a half-visible call means someone else
+changed the customer meanwhile; apply then stops that customer rather than guess.
 
 A ``generateCard`` cannot be checked by re-reading (its number is what the lost answer carried): it
-yields None, and the executor decides (see ``executor.py``).
+yields ``UNKNOWN``, and the executor decides (see ``executor.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from reconciler.apply.result import Verdict
 from reconciler.capillary import CapillaryReader
 from reconciler.errors import ApiError, MergedCustomerError
-from reconciler.model import ProfileKey
-from reconciler.plan import CHANGE_IDENTIFIER, CREATE_CARD, UPDATE_CARD, Call, CallItem
-
-MERGED = "merged"  # the re-read found the customer merged away: the add took effect, with a merge
+from reconciler.plan import CHANGE_IDENTIFIER, CREATE_CARD, UPDATE_CARD, Call
 
 
-def call_profile(call: Call) -> ProfileKey:
-    """The profile a changeIdentifier call names in its query."""
-    query = dict(call.query)
-    return ProfileKey(query.get("source", ""), query.get("accountId", ""))
+def _verdict(done: bool | None) -> Verdict:
+    return Verdict.UNKNOWN if done is None else Verdict.DONE if done else Verdict.NOT_DONE
 
 
-def item_value(item: CallItem, generated: Mapping[str, str]) -> str:
-    """The raw value of an item; a generated card's number comes from its generate call."""
-    return item.value if item.value is not None else generated.get(item.generated_by or "", "")
-
-
-async def took_effect(call: Call, reader: CapillaryReader, generated: Mapping[str, str]) -> bool | str | None:
-    """True / False / None as above, or ``MERGED`` when the customer is now a merge victim."""
+async def took_effect(call: Call, reader: CapillaryReader, generated: Mapping[str, str]) -> Verdict:
+    """The verdict of re-reading what ``call`` would have changed, as above."""
     try:
         if call.op == CHANGE_IDENTIFIER:
             return await _identifier_call(call, reader, generated)
         if call.op == CREATE_CARD and call.card is not None:
-            return await reader.get_card(item_value(call.card, generated)) is not None
+            return _verdict(await reader.get_card(call.card.raw(generated)) is not None)
         if call.op == UPDATE_CARD and call.card is not None:
-            card = await reader.get_card(item_value(call.card, generated))
-            return None if card is None else card.status_label == call.card.label
+            card = await reader.get_card(call.card.raw(generated))
+            return _verdict(None if card is None else card.status_label == call.card.label)
     except ApiError:
-        return None
-    return None
+        return Verdict.UNKNOWN
+    return Verdict.UNKNOWN
 
 
-async def _identifier_call(
-    call: Call, reader: CapillaryReader, generated: Mapping[str, str]
-) -> bool | str | None:
+async def _identifier_call(call: Call, reader: CapillaryReader, generated: Mapping[str, str]) -> Verdict:
     cards = [i for i in (*call.add, *call.remove) if i.type.lower() == "cardnumber"]
     if cards:
-        number = item_value(cards[0], generated)
-        card = await reader.get_card(number)
+        card = await reader.get_card(cards[0].raw(generated))
         if card is None:
-            return None
+            return Verdict.UNKNOWN
         linked = card.customer_id == call.customer_id
-        return linked if call.add else not linked
+        return _verdict(linked if call.add else not linked)
     try:
         live = await reader.get_customer(call.customer_id)
     except MergedCustomerError:
-        return MERGED
+        return Verdict.MERGED
     if live.id != call.customer_id:  # answered with its survivor (91009): merged away
-        return MERGED
-    profile = live.profile(call_profile(call))
+        return Verdict.MERGED
+    profile = live.profile(call.profile) if call.profile is not None else None
     have = {(i.type, i.value) for i in (profile.identifiers if profile else ())}
-    added = [(i.type, item_value(i, generated)) in have for i in call.add]
-    kept = [(i.type, item_value(i, generated)) in have for i in call.remove]
+    added = [(i.type, i.raw(generated)) in have for i in call.add]
+    kept = [(i.type, i.raw(generated)) in have for i in call.remove]
     done = all(added) and not any(kept)
     untouched = not any(added) and all(kept)
     if done and not untouched:
-        return True
+        return Verdict.DONE
     if untouched and not done:
-        return False
-    return None
+        return Verdict.NOT_DONE
+    return Verdict.UNKNOWN

@@ -35,6 +35,28 @@ class Status(StrEnum):
 
 
 APPLIED, STALE, FAILED, SKIPPED = Status
+
+
+class Verdict(StrEnum):
+    """What re-reading says of a write whose outcome is unknown (``resolve.took_effect``)."""
+
+    DONE = "done"  # it is visible: applied
+    NOT_DONE = "not_done"  # provably not: nothing it would change has changed, so it may be sent again
+    UNKNOWN = "unknown"  # cannot tell: part of it is visible, the read failed, or a generate
+    MERGED = "merged"  # the customer is now a merge victim: the add took effect, with a merge
+
+    @property
+    def applied(self) -> bool | str | None:
+        """The journal's ``applied`` field: true, false, null (cannot tell) or ``"merged"``."""
+        return _APPLIED[self]
+
+
+_APPLIED: dict[Verdict, bool | str | None] = {
+    Verdict.DONE: True,
+    Verdict.NOT_DONE: False,
+    Verdict.UNKNOWN: None,
+    Verdict.MERGED: "merged",
+}
 CUSTOMER_STATUSES = (APPLIED, STALE, FAILED)
 
 

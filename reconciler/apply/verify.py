@@ -5,26 +5,31 @@ one is not; a linked card (a generated one by the number its generate returned) 
 delinked one is not; a status change shows its label. A customer whose allowed merge ran is a merge victim
 by design and is verified by being one. Anything else is a divergence: the write was answered as applied
 and live state says otherwise (another writer, a lost write, an API that dropped part of a call).
+Each re-read is reported to ``progress`` as phase ``verifying``: a long verification draws its own line.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 
 from reconciler.apply.result import APPLIED, CustomerResult, Verification
 from reconciler.capillary import CapillaryReader
 from reconciler.errors import ApiError, MergedCustomerError
 from reconciler.mask import mask_value
-from reconciler.model import LiveCustomer
+from reconciler.model import LiveCustomer, Progress, gather_counted, no_progress
 from reconciler.plan import MERGE, Action, Plan
 from reconciler.plan.diff import ADD, DELINK, LINK, REMOVE, STATUS
 
 
 async def verify(
-    plan: Plan, reader: CapillaryReader, customers: tuple[CustomerResult, ...], generated: Mapping[str, str]
+    plan: Plan,
+    reader: CapillaryReader,
+    customers: tuple[CustomerResult, ...],
+    generated: Mapping[str, str],
+    progress: Progress = no_progress,
 ) -> Verification:
-    """Re-read each customer with an applied call; compare with the actions of its applied calls."""
+    """Re-read each customer with an applied call; compare with the actions of its applied calls.
+    ``progress`` hears ``("verifying", customers re-read, customers to re-read)``."""
     calls = {c.id: c for c in plan.calls}
     actions = {a.id: a for a in plan.actions}
     promised: dict[int, list[tuple[Action, str | None]]] = {}
@@ -35,7 +40,8 @@ async def verify(
             gen = next((i.generated_by for i in items if i.generated_by), None)
             number = generated.get(gen) if gen else None
             promised.setdefault(customer.id, []).extend((actions[a], number) for a in call.actions)
-    found = await asyncio.gather(*(_check(reader, cid, done) for cid, done in promised.items()))
+    checks = [_check(reader, cid, done) for cid, done in promised.items()]
+    found = await gather_counted("verifying", checks, progress)
     divergences = tuple(line for lines in found for line in lines)
     bad = sum(1 for lines in found if lines)
     return Verification(len(promised) - bad, len(promised), divergences)

@@ -21,7 +21,7 @@ SURVIVOR_READ = 91009  # "Retrieved survivor account for the requested merge vic
 NOBODY_CODES = frozenset({8015, 8065})
 
 
-def _account_missing(message: str) -> bool:
+def account_missing(message: str) -> bool:
     """8015 also answers a lookup in a multi-account source without ``accountId``: that is not "nobody"."""
     text = message.lower()
     return "account id" in text or "accountid" in text
@@ -32,7 +32,7 @@ def from_error(exc: ApiError, identifier: Identifier, where: str) -> Holder | No
     if isinstance(exc, AuthError | TransientError):
         raise exc
     code = exc.code
-    if code in NOBODY_CODES and isinstance(exc, NotFoundError) and not _account_missing(exc.api_message):
+    if code in NOBODY_CODES and isinstance(exc, NotFoundError) and not account_missing(exc.api_message):
         return None
     if code in VICTIM_CODES:
         return Holder(0, victim=True)

@@ -146,6 +146,22 @@ class CapillaryReader:
             return _holders.from_error(exc, identifier, where)
         return _holders.from_answer(body, identifier, scope, where)
 
+    async def lookup_without_account(self, identifier: Identifier, source: str) -> LiveCustomer | ApiError:
+        """One lookup in ``source`` with no ``accountId``, answer or error as it came (doctor's probe of
+        docs/capillary-api.md 10; planning never asks this way). Auth and transient errors raise."""
+        params = {"source": source, "identifierName": identifier.type, "identifierValue": identifier.value}
+        try:
+            return parse_customer(await self._get(LOOKUP_PATH, params))
+        except (AuthError, TransientError):
+            raise
+        except ApiError as exc:
+            return exc
+
+    @staticmethod
+    def asks_for_account(error: ApiError) -> bool:
+        """Whether ``error`` says an ``accountId`` was missing (8015 "Account ID is not defined", 8045)."""
+        return _holders.account_missing(error.api_message)
+
     async def multi_account_scopes(self) -> tuple[ProfileKey, ...]:
         """The org's accounts of multi-account sources: from the org's sources, or, when the API does not
         answer them, the ones the state names."""

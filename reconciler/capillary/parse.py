@@ -184,9 +184,15 @@ def _one_series(item: Any) -> Series:
         name=str(item.get("name") or ""),
         type=str(item.get("type") or "DIGITAL"),
         generation_enabled=bool(item.get("cardGenerationEnabled", False)),
-        max_active_per_customer=_int(item.get("maxActiveCardsPerCustomer") or 1, "maxActiveCardsPerCustomer"),
+        max_active_per_customer=_max_active(item.get("maxActiveCardsPerCustomer")),
         active=bool(item.get("isActive", True)),
     )
+
+
+def _max_active(value: Any) -> int:
+    # The docs say only "maximum number of active cards allowed per customer": 0 is the number 0 (no
+    # document says "no limit"); absent or null is the UI's default, 1 (docs/capillary-api.md 6.2)
+    return 1 if value is None else _int(value, "maxActiveCardsPerCustomer")
 
 
 def org_id_of(body: Any) -> int | None:

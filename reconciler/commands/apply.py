@@ -15,21 +15,13 @@ from reconciler.apply.journal import Journal, default_journal_path
 from reconciler.apply.lock import lock_path, target_lock
 from reconciler.apply.stop import GRACE_SECONDS, Gate, write_counts
 from reconciler.capillary import CapillaryWriter
+from reconciler.commands.options import config_option, scope_options
 from reconciler.commands.outputs import check_writable, echo, write_output
 from reconciler.commands.plan import plan_through
 from reconciler.commands.plan import render as render_plan
 from reconciler.commands.progress import reporter
+from reconciler.commands.runner import plain_signals, run_async
 from reconciler.commands.target import open_target
-from reconciler.commands.workspace import (
-    Workspace,
-    config_option,
-    load_workspace,
-    plain_signals,
-    resolve_scope,
-    run_async,
-    scope_options,
-    shard_rate,
-)
 from reconciler.config import CONFIG_FILE, Config
 from reconciler.errors import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK, EXIT_STALE, UsageError
 from reconciler.plan import Plan, describe_target
@@ -42,6 +34,7 @@ from reconciler.render.result import (
     render_stopped,
 )
 from reconciler.render.words import counted
+from reconciler.workspace import Workspace, load_workspace, resolve_scope, shard_rate
 
 FORMATS = ("text", "markdown", "json")
 

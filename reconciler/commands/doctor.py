@@ -9,11 +9,13 @@ from pathlib import Path
 
 import click
 
+from reconciler.commands.options import config_option
+from reconciler.commands.runner import run_async
 from reconciler.commands.target import open_target
-from reconciler.commands.workspace import config_option, load_workspace, run_async
 from reconciler.doctor import Check, doctor_exit_code
 from reconciler.doctor.checks import Seen, run_checks
 from reconciler.plan import describe_target
+from reconciler.workspace import load_workspace
 
 
 async def _diagnose(config_path: Path, merged: int | None) -> list[Check]:

@@ -7,11 +7,12 @@ from pathlib import Path
 import click
 
 from reconciler.capillary import CapillaryReader
-from reconciler.commands.outputs import echo
+from reconciler.commands.options import config_option
+from reconciler.commands.outputs import echo, report_state_error
 from reconciler.commands.plan import render as render_plan
 from reconciler.commands.progress import reporter
+from reconciler.commands.runner import run_async
 from reconciler.commands.target import open_target
-from reconciler.commands.workspace import config_option, load_repository, report_state_error, run_async
 from reconciler.config import Config
 from reconciler.desired import load_state
 from reconciler.desired.importer import (
@@ -26,6 +27,7 @@ from reconciler.model import Identifier, Progress
 from reconciler.plan import Plan, describe_target
 from reconciler.plan.live import make_plan
 from reconciler.render.words import counted
+from reconciler.workspace import load_repository
 from reconciler.yaml import display_name
 
 

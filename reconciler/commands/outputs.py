@@ -1,4 +1,4 @@
-"""What commands write: lines to the terminal (``echo``) and output files (checked, then written).
+"""What commands write: lines to the terminal (``echo``), errors, logging, colour, and output files.
 
 Every line a command prints goes through ``echo``, which shows control characters escaped: a value, a file
 name or an API message cannot retitle, recolour or reorder the reader's terminal. Output files
@@ -8,13 +8,15 @@ a directory, an unwritable path or a full device fails at once, in one line, wit
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
-from reconciler.errors import ReconcilerError
+from reconciler.errors import ReconcilerError, StateError
 from reconciler.render.escape import visible, visible_styled
 
 
@@ -40,6 +42,37 @@ def echo(text: str, *, err: bool = False, nl: bool = True, styled: bool = False)
 def say_error(message: str) -> None:
     """``error: MESSAGE`` on stderr, as one line whatever the message holds."""
     echo(f"error: {visible(message)}", err=True)
+
+
+def report_state_error(exc: StateError) -> None:
+    """Every problem of an invalid state, one per line, on stderr."""
+    for problem in exc.problems:
+        echo(visible(str(problem)), err=True)
+
+
+def use_color(stream: Any = None) -> bool:
+    """Colour only on a TTY, and never when NO_COLOR is set."""
+    stream = stream or sys.stdout
+    return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
+
+
+class _VisibleFormatter(logging.Formatter):
+    """Log lines with control characters shown escaped: a logged API message cannot drive the terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return visible(super().format(record), keep="\n")
+
+
+def configure_logging(verbose: int) -> None:
+    """WARNING by default; -v info, -vv debug."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_VisibleFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    # httpx/httpcore log full URLs, and a holder lookup's URL carries an identifier value: keep them quiet
+    # at every verbosity. Our own client logs method, path template and status instead.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _reason(exc: OSError) -> str:

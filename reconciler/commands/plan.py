@@ -8,19 +8,11 @@ from pathlib import Path
 import click
 
 from reconciler.capillary import CapillaryReader
-from reconciler.commands.outputs import check_writable, write_output
+from reconciler.commands.options import config_option, scope_options
+from reconciler.commands.outputs import check_writable, use_color, write_output
 from reconciler.commands.progress import quiet, reporter
+from reconciler.commands.runner import run_async
 from reconciler.commands.target import open_target
-from reconciler.commands.workspace import (
-    Workspace,
-    config_option,
-    load_workspace,
-    resolve_scope,
-    run_async,
-    scope_options,
-    shard_rate,
-    use_color,
-)
 from reconciler.errors import EXIT_BLOCKED, EXIT_CHANGES, EXIT_OK, UsageError
 from reconciler.plan import Plan, describe_target
 from reconciler.plan.live import make_plan
@@ -28,6 +20,7 @@ from reconciler.plan.scope import Scope
 from reconciler.render.json import render_json
 from reconciler.render.markdown import render_markdown
 from reconciler.render.text import render_text
+from reconciler.workspace import Workspace, load_workspace, resolve_scope, shard_rate
 
 FORMATS = ("text", "markdown", "json")
 

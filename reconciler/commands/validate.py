@@ -7,13 +7,14 @@ from pathlib import Path
 
 import click
 
+from reconciler.commands.options import config_option
 from reconciler.commands.outputs import echo
-from reconciler.commands.workspace import config_option, find_state_dir
 from reconciler.config import load_config
 from reconciler.desired import collect
 from reconciler.errors import EXIT_ERROR, EXIT_OK, Problem
 from reconciler.render.escape import visible, workflow_data, workflow_property
 from reconciler.render.words import counted
+from reconciler.workspace import find_state_dir
 
 
 def format_problems(problems: list[Problem], fmt: str) -> str:

@@ -112,11 +112,11 @@ async def customers(seen: Seen) -> Check:
     return Check("declared customers", PASS, f"{len(ids)} of {len(seen.state.customers)} read and parsed")
 
 
-def _identifier(seen: Seen, multi: bool) -> tuple[LiveCustomer, Identifier] | None:
+def _identifier(seen: Seen, multi: bool) -> tuple[LiveCustomer, ProfileKey, Identifier] | None:
     for c in seen.sample:
         for p in c.profiles:
-            if (p.key.source in MULTI_ACCOUNT_SOURCES) == multi and p.identifiers:
-                return c, p.identifiers[0]
+            if (p.key.source.upper() in MULTI_ACCOUNT_SOURCES) == multi and p.identifiers:
+                return c, p.key, p.identifiers[0]
     return None
 
 
@@ -124,10 +124,11 @@ async def lookup_shape(seen: Seen) -> Check:
     found = _identifier(seen, multi=False) or _identifier(seen, multi=True)
     if found is None:
         return Check("answer shape: lookup", UNKNOWN, "no identifier among the sampled customers")
-    holder = await seen.reader.find_identifier_holder(found[1])
-    ok = holder is not None and holder.customer_id == found[0].id
+    customer, _, identifier = found
+    holder = await seen.reader.find_identifier_holder(identifier)
+    ok = holder is not None and holder.customer_id == customer.id
     return Check(
-        "answer shape: lookup", PASS if ok else FAIL, f"lookup of customer {found[0].id}'s {found[1].type}"
+        "answer shape: lookup", PASS if ok else FAIL, f"lookup of customer {customer.id}'s {identifier.type}"
     )
 
 
@@ -140,17 +141,34 @@ async def card_shape(seen: Seen) -> Check:
     return Check("answer shape: card read", PASS if ok else FAIL, f"card of customer {card.customer_id}")
 
 
+LOOKUP_ACCOUNT = "variant: lookup without accountId"
+
+
 async def variant_lookup_account(seen: Seen) -> Check:
-    """docs/capillary-api.md 10: does a source=ALL lookup find multi-account identifiers without accountId?"""
-    name = "variant: source=ALL lookup without accountId"
+    """docs/capillary-api.md 10: does a lookup in a multi-account source need ``accountId``? One direct lookup
+    without it (the client's own lookups send it for every account, so they cannot tell the two apart)."""
     found = _identifier(seen, multi=True)
     if found is None:
-        return Check(name, UNKNOWN, "no multi-account identifier among the sampled customers")
-    holder = await seen.reader.find_identifier_holder(found[1])
-    if holder is not None and holder.customer_id == found[0].id:
-        return Check(name, PASS, "finds the holder: accountId is not needed")
-    detail = "does not find the holder: the org needs accountId, so plan would miss holders"
-    return Check(name, FAIL, detail)
+        return Check(LOOKUP_ACCOUNT, UNKNOWN, "no multi-account identifier among the sampled customers")
+    customer, key, identifier = found
+    answer = await seen.reader.lookup_without_account(identifier, key.source)
+    asked = f"{key.source} lookup of customer {customer.id}'s {identifier.type}"
+    if isinstance(answer, ApiError):
+        said = f"{answer.code or answer.status} {answer.api_message.replace(identifier.value, '<the value>')}"
+        if seen.reader.asks_for_account(answer):
+            return Check(LOOKUP_ACCOUNT, PASS, _lookup_detail(asked, f"refused ({said})", "required"))
+        return Check(LOOKUP_ACCOUNT, FAIL, f"{asked} with no accountId answered {said}: neither variant")
+    if answer.id == customer.id:
+        return Check(LOOKUP_ACCOUNT, PASS, _lookup_detail(asked, "answered the holder", "optional"))
+    return Check(LOOKUP_ACCOUNT, FAIL, f"{asked}: answered customer {answer.id}, not the holder")
+
+
+def _lookup_detail(asked: str, how: str, variant: str) -> str:
+    needs = "requires accountId" if variant == "required" else "answers without accountId"
+    return (
+        f"{asked} with no accountId {how}: the org {needs} (the sandbox's lookup_account_id: {variant}); "
+        "the client sends each account's accountId either way"
+    )
 
 
 async def variant_merged_read(seen: Seen) -> Check:

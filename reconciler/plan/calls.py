@@ -162,23 +162,10 @@ def _item(a: Action, gen_call: str | None) -> CallItem:
 
 def _call(d: _Draft, call_id: str, after: tuple[str, ...], generated: dict[str, str]) -> Call:
     actions = tuple(a.id for a in d.actions)
-    common = {"id": call_id, "customer_id": d.customer_id, "after": after, "actions": actions}
-    if d.op == CHANGE_IDENTIFIER:
-        profile = d.profile or ProfileKey("INSTORE")
-        query: tuple[tuple[str, str], ...] = (("source", profile.source),)
-        if profile.account_id:
-            query += (("accountId", profile.account_id),)
-        adds = tuple(_item(a, generated.get(a.id)) for a in d.actions if a.kind in (ADD, LINK))
-        removes = tuple(_item(a, generated.get(a.id)) for a in d.actions if a.kind in (REMOVE, DELINK))
-        path = f"/v2/customers/{d.customer_id}/changeIdentifier"
-        return Call(op=d.op, method="POST", path=path, query=query, add=adds, remove=removes, **common)  # type: ignore[arg-type]
-    method, path = _CARD_ENDPOINTS[d.op]
-    card = _item(d.actions[0], generated.get(d.actions[0].id))
-    return Call(op=d.op, method=method, path=path, query=(), card=card, **common)  # type: ignore[arg-type]
-
-
-_CARD_ENDPOINTS = {
-    CREATE_CARD: ("POST", "/v2/card"),
-    GENERATE_CARD: ("POST", "/v2/card/generate"),
-    UPDATE_CARD: ("PUT", "/v2/card"),
-}
+    if d.op != CHANGE_IDENTIFIER:
+        card = _item(d.actions[0], generated.get(d.actions[0].id))
+        return Call(call_id, d.customer_id, d.op, after, actions, card=card)
+    profile = d.profile or ProfileKey("INSTORE")
+    adds = tuple(_item(a, generated.get(a.id)) for a in d.actions if a.kind in (ADD, LINK))
+    removes = tuple(_item(a, generated.get(a.id)) for a in d.actions if a.kind in (REMOVE, DELINK))
+    return Call(call_id, d.customer_id, d.op, after, actions, profile, adds, removes)

@@ -99,10 +99,13 @@ class CallItem:
     label: str | None = None
     generated_by: str | None = None  # the id of the generate call whose result is the value
 
+    def raw(self, generated: Mapping[str, str]) -> str:
+        """The raw value; a generated card's number is looked up by its generate call's id."""
+        return self.value if self.value is not None else generated.get(self.generated_by or "", "")
+
     def body(self, generated: Mapping[str, str], *, card_key: str = "value") -> dict[str, Any]:
-        """Raw JSON form; a generated value is looked up by its generate call's id."""
-        value = self.value if self.value is not None else generated[self.generated_by or ""]
-        return self._shape(value, card_key)
+        """Raw JSON form."""
+        return self._shape(self.raw(generated), card_key)
 
     def masked(self, *, card_key: str = "value") -> dict[str, Any]:
         """Masked JSON form; a generated value is shown as ``${cN.cardNumber}``."""
@@ -127,39 +130,75 @@ class CallItem:
 
 
 CHANGE_IDENTIFIER, CREATE_CARD, GENERATE_CARD, UPDATE_CARD = Op
+# The endpoint of each card operation; a changeIdentifier names its customer in its path.
+_CARD_ENDPOINTS = {
+    CREATE_CARD: ("POST", "/v2/card"),
+    GENERATE_CARD: ("POST", "/v2/card/generate"),
+    UPDATE_CARD: ("PUT", "/v2/card"),
+}
+STATUS_REASON = "reconciler apply"  # the statusInfo reason a status change gives
 
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """One API write apply will send. Runs after every call in ``after``; ``actions`` it performs."""
+    """One API write apply will send: the one description of the request (method, path, query, body).
+
+    Runs after every call in ``after``; ``actions`` it performs. A ``changeIdentifier`` changes ``profile``
+    (its query names it); the card operations take one ``card``.
+    """
 
     id: str  # "c1", "c2", ... in execution order
     customer_id: int
     op: Op
-    method: str
-    path: str
-    query: tuple[tuple[str, str], ...]
     after: tuple[str, ...]
     actions: tuple[str, ...]
+    profile: ProfileKey | None = None  # changeIdentifier only
     add: tuple[CallItem, ...] = ()
     remove: tuple[CallItem, ...] = ()
     card: CallItem | None = None  # createCard / generateCard / updateCard
 
+    @property
+    def method(self) -> str:
+        return _CARD_ENDPOINTS[self.op][0] if self.op in _CARD_ENDPOINTS else "POST"
+
+    @property
+    def path(self) -> str:
+        if self.op in _CARD_ENDPOINTS:
+            return _CARD_ENDPOINTS[self.op][1]
+        return f"/v2/customers/{self.customer_id}/changeIdentifier"
+
+    @property
+    def query(self) -> tuple[tuple[str, str], ...]:
+        """``source`` (and ``accountId``) of a changeIdentifier's profile; nothing for a card operation."""
+        if self.op != CHANGE_IDENTIFIER or self.profile is None:
+            return ()
+        account = (("accountId", self.profile.account_id),) if self.profile.account_id else ()
+        return (("source", self.profile.source), *account)
+
     def body(self, generated: Mapping[str, str] | None = None) -> dict[str, Any]:
-        """The raw JSON body; ``generated`` maps generate call ids to the card numbers they returned."""
+        """The raw JSON body sent; ``generated`` maps generate call ids to the card numbers they returned.
+
+        A generate asks for one NOT_ISSUED card whatever the declared label (its link sets the label).
+        """
         gen = generated or {}
         if self.op == CHANGE_IDENTIFIER:
             return {"add": [i.body(gen) for i in self.add], "remove": [i.body(gen) for i in self.remove]}
+        card = self.card or CallItem("cardnumber", None)
         if self.op == GENERATE_CARD:
-            return self._generate_body()
-        return self.card.body(gen, card_key="cardNumber") if self.card else {}
+            return {"seriesId": card.series_id, "count": 1, "statusLabel": "NOT_ISSUED"}
+        number = card.raw(gen)
+        if self.op == CREATE_CARD:
+            return {"cardNumber": number, **_series(card), "statusLabel": card.label or "NOT_ISSUED"}
+        return {
+            "cardNumber": number,
+            "statusLabel": card.label or "",
+            "statusInfo": {"reason": STATUS_REASON},
+        }
 
     def _generate_body(self) -> dict[str, Any]:
+        """The generate body as the plan shows it, with the declared label."""
         card = self.card or CallItem("cardnumber", None)
-        series = (
-            {"seriesId": card.series_id} if card.series_id is not None else {"seriesCode": card.series_code}
-        )
-        return {**series, "count": 1, "statusLabel": card.label or "NOT_ISSUED"}
+        return {**_series(card), "count": 1, "statusLabel": card.label or "NOT_ISSUED"}
 
     def to_dict(self) -> dict[str, Any]:
         """Masked, JSON-ready form."""
@@ -180,6 +219,11 @@ class Call:
             "after": list(self.after),
             "actions": list(self.actions),
         }
+
+
+def _series(card: CallItem) -> dict[str, Any]:
+    """A card's series as a body names it: by id when known, else by code."""
+    return {"seriesId": card.series_id} if card.series_id is not None else {"seriesCode": card.series_code}
 
 
 @dataclass(frozen=True, slots=True)

@@ -176,6 +176,11 @@ def series_object(r: sqlite3.Row, org_id: int) -> dict[str, Any]:
     }
 
 
+def _max_active(value: Any) -> int:
+    # 0 is a limit of 0 (every link refused, 3036), as the client reads it; absent is the UI default, 1
+    return 1 if value is None else int(value)
+
+
 def create_series(db: sqlite3.Connection, body: Any) -> dict[str, Any]:
     """``POST /v2/card/series``."""
     if not isinstance(body, dict) or not body.get("code"):
@@ -196,7 +201,7 @@ def create_series(db: sqlite3.Connection, body: Any) -> dict[str, Any]:
             body["type"],
             body.get("expiryDays"),
             int(bool(body.get("cardExpiryEnabled"))),
-            int(body.get("maxActiveCardsPerCustomer") or 1),
+            _max_active(body.get("maxActiveCardsPerCustomer")),
             int(bool(body.get("cardGenerationEnabled"))),
             json.dumps(config) if config else None,
             int(body.get("isActive", True)),

@@ -35,8 +35,9 @@ class HolderRefusal(ApiFailure):
 
 
 def warning(code: int, message: str) -> Warning_:
-    """One warning item as the API writes it."""
-    return {"status": True, "code": code, "message": message}
+    """One warning item as the API writes it: ``status`` false, as in every documented sample
+    (docs/capillary-api.md section 10)."""
+    return {"status": False, "code": code, "message": message}
 
 
 def error_item(code: int, message: str) -> dict[str, Any]:

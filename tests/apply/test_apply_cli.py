@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from reconciler.apply.journal import read_journal
+from reconciler.sandbox.server import SandboxServer
 from tests.apply.conftest import (
     REPO,
     VERIFIED,
@@ -28,11 +30,11 @@ def _declared(ws: Workspace) -> set[int]:
     return {c["id"] for c in json.loads(done.stdout)["customers"]}
 
 
-def _by_id(dump: dict) -> dict[int, dict]:
+def _by_id(dump: dict[str, Any]) -> dict[int, dict[str, Any]]:
     return {c["id"]: c for c in dump["customers"]}
 
 
-def _cards_of(dump: dict, cid: int) -> dict[str, str]:
+def _cards_of(dump: dict[str, Any], cid: int) -> dict[str, str]:
     return {c["number"]: c["statusLabel"] for c in dump["cards"] if c.get("customerId") == cid}
 
 
@@ -95,7 +97,7 @@ def test_live_change_after_review_is_stale_and_writes_nothing(demo_ws: Workspace
     assert not [e for e in srv.request_log()["requests"] if is_write(e)]
 
 
-def test_blocked_plan_is_refused(tmp_path: Path, demo_server) -> None:  # type: ignore[no-untyped-def]
+def test_blocked_plan_is_refused(tmp_path: Path, demo_server: SandboxServer) -> None:
     state = {n: (REPO / "state" / n).read_text() for n in DECLARED_FILES}  # Lydia's merge stays in
     ws = make_workspace(tmp_path, demo_server, state)
     demo_server.clear_log()

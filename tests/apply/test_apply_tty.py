@@ -34,6 +34,8 @@ def test_at_a_terminal_no_writes_nothing_and_yes_applies(demo_ws: Workspace) -> 
 
     code, out = _run_at_a_terminal(demo_ws, b"y\n")
     assert code == 0, out[-3000:]
-    calls = int(PROMPT.search(out.encode()).group(1))  # type: ignore[union-attr]
+    prompt = PROMPT.search(out.encode())
+    assert prompt is not None, out[-3000:]
+    calls = int(prompt.group(1))
     assert len([e for e in srv.request_log()["requests"] if is_write(e)]) == calls
     assert demo_ws.cli("plan", "--all", "--detailed-exitcode").returncode == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -13,13 +14,16 @@ import pytest
 from reconciler.apply import FAILED, MAX_SENDS, STALE, ApplyResult, apply_plan
 from reconciler.apply.executor import GENERATE_MAX_SENDS, SETTLE
 from reconciler.apply.journal import Journal, read_journal
+from reconciler.apply.verify import verify
 from reconciler.backoff import Backoff
 from reconciler.capillary import CapillaryWriter
+from reconciler.commands.progress import ERASE, ProgressReporter
 from reconciler.commands.target import open_target
-from reconciler.commands.workspace import load_workspace
 from reconciler.plan import Plan
 from reconciler.plan.live import make_plan
-from tests.apply.conftest import Workspace, is_write
+from reconciler.sandbox.server import SandboxServer
+from reconciler.workspace import load_workspace
+from tests.apply.conftest import Workspace, is_write, make_workspace
 
 BECKY = 564854790
 CHANGE_ROUTE = "POST /v2/customers/{id}/changeIdentifier"
@@ -133,3 +137,63 @@ def test_journal_survives_in_a_missing_directory(tmp_path: Path) -> None:
     asyncio.run(write())
     journal.close()
     assert sorted(e["n"] for e in read_journal(tmp_path / "deep" / "er" / "j.jsonl")) == list(range(50))
+
+
+class Ticking:
+    """A clock one second later at each reading: every report after the first is drawn."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+TWO_CHANGED = """customers:
+  - id: 564854782
+    identifiers:
+      INSTORE:
+        mobile: "919876543210"
+        email: tom.verify@example.com
+        externalId: EXT564854782
+  - id: 564854846
+    identifiers:
+      WECHAT:wechat-con1:
+        wechat: oWx21ab003ec1
+        mobile: "919876543259"
+        email: sid.verify@example.com
+"""
+
+
+def test_verification_reports_its_own_phase_and_a_terminal_draws_it(
+    tmp_path: Path, demo_server: SandboxServer
+) -> None:
+    ws = make_workspace(tmp_path, demo_server, {"two.yaml": TWO_CHANGED})
+    space = load_workspace(ws.root / "reconciler.yaml")
+    heard: list[tuple[str, int, int]] = []
+    shown = io.StringIO()
+
+    async def run() -> ApplyResult:
+        async with open_target(space.config, write=True) as writer:
+            assert isinstance(writer, CapillaryWriter)
+            desired = space.state.by_id()
+            plan = await make_plan(writer, space.state.customers, desired, space.config, target="t")
+            journal = Journal(ws.root / "j.jsonl")
+            try:
+                done = await apply_plan(
+                    plan, writer, desired, space.config, journal, lambda *r: heard.append(r)
+                )
+            finally:
+                journal.close()
+            # the same verification again, into the terminal's reporter
+            await verify(plan, writer, done.customers, {}, ProgressReporter(shown, clock=Ticking(), tty=True))
+            return done
+
+    result = asyncio.run(run())
+    n = result.verification.written
+    assert n == 2 and result.verification.verified == n
+    verifying = [r for r in heard if r[0] == "verifying"]
+    assert verifying == [("verifying", i, n) for i in range(n + 1)]  # one report per customer re-read
+    assert heard.index(verifying[0]) > max(i for i, r in enumerate(heard) if r[0] == "writes")
+    assert f"{ERASE}verifying: 1/{n} (50%)" in shown.getvalue() and shown.getvalue().endswith(ERASE)

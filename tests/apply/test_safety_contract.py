@@ -26,11 +26,11 @@ from reconciler.apply.verify import verify
 from reconciler.capillary import CapillaryWriter
 from reconciler.commands.apply import target_key
 from reconciler.commands.target import open_target
-from reconciler.commands.workspace import load_workspace
 from reconciler.mask import MASK_KEY_ENV, mask_value
 from reconciler.plan import GENERATE_CARD, MERGE, Plan
 from reconciler.plan.live import make_plan
 from reconciler.sandbox.server import SandboxServer
+from reconciler.workspace import load_workspace
 from tests.apply.conftest import REPO, Workspace, is_write, make_workspace
 from tests.apply.gate import GatedProxy
 from tests.variants import ALL, label

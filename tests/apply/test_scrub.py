@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from reconciler.apply.executor import scrub
-from reconciler.plan import Call
+from reconciler.model import ProfileKey
+from reconciler.plan import CHANGE_IDENTIFIER, Call
 from reconciler.plan.model import CallItem
 
 
 def _change(*, add: tuple[CallItem, ...] = (), remove: tuple[CallItem, ...] = ()) -> Call:
     """A changeIdentifier call on Tom's INSTORE profile."""
-    path = "/v2/customers/564854782/changeIdentifier"
-    query = (("source", "INSTORE"),)
-    return Call("c2", 564854782, "changeIdentifier", "POST", path, query, (), ("a1",), add=add, remove=remove)
+    return Call("c2", 564854782, CHANGE_IDENTIFIER, (), ("a1",), ProfileKey("INSTORE"), add, remove)
 
 
 def test_an_api_message_naming_a_value_is_masked() -> None:

@@ -29,7 +29,8 @@ async def _hammer(limiter: WindowLimiter, tasks: int, each: int, sends: list[flo
 
 
 def test_no_window_ever_holds_more_than_the_limit() -> None:
-    limiter, sends = WindowLimiter(10, window=0.3), []
+    limiter = WindowLimiter(10, window=0.3)
+    sends: list[float] = []
     asyncio.run(_hammer(limiter, tasks=32, each=2, sends=sends))
     sends.sort()
     assert len(sends) == 64
@@ -37,7 +38,8 @@ def test_no_window_ever_holds_more_than_the_limit() -> None:
 
 
 def test_limiter_is_not_slower_than_the_rate_needs() -> None:
-    limiter, sends = WindowLimiter(20, window=0.2), []
+    limiter = WindowLimiter(20, window=0.2)
+    sends: list[float] = []
     started = time.monotonic()
     asyncio.run(_hammer(limiter, tasks=16, each=5, sends=sends))
     # 80 sends at 20 per 0.2 s: three full windows must pass, and not much more

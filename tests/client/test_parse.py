@@ -113,13 +113,18 @@ def test_card_details_win_over_profile_card_identifiers() -> None:
     assert len(cards) == 1 and cards[0].series_code == "GOLD01"
 
 
-def test_campaign_account_and_customer_status() -> None:
+# A warning is a warning whatever its ``status``: documented false, true in older sandboxes, or absent.
+WARNING_STATUSES = pytest.mark.parametrize("status", [{"status": False}, {"status": True}, {}])
+
+
+@WARNING_STATUSES
+def test_campaign_account_and_customer_status(status: dict[str, bool]) -> None:
     data = {
         "id": 9,
         "profiles": [],
         "loyaltyInfo": {"loyaltyType": "non_loyalty"},
         "customerStatus": {"label": "FRAUD_HOLD", "status": "SUSPENDED"},
-        "warnings": [{"status": True, "code": 91009, "message": "Retrieved survivor account"}],
+        "warnings": [{**status, "code": 91009, "message": "Retrieved survivor account"}],
     }
     customer = parse_customer(data)
     assert customer.campaign and customer.status == "SUSPENDED" and customer.warnings == (91009,)
@@ -211,6 +216,23 @@ def test_series_list() -> None:
     assert series.generation_enabled is False
 
 
+@pytest.mark.parametrize(
+    ("given", "read"),
+    [
+        ({"maxActiveCardsPerCustomer": 0}, 0),
+        ({}, 1),
+        ({"maxActiveCardsPerCustomer": None}, 1),
+        ({"maxActiveCardsPerCustomer": 3}, 3),
+    ],
+)
+def test_series_limit_zero_is_zero_and_absent_is_the_default_one(
+    given: dict[str, int | None], read: int
+) -> None:
+    # docs/capillary-api.md 6.2 and 10: no document says 0 means "no limit"
+    (series,) = parse_series({"data": [{"id": 7, "code": "ZERO01", **given}]})
+    assert series.max_active_per_customer == read
+
+
 def test_labels_list() -> None:
     # docs/capillary-api.md 6.1
     body = {
@@ -222,14 +244,13 @@ def test_labels_list() -> None:
     assert parse_labels(body) == [CardLabel("ACTIVE", "ACTIVE", True), CardLabel("CARD BLOCKED", "SUSPENDED")]
 
 
-def test_change_result_with_merge_warning() -> None:
+@WARNING_STATUSES
+def test_change_result_with_merge_warning(status: dict[str, bool]) -> None:
     # docs/capillary-api.md 3: success, with 8051 as a merge notice
-    body = {
-        "createdId": 382756026,
-        "warnings": [{"status": True, "code": 8051, "message": "Same Customer found, Merging with userId 9"}],
-    }
-    result = parse_change_result(body)
+    warning = {**status, "code": 8051, "message": "Same Customer found, Merging with userId 9"}
+    result = parse_change_result({"createdId": 382756026, "warnings": [warning]})
     assert result.created_id == 382756026 and result.merged
+    assert result.warnings == ((8051, "Same Customer found, Merging with userId 9"),)
     assert parse_change_result({"createdId": 418, "warnings": []}).merged is False
 
 

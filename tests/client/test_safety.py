@@ -13,9 +13,10 @@ import pytest
 from reconciler.capillary import CapillaryReader, CapillaryWriter, Credentials, open_client
 from reconciler.errors import ApiError, AuthError, ReadOnlyViolation
 from reconciler.model import Identifier
+from reconciler.plan import CREATE_CARD
 from reconciler.sandbox import Settings
 from reconciler.sandbox.server import SandboxServer
-from tests.client.conftest import SANDBOX_OAUTH, config_for
+from tests.client.conftest import SANDBOX_OAUTH, card_call, config_for
 from tests.variants import FEW, label
 
 WRITES = [
@@ -32,7 +33,7 @@ def test_read_only_client_refuses_every_write_at_every_layer(demo: SandboxServer
     async def run() -> None:
         async with open_client(config_for(demo.url, bulk_read=True), credentials=SANDBOX_OAUTH) as reader:
             assert type(reader) is CapillaryReader and reader.read_only
-            assert not hasattr(reader, "change_identifier") and not hasattr(reader, "create_card")
+            assert not hasattr(reader, "send")
             await reader.get_customers([564854782])  # the token POST and the bulk-read POST are allowed
             channel = reader._channel
             for method, path in WRITES:
@@ -41,7 +42,7 @@ def test_read_only_client_refuses_every_write_at_every_layer(demo: SandboxServer
                 with pytest.raises(ReadOnlyViolation):  # the transport itself, bypassing the request path
                     await channel.client.request(method, path, json={"cardNumber": "X"})
             with pytest.raises(ReadOnlyViolation):  # a writer wrapped around the reader's channel
-                await CapillaryWriter(channel).create_card("X", 121212)
+                await CapillaryWriter(channel).send(card_call(CREATE_CARD, "X", 121212), {})
 
     asyncio.run(run())
     counts = demo.request_log()["countsByRoute"]
@@ -71,7 +72,10 @@ async def exercise(server: SandboxServer, errors: list[BaseException]) -> None:
             found = await client.get_customers([564854782, 1])
             errors.extend(v for v in found.values() if isinstance(v, ApiError))
             await client.find_identifier_holder(Identifier("mobile", "919812300017"))
-            for call in (client.get_customer(564855017), client.create_card("GOLD0000001", 121212)):
+            for call in (
+                client.get_customer(564855017),
+                client.send(card_call(CREATE_CARD, "GOLD0000001", 121212), {}),
+            ):
                 try:
                     await call
                 except ApiError as exc:

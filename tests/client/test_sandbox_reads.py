@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from reconciler.capillary import CapillaryReader, open_client
+from reconciler.capillary import CapillaryReader, CapillaryWriter, open_client
 from reconciler.commands.target import open_target
 from reconciler.config import ApiConfig, Config
 from reconciler.errors import MergedCustomerError, NotFoundError
 from reconciler.model import Identifier, ProfileKey
+from reconciler.plan import UPDATE_CARD
 from reconciler.sandbox.server import SandboxServer
-from tests.client.conftest import SANDBOX_OAUTH, config_for
+from tests.client.conftest import SANDBOX_OAUTH, card_call, config_for
 
 TOM = 564854782
 
@@ -94,7 +95,8 @@ def test_embedded_sandbox_is_seeded_once_and_keeps_its_state(tmp_path: Path) -> 
     async def run(write: bool) -> CapillaryReader:
         async with open_target(config, write=write) as client:
             if write:
-                await client.set_card_status("GOLD0000006", "ACTIVE", "found")  # type: ignore[attr-defined]
+                assert isinstance(client, CapillaryWriter)
+                await client.send(card_call(UPDATE_CARD, "GOLD0000006", label="ACTIVE"), {})
             card = await client.get_card("GOLD0000006")
             assert card is not None and card.status == "ACTIVE"
             return client

@@ -16,12 +16,13 @@ from reconciler.capillary._channel import Channel, RetryPolicy
 from reconciler.capillary._limits import Limits
 from reconciler.errors import OutcomeUnknownError, TransientError
 from reconciler.model import Identifier, ProfileKey
+from reconciler.plan import CREATE_CARD, GENERATE_CARD, UPDATE_CARD
 from reconciler.sandbox.server import SandboxServer
-from tests.client.conftest import SANDBOX_OAUTH, config_for
+from tests.client.conftest import SANDBOX_OAUTH, card_call, change_call, config_for
 
 TOM = 564854782
 CHANGE = "POST /v2/customers/{id}/changeIdentifier"
-REMOVE_EXT = [{"type": "externalId", "value": "EXT564854782"}]
+REMOVE_EXT = (Identifier("externalId", "EXT564854782"),)
 
 
 def change_posts(server: SandboxServer) -> list[int]:
@@ -33,7 +34,7 @@ def change_posts(server: SandboxServer) -> list[int]:
 async def remove_external_id(server: SandboxServer) -> None:
     async with open_client(config_for(server.url), write=True, credentials=SANDBOX_OAUTH) as writer:
         assert isinstance(writer, CapillaryWriter)
-        await writer.change_identifier(TOM, ProfileKey("INSTORE"), add=[], remove=REMOVE_EXT)
+        await writer.send(change_call(TOM, remove=REMOVE_EXT), {})
 
 
 def tom_has_external_id(server: SandboxServer) -> bool:
@@ -78,7 +79,7 @@ def test_write_that_could_not_connect_is_retried_then_transient() -> None:
                 read_only=False,
                 retry=RetryPolicy(3, Backoff(0.01, 0.01)),
             )
-            await CapillaryWriter(channel).create_card("X1", 121212)
+            await CapillaryWriter(channel).send(card_call(CREATE_CARD, "X1", 121212), {})
 
     with pytest.raises(TransientError, match="ConnectError") as info:
         asyncio.run(run())
@@ -122,7 +123,7 @@ def test_write_whose_connect_timed_out_is_retried_then_transient(silent_port: in
                 read_only=False,
                 retry=RetryPolicy(3, Backoff(0.01, 0.01, sleep=record)),
             )
-            await CapillaryWriter(channel).create_card("X1", 121212)
+            await CapillaryWriter(channel).send(card_call(CREATE_CARD, "X1", 121212), {})
 
     with pytest.raises(TransientError, match="ConnectTimeout") as info:
         asyncio.run(run())
@@ -134,15 +135,15 @@ def test_card_writes_and_identifier_change_reach_the_sandbox(demo: SandboxServer
     async def run() -> None:
         async with open_client(config_for(demo.url), write=True, credentials=SANDBOX_OAUTH) as writer:
             assert isinstance(writer, CapillaryWriter)
-            await writer.create_card("GOLD0000777", 121212)
-            await writer.create_card("DIGI00000777", "DIGI01", status_label="NOT_ISSUED")
-            generated = await writer.generate_cards(131313, 3)
-            await writer.set_card_status("GOLD0000006", "ACTIVE", "found again")
-            add = [{"type": "email", "value": "tom.new@example.com"}]
-            remove = [{"type": "email", "value": "tom.sawyer@example.com"}]
-            result = await writer.change_identifier(TOM, ProfileKey("INSTORE"), add, remove)
+            await writer.send(card_call(CREATE_CARD, "GOLD0000777", 121212), {})
+            await writer.send(card_call(CREATE_CARD, "DIGI00000777", "DIGI01", "NOT_ISSUED"), {})
+            generated = (await writer.send(card_call(GENERATE_CARD, None, 131313), {})).cards
+            await writer.send(card_call(UPDATE_CARD, "GOLD0000006", label="ACTIVE"), {})
+            add = (Identifier("email", "tom.new@example.com"),)
+            remove = (Identifier("email", "tom.sawyer@example.com"),)
+            result = await writer.send(change_call(TOM, add, remove), {})
             assert result.created_id is not None and not result.merged
-            assert len(generated) == 3 and all(await asyncio.gather(*map(writer.get_card, generated)))
+            assert len(generated) == 1 and all(await asyncio.gather(*map(writer.get_card, generated)))
             tom = await writer.get_customer(TOM)
             card = await writer.get_card("GOLD0000006")
         profile = tom.profile(ProfileKey("INSTORE"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TypedDict, Unpack
 
 from reconciler.config import Config
 from reconciler.errors import ApiError
@@ -84,19 +85,31 @@ def card(
 
 
 def live(
-    cid: int, profiles: Mapping[str, Values] | None = None, cards: Iterable[LiveCard] = (), **kw: object
+    cid: int,
+    profiles: Mapping[str, Values] | None = None,
+    cards: Iterable[LiveCard] = (),
+    *,
+    campaign: bool = False,
+    status: str = "ACTIVE",
 ) -> LiveCustomer:
     """A live customer."""
     profs = tuple(
         LiveProfile(ProfileKey.parse(k), tuple(Identifier(t, v) for t, v in _pairs(vals)))
         for k, vals in (profiles or {}).items()
     )
-    return LiveCustomer(cid, profs, tuple(cards), **kw)  # type: ignore[arg-type]
+    return LiveCustomer(cid, profs, tuple(cards), campaign=campaign, status=status)
 
 
-def holder(cid: int, scope: str | None = "INSTORE", **kw: bool) -> Holder:
+class HolderFlags(TypedDict, total=False):
+    """What a holder may be besides a plain customer (Holder's flags)."""
+
+    victim: bool
+    campaign: bool
+
+
+def holder(cid: int, scope: str | None = "INSTORE", **flags: Unpack[HolderFlags]) -> Holder:
     """A holder of an identifier (scope given) or of a card (scope None)."""
-    return Holder(cid, ProfileKey.parse(scope) if scope else None, **kw)
+    return Holder(cid, ProfileKey.parse(scope) if scope else None, **flags)
 
 
 def make_plan(

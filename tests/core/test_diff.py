@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from reconciler.config import Config, ManageConfig
 from reconciler.model import DesiredState, Identifier
+from reconciler.plan import Action
 from reconciler.plan.diff import compute_changes, holders_needed, live_facts
 from tests.core.factory import card, desired, live, make_plan, spec
 
 
-def kinds(plan_actions: object) -> list[tuple[str, str, str | None]]:
-    return [(a.kind, a.type, a.value) for a in plan_actions]  # type: ignore[attr-defined]
+def kinds(plan_actions: Iterable[Action]) -> list[tuple[str, str, str | None]]:
+    return [(a.kind, a.type, a.value) for a in plan_actions]
 
 
 def test_mobile_change_is_one_call_with_add_and_remove() -> None:
@@ -127,7 +130,12 @@ def test_status_change_of_held_card() -> None:
     assert kinds(plan.actions) == [("status", "cardnumber", "GOLD1")]
     call = plan.calls[0]
     assert (call.method, call.path) == ("PUT", "/v2/card")
-    assert call.body() == {"cardNumber": "GOLD1", "seriesId": 121212, "statusLabel": "CARD BLOCKED"}
+    assert call.body() == {  # what is sent; the plan shows the card's series as well
+        "cardNumber": "GOLD1",
+        "statusLabel": "CARD BLOCKED",
+        "statusInfo": {"reason": "reconciler apply"},
+    }
+    assert call.to_dict()["body"]["seriesId"] == 121212
 
 
 def test_linking_with_a_non_active_label_links_then_sets_the_label() -> None:

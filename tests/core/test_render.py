@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import jsonschema
@@ -107,7 +108,7 @@ def test_mask_shapes_and_equal_values_look_equal(type_: str, value: str, shape: 
 
 
 @pytest.mark.parametrize(("name", "render"), [("plan.txt", render_text), ("plan.md", render_markdown)])
-def test_golden_output(name: str, render: object) -> None:
+def test_golden_output(name: str, render: Callable[[Plan], str]) -> None:
     plan = fixed_plan()
     moved = make_plan(
         [desired(1, {"INSTORE": {}}, cards=[spec(121212, "GOLD7")]), desired(2, {"INSTORE": {}}, cards=[])],
@@ -115,7 +116,7 @@ def test_golden_output(name: str, render: object) -> None:
         card_holders={"GOLD7": card("GOLD7", 2)},
         unmanaged=[5],
     )
-    text = render(plan) + "\n----\n" + render(moved)  # type: ignore[operator]
+    text = render(plan) + "\n----\n" + render(moved)
     path = GOLDEN / name
     if os.environ.get("UPDATE_GOLDEN"):
         path.write_text(text)

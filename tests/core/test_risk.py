@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.errors import MergedCustomerError, NotFoundError
-from reconciler.model import Identifier
-from tests.core.factory import card, desired, holder, live, make_plan, spec
+from reconciler.errors import ApiError, MergedCustomerError, NotFoundError
+from reconciler.model import CardSpec, Identifier, LiveCard, LiveCustomer
+from reconciler.plan import Action, Plan
+from tests.core.factory import HolderFlags, card, desired, holder, live, make_plan, spec
 
 MOBILE = "919000000042"
 ID = Identifier("mobile", MOBILE)
 
 
-def only_add(plan: object) -> object:
-    return next(a for a in plan.actions if a.kind in ("add", "link"))  # type: ignore[attr-defined]
+def only_add(plan: Plan) -> Action:
+    return next(a for a in plan.actions if a.kind in ("add", "link"))
 
 
 def test_identifier_move_releases_first() -> None:
@@ -113,7 +114,7 @@ def test_same_customer_in_another_profile_is_not_a_merge() -> None:
     [({"victim": True}, "merge victim"), ({"campaign": True}, "campaign account")],
     ids=["victim", "campaign"],
 )
-def test_victim_or_campaign_holder_blocks(kw: dict[str, bool], words: str) -> None:
+def test_victim_or_campaign_holder_blocks(kw: HolderFlags, words: str) -> None:
     plan = make_plan(
         [desired(1, {"INSTORE": {"mobile": MOBILE}})], {1: live(1)}, holders={ID: holder(9, **kw)}
     )
@@ -130,9 +131,11 @@ def test_victim_or_campaign_holder_blocks(kw: dict[str, bool], words: str) -> No
     ],
     ids=["not-found", "victim", "deleted"],
 )
-def test_customer_that_cannot_change_blocks_all_its_actions(state: object, words: str) -> None:
+def test_customer_that_cannot_change_blocks_all_its_actions(
+    state: LiveCustomer | ApiError, words: str
+) -> None:
     d = desired(1, {"INSTORE": {"mobile": MOBILE}}, cards=[spec("DIGI01")])
-    plan = make_plan([d], {1: state})  # type: ignore[dict-item]
+    plan = make_plan([d], {1: state})
     assert plan.actions and all(a.blocked and a.risk == "blocked" and words in a.reason for a in plan.actions)
     assert plan.blocked and plan.calls == ()
     assert plan.to_dict()["customers"][0]["error"]
@@ -162,9 +165,9 @@ def test_customer_that_cannot_change_blocks_all_its_actions(state: object, words
     ],
 )
 def test_card_that_cannot_be_linked_blocks(
-    cards: list[object], holders: dict[str, object], words: str
+    cards: list[CardSpec], holders: dict[str, LiveCard | None], words: str
 ) -> None:
-    plan = make_plan([desired(1, {"INSTORE": {}}, cards=cards)], {1: live(1)}, card_holders=holders)  # type: ignore[arg-type]
+    plan = make_plan([desired(1, {"INSTORE": {}}, cards=cards)], {1: live(1)}, card_holders=holders)
     blocked = [a for a in plan.actions if a.blocked]
     assert blocked and any(words in a.reason for a in blocked), [a.reason for a in plan.actions]
     assert plan.blocked

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import pytest
@@ -30,6 +30,8 @@ def write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Write:
     return _write
 
 
-def problems_of(*paths: Path, **kw: object) -> list[str]:
+def problems_of(
+    *paths: Path, labels: Collection[str] | None = None, series: Collection[int | str] | None = None
+) -> list[str]:
     """Every problem of loading ``paths``, as ``file:line:col: message`` strings."""
-    return [str(p) for p in collect_problems(list(paths), **kw)]  # type: ignore[arg-type]
+    return [str(p) for p in collect_problems(list(paths), labels=labels, series=series)]

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 
+import cmarkgfm
+from cmarkgfm.cmark import Options
+
 # The tags and the one marker the renderers write themselves.
 OWN_TAGS = ("<details>", "</details>", "<summary>", "</summary>", "<sub>", "</sub>")
 _SPAN = re.compile(r"(?<![`\\])(`+)(?!`)(.*?)(?<!`)\1(?!`)")
@@ -56,3 +59,10 @@ def mentions(md: str) -> list[str]:
     """``@name`` outside code (a ZWSP after ``@`` breaks a mention)."""
     text = outside_code(md)
     return [text[m.start() : m.start() + 20] for m in _MENTION.finditer(text)]
+
+
+def github_links(md: str) -> list[str]:
+    """The links GitHub's own Markdown (cmark-gfm, with its autolink extension) makes of ``md``: raw HTML
+    is kept (GitHub sanitises it later) so a tag the renderers wrote is judged too."""
+    rendered = cmarkgfm.github_flavored_markdown_to_html(md, options=Options.CMARK_OPT_UNSAFE)
+    return re.findall(r"<a [^>]*>", rendered)

@@ -15,20 +15,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.apply.result import ApplyResult, CallOutcome, CustomerResult
+from reconciler.apply.result import FAILED, ApplyResult, CallOutcome, CustomerResult
 from reconciler.github import extract_checksum
 from reconciler.mask import MASK_KEY_ENV
 from reconciler.model import Location
+from reconciler.plan import CHANGE_IDENTIFIER
 from reconciler.render.escape import visible
-from reconciler.render.inert import ZWSP, code, text
+from reconciler.render.inert import ZWSP, code, html_text, text
 from reconciler.render.markdown import render_markdown
 from reconciler.render.result import render_result_markdown
 from tests.core.factory import card, desired, live, make_plan, spec
-from tests.hostile.markdown_oracle import code_spans, mentions, outside_code, raw_tags
+from tests.hostile.markdown_oracle import code_spans, github_links, mentions, outside_code, raw_tags
 
 FAKE = "f" * 64
 MARKER = f"<!-- reconciler-plan checksum={FAKE} -->"
-HOSTILE = f"x`` <img src=x onerror=alert(1)> @team ``` {MARKER} \x1b]0;pwn\x07 *b* [l](http://e) $m$"
+LINKS = "https://evil.example/x www.evil.example HTTP://X.Y ftp://e.x (www.e.x) a@evil.example mailto:b@e.x"
+HOSTILE = f"x`` <img src=x onerror=alert(1)> @team ``` {MARKER} \x1b]0;pwn\x07 *b* [l](http://e) $m$ {LINKS}"
 # State files refuse control characters (tests/hostile/test_input_cli.py): the CLI test uses the rest.
 HOSTILE_IN_STATE = HOSTILE.replace("\x1b]0;pwn\x07 ", "")
 FILE_NAME = "@team <img src=x> ``.yaml"
@@ -54,6 +56,7 @@ def _default_key(monkeypatch: pytest.MonkeyPatch) -> None:
 def assert_inert(md: str, checksum: str) -> None:
     assert raw_tags(md) == []
     assert mentions(md) == []
+    assert github_links(md) == []  # neither in text nor in code (where GFM never autolinks)
     assert md.count("<!--") == 1
     assert extract_checksum(md) == checksum
 
@@ -110,11 +113,12 @@ def test_plan_comment_with_hostile_target_series_labels_and_file_names() -> None
 
 def test_apply_result_comment_with_hostile_api_messages_and_notes() -> None:
     failed = CustomerResult(
-        7, "failed", f"HTTP 400: code 8015: {HOSTILE}", (CallOutcome("c1", 7, "op", "failed"),)
+        7, FAILED, f"HTTP 400: code 8015: {HOSTILE}", (CallOutcome("c1", 7, CHANGE_IDENTIFIER, FAILED),)
     )
     result = ApplyResult(HOSTILE, FAKE, (failed,), incidents=(HOSTILE,), notes=(HOSTILE, "@org/team"))
     md = render_result_markdown(result)
     assert raw_tags(md) == [] and mentions(md) == [] and "<!--" not in md
+    assert github_links(md) == []
     assert extract_checksum(md) is None  # no marker can be formed from the messages
     assert "\x1b" not in md and "\x07" not in md
 
@@ -145,3 +149,14 @@ def test_escaped_text_shows_any_text_and_does_nothing(value: str) -> None:
     assert not re.search(r"(?<!\\)[`*_\[\]!|~$]", out.replace("\\\\", ""))
     assert _unescaped(out) == visible(value).replace(ZWSP, "")
     assert outside_code(out) == out  # no code span can open in escaped text
+
+
+URL_PARTS = ["https", "HTTP", "ftp", "://", "www", "WwW", ".", "e.x", "@", " ", "_", "("]
+URLISH = st.lists(st.sampled_from(URL_PARTS))
+
+
+@given(st.one_of(URLISH.map("".join), st.text()))
+def test_escaped_text_never_becomes_a_link_on_github(value: str) -> None:
+    assert github_links(text(value)) == []
+    assert github_links(html_text(value)) == []
+    assert _unescaped(text(value)) == visible(value).replace(ZWSP, "")

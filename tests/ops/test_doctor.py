@@ -3,6 +3,7 @@ or a sandbox setting with the other variant of a behaviour fail exactly their ow
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -12,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.commands.doctor import _diagnose
+from reconciler.doctor import PASS
+from reconciler.doctor.checks import LOOKUP_ACCOUNT
 from reconciler.sandbox.server import SandboxServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -103,3 +107,21 @@ def test_an_unknown_account_in_the_state_fails_the_sources_row(repo: Path) -> No
     assert code == 1
     assert failed(rows) == {"sources and accounts"}
     assert "unknown account WECHAT:wechat-cn1" in out
+
+
+@pytest.mark.parametrize(
+    ("variant", "seen"),
+    [("required", "refused (8015 Account ID is not defined)"), ("optional", "answered the holder")],
+)
+def test_the_lookup_row_tells_whether_the_org_requires_account_id(
+    repo: Path, server: SandboxServer, monkeypatch: pytest.MonkeyPatch, variant: str, seen: str
+) -> None:
+    # the client's own lookups send accountId for every account, so only a direct probe tells these apart
+    for name in [k for k in os.environ if k.startswith("CAPILLARY_")]:
+        monkeypatch.delenv(name)
+    server.set_settings(lookup_account_id=variant)
+    rows = {c.name: c for c in asyncio.run(_diagnose(repo / "reconciler.yaml", None))}
+    row = rows[LOOKUP_ACCOUNT]
+    assert row.status == PASS and seen in row.detail, row
+    assert f"the sandbox's lookup_account_id: {variant}" in row.detail
+    assert writes(server) == []

@@ -10,8 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from reconciler.commands.workspace import Workspace as Loaded
-from reconciler.commands.workspace import load_workspace, shard_rate
+from reconciler.workspace import Workspace as Loaded
+from reconciler.workspace import load_workspace, shard_rate
 from tests.apply.conftest import Workspace, is_write
 
 CHECKSUM = re.compile(r"Checksum: ([0-9a-f]{64})")

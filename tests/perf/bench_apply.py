@@ -36,8 +36,9 @@ from sandbox_process import admin, clear_log, request_log, serve_sandbox, set_la
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from reconciler.commands.apply import ApplyOptions, run_apply
-from reconciler.commands.workspace import Workspace, load_workspace, resolve_scope, run_async
+from reconciler.commands.runner import run_async
 from reconciler.plan.scope import Scope
+from reconciler.workspace import Workspace, load_workspace, resolve_scope
 from tests.apply import population
 
 

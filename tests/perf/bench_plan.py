@@ -35,14 +35,14 @@ import yaml
 from regimes import Regime, add_arguments, regimes, report
 from sandbox_process import clear_log, request_log, serve_sandbox, set_latency
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for the plan test helpers
-
-from plan import bulk
-from plan.harness import seed_fixture
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, for the plan test helpers
 
 from reconciler.commands.plan import compute_plan
-from reconciler.commands.workspace import Workspace, load_workspace, resolve_scope, run_async
+from reconciler.commands.runner import run_async
 from reconciler.plan.scope import Scope
+from reconciler.workspace import Workspace, load_workspace, resolve_scope
+from tests.plan import bulk
+from tests.plan.harness import seed_fixture
 
 # A plan's round trips that follow one another: the token, the series (the first request: it authenticates
 # and fails fast alone), the org's sources (they need the org id the series carry), a customer's read, then

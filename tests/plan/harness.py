@@ -14,10 +14,10 @@ from click.testing import CliRunner, Result
 
 from reconciler.cli import main
 from reconciler.commands.plan import compute_plan
-from reconciler.commands.workspace import load_workspace, resolve_scope
 from reconciler.plan import Plan
 from reconciler.sandbox import demo_fixture
 from reconciler.sandbox.server import SandboxServer
+from reconciler.workspace import load_workspace, resolve_scope
 
 GOLD, DIGI = 121212, 131313
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.errors import EXIT_BLOCKED, EXIT_OK
-from reconciler.plan import CHANGE_IDENTIFIER, CREATE_CARD, GENERATE_CARD, UPDATE_CARD
+from reconciler.plan import CHANGE_IDENTIFIER, CREATE_CARD, GENERATE_CARD, UPDATE_CARD, Action
 
 from .harness import DIGI, GOLD, Workspace, declared, live_card, live_customer, summary
 
@@ -36,7 +36,7 @@ def test_link_create_generate_delink_and_status(ws: Workspace) -> None:
         ("link", "GOLD0000060", "plain", False),
         ("status", "DIGI00000051", "plain", False),
     ]
-    by_value = {(a.kind, a.value): a for a in plan.actions}
+    by_value: dict[tuple[str, str | None], Action] = {(a.kind, a.value): a for a in plan.actions}
     create, link_new = by_value[("create", "GOLD0000060")], by_value[("link", "GOLD0000060")]
     assert link_new.depends_on == (create.id,) and create.series == GOLD
     assert "exists, unlinked" in by_value[("link", "GOLD0000050")].reason

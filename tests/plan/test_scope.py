@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
 
-from reconciler.commands.workspace import load_workspace
 from reconciler.errors import EXIT_OK
+from reconciler.plan import Action
 from reconciler.plan.scope import parse_shard, select_scope
 from reconciler.sandbox import Store
 from reconciler.sandbox.server import SandboxServer
+from reconciler.workspace import load_workspace
 
 from . import bulk
 from .harness import GOLD, Workspace, live_card, route_counts, seed_fixture, writes
@@ -121,8 +122,8 @@ def _shard_world(ws: Workspace, n: int) -> None:
     bulk.write_files(ws.root / "state", blocks)
 
 
-def _facts(actions: object) -> set[tuple[object, ...]]:
-    return {(a.customer_id, a.kind, a.type, a.value, a.risk, a.blocked, a.holder) for a in actions}  # type: ignore[attr-defined]
+def _facts(actions: Iterable[Action]) -> set[tuple[object, ...]]:
+    return {(a.customer_id, a.kind, a.type, a.value, a.risk, a.blocked, a.holder) for a in actions}
 
 
 def test_shards_partition_customers_and_their_plans_union_to_the_full_plan(ws: Workspace) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -62,15 +63,16 @@ def test_file_store_persists(tmp_path: Path) -> None:
     ],
     ids=["no-id", "bad-status", "no-series", "not-object"],
 )
-def test_fixture_errors_name_the_entry(fixture: object, message: str) -> None:
+def test_fixture_errors_name_the_entry(fixture: Any, message: str) -> None:  # any JSON, malformed on purpose
     with pytest.raises(FixtureError, match=message.replace("[", r"\[").replace("]", r"\]")):
-        Store().seed(fixture)  # type: ignore[arg-type]
+        Store().seed(fixture)
 
 
 def test_faults_format(tmp_path: Path) -> None:
     path = tmp_path / "faults.json"
     path.write_text(json.dumps({"seed": 2, "endpoints": {"*": {"latency_ms": 5, "error_500": 0.1}}}))
     assert load_faults(path).to_dict()["endpoints"]["*"]["error_500"] == 0.1
+    bad: object
     for bad in ({"endpoints": {"*": {"error_500": 2}}}, {"endpoints": {"*": {"oops": 1}}}, []):
         with pytest.raises(ValueError):
             parse_faults(bad)

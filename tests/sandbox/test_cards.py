@@ -112,6 +112,10 @@ def test_series_and_labels(api: Api) -> None:
         "SILV01",
     ]
     assert codes(api.post("/v2/card/series", {"code": "SILV01", "type": "DIGITAL"})) == [3002]
+    limits = {"SILV01": 1, "ZERO01": 0}  # absent: the UI default; 0 is kept (docs/capillary-api.md 10)
+    api.post("/v2/card/series", {"code": "ZERO01", "type": "DIGITAL", "maxActiveCardsPerCustomer": 0})
+    listed = api.get("/v2/card/series/get/all").json()["data"]
+    assert {s["code"]: s["maxActiveCardsPerCustomer"] for s in listed if s["code"] in limits} == limits
     assert codes(api.post("/v2/card/series", {"code": "X", "type": "PLASTIC"})) == [3020]
     assert codes(api.post("/v2/card/series", {"type": "DIGITAL"})) == [3001]
     assert codes(api.get("/v2/card/series/42")) == [3004]

@@ -85,7 +85,7 @@ def test_merge_in_full(api: Api) -> None:
     assert body["createdId"] == JOE
     assert body["warnings"] == [
         {
-            "status": True,
+            "status": False,  # as documented (docs/capillary-api.md section 10)
             "code": 8051,
             "message": f"Same Customer found in other sources, Merging with userId {HUCK}",
         }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -41,7 +42,7 @@ def test_oauth_token_expires(api: Api) -> None:
     assert api.get(f"/v2/customers/{TOM}", auth=False, headers=oauth).status_code == 401
 
 
-def _concurrent_changes(api: Api, bodies: list[dict[str, object]]) -> list[int]:
+def _concurrent_changes(api: Api, bodies: Sequence[Mapping[str, object]]) -> list[int]:
     if api.mode == "loopback":
         with ThreadPoolExecutor(len(bodies)) as pool:
             return [r.status_code for r in pool.map(lambda b: api.change(TOM, b), bodies)]

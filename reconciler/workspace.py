@@ -1,0 +1,79 @@
+"""What plan, apply, import and doctor load: reconciler.yaml, the state under state/, the scope, the rate.
+
+Click-free (``tests/test_architecture.py`` checks it): the command options live in
+``reconciler/commands/options.py`` and pass plain values here, so tests and benchmarks load a workspace
+exactly as the commands do, without a command line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from reconciler.config import Config, load_config
+from reconciler.desired import load_state
+from reconciler.errors import UsageError
+from reconciler.model import DesiredState
+from reconciler.plan.scope import Scope, parse_shard, select_scope
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    config: Config
+    state: DesiredState
+
+
+def load_repository(config_path: Path) -> Config:
+    """reconciler.yaml, which must exist: a command that writes (import) never falls back to the default
+    target, the demo sandbox; outside a repository it says so (exit 2)."""
+    if not config_path.is_file():
+        raise UsageError(f"no {config_path} here: run in a reconciler repository or pass --config")
+    return load_config(config_path)
+
+
+def find_state_dir(config: Config, config_path: Path) -> Path:
+    """The state directory; a UsageError saying what is missing (validate, plan, apply share it)."""
+    state_dir = config.root / config.state_dir
+    if not state_dir.exists() and not config_path.is_file():
+        raise UsageError(
+            f"no {config_path} and no {config.state_dir}/ here: "
+            "run in a reconciler repository or pass --config"
+        )
+    if not state_dir.exists():
+        raise UsageError(f"{config.state_dir}/: no such directory (set state_dir in {config_path})")
+    return state_dir
+
+
+def load_workspace(config_path: Path) -> Workspace:
+    """reconciler.yaml and every state file; a StateError lists every problem."""
+    config = load_config(config_path)
+    return Workspace(config, load_state([find_state_dir(config, config_path)], root=config.root))
+
+
+def resolve_scope(
+    ws: Workspace,
+    all_: bool,
+    changed_since: str | None,
+    shard: str | None,
+    customer_ids: tuple[int, ...] = (),
+) -> Scope:
+    """The scope the options name; ``--all`` and ``--changed-since`` exclude each other."""
+    if all_ and changed_since:
+        raise UsageError("--all and --changed-since exclude each other")
+    return select_scope(
+        ws.state,
+        ws.config,
+        changed_since=changed_since,
+        shard=parse_shard(shard) if shard else None,
+        selected=customer_ids,
+    )
+
+
+def shard_rate(ws: Workspace, shard: str | None, full_rate: bool) -> Workspace:
+    """With ``--shard K/N``, the client runs at ``requests_per_minute / N``: N shards run at once (drift.yml),
+    and together they must stay within the org's limit. ``--full-rate`` keeps the whole limit."""
+    if shard is None or full_rate:
+        return ws
+    _, n = parse_shard(shard)
+    api = replace(ws.config.api, requests_per_minute=max(1, ws.config.api.requests_per_minute // n))
+    return Workspace(replace(ws.config, api=api), ws.state)
