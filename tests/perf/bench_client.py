@@ -72,7 +72,9 @@ async def client_run(url: str, regime: Regime, count: int) -> tuple[float, float
     async with open_client(
         Config(api=api), credentials=Credentials.oauth("sandbox", "sandbox"), rate_window=regime.window
     ) as r:
-        await r.get_customer(FIRST_ID)  # the token and the connections, outside the timing
+        # the token and a connection, outside the timing; through another API than the customer reads, whose
+        # quota a warm-up read would take a request of (the 2,000th read would then wait a whole window)
+        await r.list_labels()
         started, cpu = time.perf_counter(), time.process_time()
         got = await r.get_customers(ids)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -107,7 +109,7 @@ def main() -> None:
             admin(url, "PUT", "faults", {"endpoints": {f"GET {ROUTE}": {"latency_ms": regime.latency_ms}}})
             admin(url, "DELETE", "requests")
             seconds, cpu = asyncio.run(client_run(url, regime, args.count))
-            calls = len(read_times(url)) - 1  # the warm-up read is not timed
+            calls = len(read_times(url))
             ratio = report("client", regime, calls, seconds, cpu)
             if regime.limit:
                 most = max_in_window(read_times(url), regime.window)
