@@ -180,16 +180,19 @@ async def make_plan(
     # the API is unreachable or the credentials are wrong; the rest then fan out concurrently.
     series = await reader.list_series()
     reader.declare_scopes(p.key for c in all_declared.values() for p in c.profiles)
-    sources = await org_sources(reader, config)
+    # The org's sources (its id came with the series) and the labels are read beside the customers:
+    # only the holder lookups and the build need them, and the lookups share the one sources read.
+    sources_read = asyncio.ensure_future(org_sources(reader, config))
     labels = asyncio.ensure_future(reader.list_labels())
     try:
         changes, holders, cards = await _read_scope(reader, scope, all_declared, config, unmanaged, progress)
-        label_list = await labels
+        sources, label_list = await sources_read, await labels
     finally:
-        if not labels.done():
-            labels.cancel()  # a failed read ends the plan: do not leave the label read running
-        with contextlib.suppress(Exception, asyncio.CancelledError):
-            await labels
+        for read in (sources_read, labels):
+            if not read.done():
+                read.cancel()  # a failed read ends the plan: do not leave these running
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await read
     return build_plan(
         changes,
         holders,

@@ -37,13 +37,30 @@ def test_no_window_ever_holds_more_than_the_limit() -> None:
     assert all(sends[i + 10] - sends[i] >= 0.3 for i in range(len(sends) - 10))
 
 
-def test_limiter_is_not_slower_than_the_rate_needs() -> None:
-    limiter = WindowLimiter(20, window=0.2)
-    sends: list[float] = []
-    started = time.monotonic()
-    asyncio.run(_hammer(limiter, tasks=16, each=5, sends=sends))
-    # 80 sends at 20 per 0.2 s: three full windows must pass, and not much more
-    assert 0.6 <= time.monotonic() - started < 1.2
+def test_limiter_admits_the_limit_at_once_and_no_more() -> None:
+    """Not slower than the rate needs: a fresh window takes ``limit`` requests without waiting."""
+    limiter = WindowLimiter(20, window=60)
+    assert [limiter.try_acquire() for _ in range(21)] == [True] * 20 + [False]
+
+
+def test_requests_of_one_api_take_its_quota_in_the_order_they_asked() -> None:
+    """FIFO under a binding window: a plan's first customers are read first (and their holder lookups
+    can start while the rest still wait for the window)."""
+
+    async def run() -> list[int]:
+        limiter = WindowLimiter(3, window=0.05)
+        order: list[int] = []
+
+        async def one(i: int) -> None:
+            await limiter.acquire()
+            order.append(i)
+            await asyncio.sleep(0.001 * (i % 3))  # answers arrive out of order
+            limiter.release()
+
+        await asyncio.gather(*(one(i) for i in range(40)))
+        return order
+
+    assert asyncio.run(run()) == list(range(40))
 
 
 def test_pause_holds_every_request_of_that_api() -> None:
