@@ -25,7 +25,7 @@ class CapillaryWriter(CapillaryReader):
         A changeIdentifier answers its ``createdId`` and warnings (one answered 2xx with a warning that
         the value was not applied is refused: ``ApiError``); a generate answers its card numbers.
         """
-        _check(call)
+        _check(call, generated)
         params = dict(call.query) or None
         answer = await self._channel.request(call.method, call.path, params=params, body=call.body(generated))
         if call.op == CHANGE_IDENTIFIER:
@@ -38,12 +38,21 @@ class CapillaryWriter(CapillaryReader):
         return ChangeResult(None)
 
 
-def _check(call: Call) -> None:
-    """A card operation names its card; a generate names its series by id (the documented body)."""
+def _check(call: Call, generated: Mapping[str, str]) -> None:
+    """A card operation names its card; a generate names its series by id (the documented body); a
+    generated card's number is known (never sent as an empty card number, which some other card may match)."""
     if call.op != CHANGE_IDENTIFIER and call.card is None:
         raise ApiError(f"call {call.id} ({call.op}) has no card")
-    if call.op == GENERATE_CARD and call.card is not None and call.card.series_id is None:
-        raise ApiError(f"call {call.id}: generating needs a series id")
+    if call.op == GENERATE_CARD:
+        if call.card is not None and call.card.series_id is None:
+            raise ApiError(f"call {call.id}: generating needs a series id")
+        return
+    items = (*call.add, *call.remove, *((call.card,) if call.card else ()))
+    for item in items:
+        if item.value is None and not item.raw(generated):
+            raise ApiError(
+                f"call {call.id}: the card number {item.generated_by} generated is unknown; not sent"
+            )
 
 
 def _change_result(call: Call, answer: Any) -> ChangeResult:

@@ -14,9 +14,9 @@ from reconciler.backoff import Backoff
 from reconciler.capillary import CapillaryWriter, open_client
 from reconciler.capillary._channel import Channel, RetryPolicy
 from reconciler.capillary._limits import Limits
-from reconciler.errors import OutcomeUnknownError, TransientError
+from reconciler.errors import ApiError, OutcomeUnknownError, TransientError
 from reconciler.model import Identifier, ProfileKey
-from reconciler.plan import CREATE_CARD, GENERATE_CARD, UPDATE_CARD
+from reconciler.plan import CHANGE_IDENTIFIER, CREATE_CARD, GENERATE_CARD, UPDATE_CARD, Call, CallItem
 from reconciler.sandbox.server import SandboxServer
 from tests.client.conftest import SANDBOX_OAUTH, card_call, change_call, config_for
 
@@ -157,3 +157,30 @@ def test_card_writes_and_identifier_change_reach_the_sandbox(demo: SandboxServer
 def await_none_missing(server: SandboxServer, numbers: list[str]) -> bool:
     present = {c["number"] for c in server.dump()["cards"]}
     return all(n in present for n in numbers)
+
+
+def all_posts(server: SandboxServer) -> list[str]:
+    """The route of every request the sandbox received but the token requests."""
+    return [r["route"] for r in server.request_log()["requests"] if "oauth" not in r["route"]]
+
+
+def test_a_generated_card_whose_number_is_unknown_is_never_sent_empty(demo: SandboxServer) -> None:
+    """A link or status change of a generated card needs the number its generate returned: without it
+    the call is refused before sending, never sent with an empty card number."""
+    gen = CallItem("cardnumber", None, 131313, None, "ACTIVE", generated_by="c0")
+    link = Call("c1", TOM, CHANGE_IDENTIFIER, ("c0",), (), ProfileKey("INSTORE"), add=(gen,))
+    status = Call("c2", 0, UPDATE_CARD, ("c0",), (), card=gen)
+
+    async def run() -> list[str]:
+        async with open_client(config_for(demo.url), write=True, credentials=SANDBOX_OAUTH) as writer:
+            assert isinstance(writer, CapillaryWriter)
+            messages = []
+            for call in (link, status):
+                with pytest.raises(ApiError) as info:
+                    await writer.send(call, {"c9": "GOLD0000006"})  # another generate's number only
+                messages.append(str(info.value))
+            return messages
+
+    messages = asyncio.run(run())
+    assert all("c0" in m and "not sent" in m for m in messages)
+    assert all_posts(demo) == []  # nothing reached the API
