@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -42,6 +43,7 @@ class CapillaryReader:
         self._org_id: int | None = None  # learnt from the series list (its items carry orgId)
         self._declared: frozenset[ProfileKey] = frozenset()
         self._sources: asyncio.Task[SourceAccounts | None] | None = None
+        self._sources_waiting = 0  # callers awaiting ``_sources``: the last one to give up stops it
 
     def declare_scopes(self, keys: Iterable[ProfileKey]) -> None:
         """Profiles the state names: the multi-account scopes to look holders up in when the org's
@@ -196,11 +198,18 @@ class CapillaryReader:
         """
         if self._sources is None:
             self._sources = asyncio.ensure_future(self._read_sources())
+        read = self._sources
+        self._sources_waiting += 1
         try:
-            return await asyncio.shield(self._sources)
+            return await asyncio.shield(read)  # one caller cancelled does not stop the others' read
         except (AuthError, TransientError):
             self._sources = None  # not cached: the next caller asks again
             raise
+        finally:
+            self._sources_waiting -= 1
+            if not read.done() and not self._sources_waiting:  # every caller gave up (a failed plan)
+                self._sources = None  # a caller arriving meanwhile starts its own read
+                await _stop(read)
 
     async def _read_sources(self) -> SourceAccounts | None:
         if self._org_id is None:
@@ -214,6 +223,13 @@ class CapillaryReader:
         except ApiError:
             return None
         return parse_source_accounts(body) or None
+
+
+async def _stop(task: asyncio.Task[SourceAccounts | None]) -> None:
+    """Cancel ``task`` and wait until it has stopped (its outcome is nobody's)."""
+    task.cancel()
+    with contextlib.suppress(Exception, asyncio.CancelledError):
+        await task
 
 
 def _survivor_answer(customer_id: int, live: LiveCustomer, path: str) -> MergedCustomerError | None:

@@ -19,6 +19,7 @@ from reconciler.backoff import Backoff
 from reconciler.capillary import CapillaryWriter
 from reconciler.commands.progress import ERASE, ProgressReporter
 from reconciler.commands.target import open_target
+from reconciler.errors import ApiError
 from reconciler.plan import Plan
 from reconciler.plan.live import make_plan
 from reconciler.sandbox.server import SandboxServer
@@ -197,3 +198,30 @@ def test_verification_reports_its_own_phase_and_a_terminal_draws_it(
     assert verifying == [("verifying", i, n) for i in range(n + 1)]  # one report per customer re-read
     assert heard.index(verifying[0]) > max(i for i, r in enumerate(heard) if r[0] == "writes")
     assert f"{ERASE}verifying: 1/{n} (50%)" in shown.getvalue() and shown.getvalue().endswith(ERASE)
+
+
+def test_a_failed_plan_leaves_no_read_running(demo_ws: Workspace) -> None:
+    """The sources are read beside the customers: when a customer read fails the plan, the sources read
+    (shared by every caller) is stopped too, not left running after the plan has failed."""
+    srv = demo_ws.server
+    srv.set_faults(
+        {
+            "endpoints": {
+                "GET /v2/customers/{id}": {"error_8011": 1.0},  # refused: not a fact a plan reports
+                "GET /v2/org/{org}/sources": {"latency_ms": 500},  # still on its way when the plan fails
+            }
+        }
+    )
+    space = load_workspace(demo_ws.root / "reconciler.yaml")
+
+    async def run() -> set[asyncio.Task[object]]:
+        async with open_target(space.config) as reader:
+            with pytest.raises(ApiError, match="8011"):
+                await make_plan(reader, space.state.customers, space.state.by_id(), space.config, target="t")
+            left = asyncio.all_tasks() - {asyncio.current_task()}
+            for task in left:
+                task.cancel()
+            await asyncio.gather(*left, return_exceptions=True)
+            return left
+
+    assert asyncio.run(run()) == set()
