@@ -80,9 +80,11 @@ def wait_for(run: Run, proc: subprocess.Popen[str], event: str, n: int) -> None:
 
 def interrupt_after(run: Run, proc: subprocess.Popen[str], n: int, signals: int = 1) -> tuple[str, str]:
     """SIGINT once the journal shows ``n`` intents; a second one once it shows the stop."""
+    # the sandbox before any write (the apply is still starting): a snapshot taken after the intents could
+    # already hold the first writes (card writes commit on arrival), and then wait for one that never comes
+    before = run.server.dump() if signals == 2 else None
     wait_for(run, proc, "intent", n)
     if signals == 2:  # the second SIGINT must find a write in flight: one that committed, unanswered
-        before = run.server.dump()
         while run.server.dump() == before and proc.poll() is None:
             time.sleep(0.02)
     proc.send_signal(signal.SIGINT)
