@@ -177,12 +177,13 @@ class Channel:
         slot is kept free for a request of another API (a plan's holder lookups while its customer
         reads wait for their window, an apply's writes while its re-reads do).
         """
-        while True:
-            await limiter.ready()
-            await self._slots.acquire()
-            if limiter.try_acquire():
-                return
-            self._slots.release()  # another task took the quota first
+        async with limiter.turn:  # this API's requests in the order they asked, one waiting on the clock
+            while True:
+                await limiter.ready()
+                await self._slots.acquire()
+                if limiter.try_acquire():
+                    return
+                self._slots.release()  # the window closed while waiting for the slot (a 429 pause)
 
     def _success_body(self, response: httpx.Response, method: str, path: str) -> Any:
         """The decoded body of a 2xx answer; an error envelope inside a 200 is still an error."""

@@ -30,11 +30,17 @@ class WindowLimiter:
         self._in_flight = 0
         self._paused_until = 0.0
         self._released = asyncio.Event()
+        # This API's requests take its quota one at a time, in the order they asked (asyncio.Lock is
+        # FIFO): only the first waits on the clock, the rest wait their turn. Without it every waiting
+        # task woke at each free slot and all but one went back to sleep (work per request grew with the
+        # queue), and the order was lost: a plan's first chunk of customers finished with its last.
+        self.turn = asyncio.Lock()
 
     async def acquire(self) -> None:
-        """Wait until one more request may be sent now, and take its slot."""
-        while not self.try_acquire():
-            await self.ready()
+        """Wait (in turn) until one more request may be sent now, and take its slot."""
+        async with self.turn:
+            while not self.try_acquire():
+                await self.ready()
 
     def try_acquire(self) -> bool:
         """Take a slot if a request may be sent now; False (nothing taken) if not.
@@ -47,7 +53,7 @@ class WindowLimiter:
         return True
 
     async def ready(self) -> None:
-        """Wait until a request may be sent (without taking the slot: another task may take it first)."""
+        """Wait until a request may be sent, without taking the slot (callers hold ``turn``)."""
         delay = self._delay(time.monotonic())
         if delay == float("inf"):
             await self._released.wait()  # every slot is in flight: wait for an answer

@@ -43,6 +43,26 @@ def test_limiter_admits_the_limit_at_once_and_no_more() -> None:
     assert [limiter.try_acquire() for _ in range(21)] == [True] * 20 + [False]
 
 
+def test_requests_of_one_api_take_its_quota_in_the_order_they_asked() -> None:
+    """FIFO under a binding window: a plan's first customers are read first (and their holder lookups
+    can start while the rest still wait for the window)."""
+
+    async def run() -> list[int]:
+        limiter = WindowLimiter(3, window=0.05)
+        order: list[int] = []
+
+        async def one(i: int) -> None:
+            await limiter.acquire()
+            order.append(i)
+            await asyncio.sleep(0.001 * (i % 3))  # answers arrive out of order
+            limiter.release()
+
+        await asyncio.gather(*(one(i) for i in range(40)))
+        return order
+
+    assert asyncio.run(run()) == list(range(40))
+
+
 def test_pause_holds_every_request_of_that_api() -> None:
     async def run() -> float:
         limiter = WindowLimiter(0)
