@@ -8,7 +8,9 @@
 - Immediately before each write that adds a value, its holder is looked up again (``guard.py``): a holder
   the plan did not expect stops the customer as stale, the call unsent. A generate already satisfied by a
   card a racing apply linked is not sent again.
-- After the last write every customer written is re-read and compared with the plan (``verify.py``).
+- Every customer written is re-read and compared with the plan (``verify.py``) as soon as no call of the
+  plan can still change it: its own calls and those of the customers entangled with it (moves, merges)
+  have settled. The re-reads run beside the remaining writes; the result waits for the last of them.
 - A write with an unknown outcome (timeout, dropped connection, 5xx) is settled by re-reading
   (``resolve.took_effect``) after a jittered, growing pause (``SETTLE``: a write still running on the
   server lands before the re-read, not after it). It is sent again only when that re-read proves it did not
@@ -46,7 +48,7 @@ from reconciler.apply.result import (
     Verification,
 )
 from reconciler.apply.stop import Gate, NotStarted, halted_results, write_counts
-from reconciler.apply.verify import verify
+from reconciler.apply.verify import Verifier
 from reconciler.backoff import Backoff
 from reconciler.capillary import CapillaryWriter
 from reconciler.config import Config
@@ -355,7 +357,8 @@ async def apply_plan(
 ) -> ApplyResult:
     """Execute ``plan``'s calls through ``writer``, journaling every write; never raises for an API error.
 
-    ``progress`` hears ``("writes", settled calls, all calls)``, then ``verify``'s ``"verifying"``;
+    ``progress`` hears ``("writes", settled calls, all calls)``, then ``"verifying"`` (re-reads done,
+    re-reads): the re-reads start during the writes, so the first report may count some done already;
     ``gate`` stops the run early (a signal, or a journal that cannot be written; see ``stop.py``).
     """
     started = time.monotonic()
@@ -390,13 +393,27 @@ async def apply_plan(
         calls=len(plan.calls),
         customers=len(by_customer),
     )
-    results = await gate.run(run.customer(cid, calls) for cid, calls in by_customer.items())
+    verifier = Verifier(plan, writer, run.generated)
+
+    async def customer(cid: int, calls: list[Call]) -> CustomerResult:
+        result = await run.customer(cid, calls)
+        if not gate.stopped:
+            verifier.finished(result)  # re-read now if nothing left can change it
+        return result
+
+    try:
+        results = await gate.run(customer(cid, calls) for cid, calls in by_customer.items())
+    except BaseException:  # cancelled from outside: no re-read outlives the apply
+        await verifier.cancel()
+        raise
     if results is None:  # halted: the customers' tasks were cancelled; rebuild from what settled
         results = halted_results(by_customer, run.outcomes, gate.reason or "interrupted")
     customers = tuple(sorted(results, key=lambda r: r.id))
     checked = Verification()
-    if not gate.stopped:  # a stopped run is re-planned, not verified: its summary says what was written
-        checked = await verify(plan, writer, customers, run.generated, progress)
+    if gate.stopped:  # a stopped run is re-planned, not verified: its summary says what was written
+        await verifier.cancel()
+    else:
+        checked = await verifier.results(progress)
         await journal.record("verified", verified=checked.verified, written=checked.written)
     result = ApplyResult(
         plan.target,

@@ -5,20 +5,29 @@ one is not; a linked card (a generated one by the number its generate returned) 
 delinked one is not; a status change shows its label. A customer whose allowed merge ran is a merge victim
 by design and is verified by being one. Anything else is a divergence: the write was answered as applied
 and live state says otherwise (another writer, a lost write, an API that dropped part of a call).
-Each re-read is reported to ``progress`` as phase ``verifying``: a long verification draws its own line.
+
+A customer is re-read once no call of the plan can still change it: its own calls have all settled, and
+so have those of every customer it is entangled with: one that waits for a call of it (a move's release),
+one that holds a value it takes (a move or an allowed merge: the merge changes both accounts). ``Verifier``
+starts those re-reads while the rest of the apply runs, so verification overlaps the writes instead of
+following the last of them; ``verify`` checks finished results in one go. Progress is reported as phase
+``verifying``, from the end of the writes: a long verification draws its own line.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 
 from reconciler.apply.result import APPLIED, CustomerResult, Verification
 from reconciler.capillary import CapillaryReader
 from reconciler.errors import ApiError, MergedCustomerError
 from reconciler.mask import mask_value
-from reconciler.model import LiveCustomer, Progress, gather_counted, no_progress
+from reconciler.model import LiveCustomer, Progress, no_progress
 from reconciler.plan import MERGE, Action, Plan
 from reconciler.plan.diff import ADD, DELINK, LINK, REMOVE, STATUS
+
+Promised = list[tuple[Action, str | None]]  # the actions of a customer's applied calls, generated number
 
 
 async def verify(
@@ -30,24 +39,101 @@ async def verify(
 ) -> Verification:
     """Re-read each customer with an applied call; compare with the actions of its applied calls.
     ``progress`` hears ``("verifying", customers re-read, customers to re-read)``."""
-    calls = {c.id: c for c in plan.calls}
-    actions = {a.id: a for a in plan.actions}
-    promised: dict[int, list[tuple[Action, str | None]]] = {}
+    verifier = Verifier(plan, reader, generated)
     for customer in customers:
+        verifier.finished(customer)
+    return await verifier.results(progress)
+
+
+class Verifier:
+    """Re-reads each written customer as soon as no call of the plan can still change it.
+
+    The executor tells it of every customer whose calls have all settled (``finished``); a group of
+    entangled customers is re-read when the last of them is. ``results`` waits for the rest.
+    """
+
+    def __init__(self, plan: Plan, reader: CapillaryReader, generated: Mapping[str, str]) -> None:
+        self._reader = reader
+        self._generated = generated
+        self._calls = {c.id: c for c in plan.calls}
+        self._actions = {a.id: a for a in plan.actions}
+        self._groups = entangled(plan)
+        self._finished: dict[int, CustomerResult] = {}
+        self._checks: dict[int, asyncio.Task[list[str]]] = {}
+
+    def finished(self, customer: CustomerResult) -> None:
+        """``customer`` sends no more calls: re-read its group now if it was the group's last."""
+        self._finished[customer.id] = customer
+        group = self._groups.get(customer.id, frozenset({customer.id}))
+        if all(member in self._finished for member in group):
+            for member in sorted(group):
+                done = self._promised(self._finished[member])
+                if done and member not in self._checks:
+                    self._checks[member] = asyncio.create_task(_check(self._reader, member, done))
+
+    async def results(self, progress: Progress = no_progress) -> Verification:
+        """Wait for every re-read started; ``progress`` hears ``verifying`` from those already done."""
+        checks = dict(sorted(self._checks.items()))
+        total = len(checks)
+        done = sum(1 for task in checks.values() if task.done())
+        progress("verifying", done, total)
+        for next_done in asyncio.as_completed([t for t in checks.values() if not t.done()]):
+            await next_done
+            done += 1
+            progress("verifying", done, total)
+        found = [task.result() for task in checks.values()]
+        divergences = tuple(line for lines in found for line in lines)
+        bad = sum(1 for lines in found if lines)
+        return Verification(total - bad, total, divergences)
+
+    async def cancel(self) -> None:
+        """Stop the re-reads still running (an apply that was stopped is re-planned, not verified)."""
+        for task in self._checks.values():
+            task.cancel()
+        await asyncio.gather(*self._checks.values(), return_exceptions=True)
+
+    def _promised(self, customer: CustomerResult) -> Promised:
+        promised: Promised = []
         for outcome in (o for o in customer.calls if o.status == APPLIED):
-            call = calls[outcome.call_id]
+            call = self._calls[outcome.call_id]
             items = (*call.add, *call.remove, *((call.card,) if call.card else ()))
             gen = next((i.generated_by for i in items if i.generated_by), None)
-            number = generated.get(gen) if gen else None
-            promised.setdefault(customer.id, []).extend((actions[a], number) for a in call.actions)
-    checks = [_check(reader, cid, done) for cid, done in promised.items()]
-    found = await gather_counted("verifying", checks, progress)
-    divergences = tuple(line for lines in found for line in lines)
-    bad = sum(1 for lines in found if lines)
-    return Verification(len(promised) - bad, len(promised), divergences)
+            number = self._generated.get(gen) if gen else None
+            promised.extend((self._actions[a], number) for a in call.actions)
+        return promised
 
 
-async def _check(reader: CapillaryReader, cid: int, done: list[tuple[Action, str | None]]) -> list[str]:
+def entangled(plan: Plan) -> dict[int, frozenset[int]]:
+    """Each customer with calls -> the customers with calls whose writes can change it, itself included.
+
+    Two customers are entangled when a call of one waits for a call of the other (a move's release), or
+    when an action of one names the other as the value's holder or as the one a release frees it for (a
+    move, an allowed merge). The relation is closed: the groups are its connected components.
+    """
+    parent = {c.customer_id: c.customer_id for c in plan.calls}
+
+    def root(cid: int) -> int:
+        while parent[cid] != cid:
+            parent[cid] = parent[parent[cid]]
+            cid = parent[cid]
+        return cid
+
+    calls = {c.id: c for c in plan.calls}
+    actions = {a.id: a for a in plan.actions}
+    for call in plan.calls:
+        others = [calls[dep].customer_id for dep in call.after if dep in calls]
+        for action in (actions[a] for a in call.actions if a in actions):
+            others.extend(o for o in (action.holder, action.releases_to) if o is not None)
+        for other in others:
+            if other in parent:
+                parent[root(other)] = root(call.customer_id)
+    groups: dict[int, set[int]] = {}
+    for cid in parent:
+        groups.setdefault(root(cid), set()).add(cid)
+    return {cid: frozenset(groups[root(cid)]) for cid in parent}
+
+
+async def _check(reader: CapillaryReader, cid: int, done: Promised) -> list[str]:
     merged = any(a.risk == MERGE for a, _ in done)
     try:
         live = await reader.get_customer(cid)

@@ -1,0 +1,106 @@
+"""Verification overlaps the writes, and never re-reads a customer that a later call can still change.
+
+Against a loopback sandbox whose ``changeIdentifier`` answers after 500 ms, an apply of the synthetic
+population (tests/apply/population.py: every kind of change; customer 7 moves its email to customer 0 and
+its gold card to customer 1, customer 15 to 8 and 9). The sandbox's request log (arrival times) shows
+when each customer was re-read to verify it (its last ``GET /v2/customers/{id}``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.apply import ApplyResult, apply_plan
+from reconciler.apply.journal import Journal
+from reconciler.apply.verify import entangled
+from reconciler.capillary import CapillaryWriter
+from reconciler.commands.target import open_target
+from reconciler.plan import Plan
+from reconciler.plan.live import make_plan
+from reconciler.sandbox.server import SandboxServer
+from reconciler.workspace import load_workspace
+from tests.apply import population
+from tests.apply.conftest import Workspace, make_workspace, route_of, serve
+
+N = 16
+LATENCY = 0.5
+CHANGE_ROUTE = "POST /v2/customers/{id}/changeIdentifier"
+CUSTOMER_ROUTE = "/v2/customers/{id}"
+# customer 7 gives its email to 0 and its gold card to 1; customer 15 to 8 and 9
+MOVES = (
+    frozenset(population.cid(i) for i in (0, 1, 7)),
+    frozenset(population.cid(i) for i in (8, 9, 15)),
+)
+
+
+@pytest.fixture
+def server() -> Iterator[SandboxServer]:
+    srv = serve(population.fixture(N, 0))
+    yield srv
+    srv.stop()
+
+
+async def _apply(ws: Workspace) -> tuple[Plan, ApplyResult]:
+    space = load_workspace(ws.root / "reconciler.yaml")
+    async with open_target(space.config, write=True) as writer:
+        assert isinstance(writer, CapillaryWriter)
+        desired = space.state.by_id()
+        plan = await make_plan(writer, space.state.customers, desired, space.config, target="t")
+        ws.server.clear_log()
+        journal = Journal(ws.root / "j.jsonl")
+        try:
+            return plan, await apply_plan(plan, writer, desired, space.config, journal)
+        finally:
+            journal.close()
+
+
+def _customer(entry: dict[str, Any]) -> int:
+    return int(entry["path"].split("/")[3])
+
+
+def test_customers_are_verified_while_others_are_still_written(tmp_path: Path, server: SandboxServer) -> None:
+    ws = make_workspace(tmp_path, server, {"population.yaml": population.state_yaml(N)})
+    server.set_faults({"endpoints": {CHANGE_ROUTE: {"latency_ms": LATENCY * 1000}}})
+    plan, result = asyncio.run(_apply(ws))
+    assert result.verification.written > 0
+    assert result.verification.verified == result.verification.written, result.verification.divergences
+
+    log = sorted(server.request_log()["requests"], key=lambda e: e["time"])
+    reads = [e for e in log if e["method"] == "GET" and route_of(e["path"]) == CUSTOMER_ROUTE]
+    verified_at = {_customer(e): e["time"] for e in reads}  # the last re-read of each customer wins
+    changes = [(e["time"], _customer(e)) for e in log if f"POST {route_of(e['path'])}" == CHANGE_ROUTE]
+    assert changes
+
+    # overlap: some customer was re-read to verify it before another customer's last write was sent
+    last_change = max(t for t, _ in changes)
+    written = {c.customer_id for c in plan.calls}
+    assert any(t < last_change for cid, t in verified_at.items() if cid in written)
+
+    # no re-read before a write of its group was answered: each change arrived LATENCY before its
+    # answer, so a verifying re-read must arrive at least that long after every change of the group
+    for group in MOVES:
+        for cid in group:
+            for sent, writer in changes:
+                if writer in group:
+                    assert verified_at[cid] >= sent + LATENCY, (cid, writer, verified_at[cid] - sent)
+
+
+def test_moves_and_merges_entangle_their_customers(tmp_path: Path, server: SandboxServer) -> None:
+    ws = make_workspace(tmp_path, server, {"population.yaml": population.state_yaml(N)})
+
+    async def plan_only() -> Plan:
+        space = load_workspace(ws.root / "reconciler.yaml")
+        async with open_target(space.config) as reader:
+            state = space.state
+            return await make_plan(reader, state.customers, state.by_id(), space.config, target="t")
+
+    groups = entangled(asyncio.run(plan_only()))
+    for group in MOVES:
+        assert all(groups[cid] == group for cid in group)
+    loose = [c for c in groups if not any(c in group for group in MOVES)]
+    assert loose and all(groups[c] == {c} for c in loose)
