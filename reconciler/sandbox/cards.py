@@ -178,7 +178,11 @@ def series_object(r: sqlite3.Row, org_id: int) -> dict[str, Any]:
 
 def _max_active(value: Any) -> int:
     # 0 is a limit of 0 (every link refused, 3036), as the client reads it; absent is the UI default, 1
-    return 1 if value is None else int(value)
+    if value is None:
+        return 1
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ApiFailure(403, "Field maxActiveCardsPerCustomer must be a whole number", status=403)
+    return value
 
 
 def create_series(db: sqlite3.Connection, body: Any) -> dict[str, Any]:

@@ -19,6 +19,28 @@ def _require(entry: dict[str, Any], key: str, where: str) -> Any:
     return entry[key]
 
 
+def _int(entry: dict[str, Any], key: str, where: str, default: int | None = None) -> int:
+    """``entry[key]`` as an integer (absent or null: ``default``, required when None); bools count as 0/1."""
+    value = entry.get(key) if default is not None else _require(entry, key, where)
+    if value is None and default is not None:
+        return default
+    if isinstance(value, bool | int) or (isinstance(value, str) and value.strip().lstrip("-").isdigit()):
+        return int(value)
+    raise FixtureError(f"{where}.{key}: expected an integer, got {json.dumps(value)[:60]}")
+
+
+def _entries(parent: dict[str, Any], key: str, where: str = "") -> list[dict[str, Any]]:
+    """``parent[key]``: a list of objects (absent: empty); ``where`` names ``parent`` in errors."""
+    name = f"{where}.{key}" if where else key
+    entries = parent.get(key, [])
+    if not isinstance(entries, list):
+        raise FixtureError(f"{name}: expected a list, got {type(entries).__name__}")
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise FixtureError(f"{name}[{i}]: expected an object, got {type(entry).__name__}")
+    return entries
+
+
 def insert_fixture(db: sqlite3.Connection, fixture: dict[str, Any]) -> None:
     """Insert every part of ``fixture`` (inside the caller's transaction)."""
     if not isinstance(fixture, dict):
@@ -27,15 +49,15 @@ def insert_fixture(db: sqlite3.Connection, fixture: dict[str, Any]) -> None:
         db.execute(
             "INSERT OR REPLACE INTO meta VALUES ('org', ?)", (json.dumps(fixture["org"], sort_keys=True),)
         )
-    for i, src in enumerate(fixture.get("sources", [])):
+    for i, src in enumerate(_entries(fixture, "sources")):
         source = _require(src, "source", f"sources[{i}]")
         db.executemany(
             "INSERT OR IGNORE INTO sources VALUES (?, ?)", [(source, a) for a in src.get("accounts", [""])]
         )
-    _insert_labels(db, fixture.get("labels", []))
-    _insert_series(db, fixture.get("series", []))
-    _insert_customers(db, fixture.get("customers", []))
-    _insert_cards(db, fixture.get("cards", []))
+    _insert_labels(db, _entries(fixture, "labels"))
+    _insert_series(db, _entries(fixture, "series"))
+    _insert_customers(db, _entries(fixture, "customers"))
+    _insert_cards(db, _entries(fixture, "cards"))
 
 
 def _insert_labels(db: sqlite3.Connection, labels: list[dict[str, Any]]) -> None:
@@ -56,17 +78,17 @@ def _insert_series(db: sqlite3.Connection, series: list[dict[str, Any]]) -> None
             "INSERT INTO series (id, code, name, type, expiry_days, card_expiry_enabled, max_active,"
             " generation_enabled, generation_config, is_active, next_seq) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (
-                int(_require(s, "id", f"series[{i}]")),
+                _int(s, "id", f"series[{i}]"),
                 _require(s, "code", f"series[{i}]"),
                 s.get("name", ""),
                 s.get("type", "DIGITAL"),
                 s.get("expiryDays"),
                 int(bool(s.get("cardExpiryEnabled"))),
-                int(s.get("maxActiveCardsPerCustomer", 1)),
+                _int(s, "maxActiveCardsPerCustomer", f"series[{i}]", 1),  # absent or null: 1
                 int(bool(s.get("cardGenerationEnabled"))),
                 json.dumps(config, sort_keys=True) if config else None,
-                int(s.get("isActive", True)),
-                int(s.get("nextSequence", 0)),
+                _int(s, "isActive", f"series[{i}]", 1),
+                _int(s, "nextSequence", f"series[{i}]", 0),
             ),
         )
 
@@ -74,7 +96,7 @@ def _insert_series(db: sqlite3.Connection, series: list[dict[str, Any]]) -> None
 def _insert_customers(db: sqlite3.Connection, customers: list[dict[str, Any]]) -> None:
     rows, profiles, identifiers = [], [], []
     for i, c in enumerate(customers):
-        cid = int(_require(c, "id", f"customers[{i}]"))
+        cid = _int(c, "id", f"customers[{i}]")
         rows.append(
             (
                 cid,
@@ -87,11 +109,11 @@ def _insert_customers(db: sqlite3.Connection, customers: list[dict[str, Any]]) -
                 c.get("registeredOn", ""),
             )
         )
-        for j, p in enumerate(c.get("profiles", [])):
+        for j, p in enumerate(_entries(c, "profiles", f"customers[{i}]")):
             source = _require(p, "source", f"customers[{i}].profiles[{j}]")
             account = p.get("accountId") or ""
             profiles.append((cid, source, account))
-            for ident in p.get("identifiers", []):
+            for ident in _entries(p, "identifiers", f"customers[{i}].profiles[{j}]"):
                 itype = canonical_type(_require(ident, "type", f"customers[{i}].profiles[{j}].identifiers"))
                 identifiers.append((cid, source, account, itype, str(ident.get("value", ""))))
     try:
@@ -107,7 +129,7 @@ def _insert_cards(db: sqlite3.Connection, cards: list[dict[str, Any]]) -> None:
     series = {r[0] for r in db.execute("SELECT id FROM series")}
     for i, card in enumerate(cards):
         where = f"cards[{i}]"
-        if int(_require(card, "seriesId", where)) not in series:
+        if _int(card, "seriesId", where) not in series:
             raise FixtureError(f"{where}: unknown series {card['seriesId']}")
         label = card.get("statusLabel", "NOT_ISSUED")
         if label not in labels:
@@ -121,7 +143,7 @@ def _insert_cards(db: sqlite3.Connection, cards: list[dict[str, Any]]) -> None:
                     str(_require(card, "number", where)),
                     int(card["seriesId"]),
                     label,
-                    int(card.get("customerId") or 0),
+                    _int(card, "customerId", where, 0),
                     via.get("source"),
                     via.get("accountId"),
                     card.get("issuedDate"),

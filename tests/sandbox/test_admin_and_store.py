@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -79,3 +80,44 @@ def test_faults_format(tmp_path: Path) -> None:
     path.write_text("{")
     with pytest.raises(ValueError, match=r"faults\.json"):
         load_faults(path)
+
+
+def _broken(path: tuple[Any, ...], value: Any) -> dict[str, Any]:
+    """The demo fixture with the entry at ``path`` replaced by ``value``."""
+    fixture = copy.deepcopy(demo_fixture())
+    parent: Any = fixture
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = value
+    return fixture
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("customers", 0, "id"), "abc", 'customers[0].id: expected an integer, got "abc"'),
+        (("series", 0, "id"), None, "series[0].id: expected an integer, got null"),
+        (("series", 0, "nextSequence"), [1], "series[0].nextSequence: expected an integer, got [1]"),
+        (("cards", 0, "seriesId"), 1.5, "cards[0].seriesId: expected an integer, got 1.5"),
+        (("cards", 0, "customerId"), {}, "cards[0].customerId: expected an integer, got {}"),
+        (("customers",), "x", "customers: expected a list, got str"),
+        (("customers", 1), 7, "customers[1]: expected an object, got int"),
+        (("customers", 1, "profiles"), {}, "customers[1].profiles: expected a list, got dict"),
+        (
+            ("customers", 1, "profiles", 0, "identifiers", 0),
+            3,
+            "customers[1].profiles[0].identifiers[0]: expected an object, got int",
+        ),
+    ],
+)
+def test_a_malformed_fixture_names_its_entry(path: tuple[Any, ...], value: Any, message: str) -> None:
+    with pytest.raises(FixtureError) as raised:
+        Store().seed(_broken(path, value))
+    assert str(raised.value) == message
+
+
+def test_a_null_card_limit_is_the_default_one() -> None:
+    """``maxActiveCardsPerCustomer: null`` reads as absent (the UI default, 1), as the series API does."""
+    store = Store()
+    store.seed(_broken(("series", 0, "maxActiveCardsPerCustomer"), None))
+    assert store.dump()["series"][0]["maxActiveCardsPerCustomer"] == 1

@@ -117,6 +117,10 @@ def test_series_and_labels(api: Api) -> None:
     listed = api.get("/v2/card/series/get/all").json()["data"]
     assert {s["code"]: s["maxActiveCardsPerCustomer"] for s in listed if s["code"] in limits} == limits
     assert codes(api.post("/v2/card/series", {"code": "X", "type": "PLASTIC"})) == [3020]
+    for bad in ("2", -1, 1.5, True):  # a refusal naming the field, not a server error
+        body = {"code": f"BAD{bad}", "type": "DIGITAL", "maxActiveCardsPerCustomer": bad}
+        refused = api.post("/v2/card/series", body)
+        assert refused.status_code == 403 and "maxActiveCardsPerCustomer" in refused.text
     assert codes(api.post("/v2/card/series", {"type": "DIGITAL"})) == [3001]
     assert codes(api.get("/v2/card/series/42")) == [3004]
     labels = api.get("/v2/genericStatus/card/labels").json()["data"]
