@@ -37,7 +37,15 @@ from reconciler.plan.diff import Changes, compute_changes, holders_needed
 log = logging.getLogger(__name__)
 
 MAX_ROUNDS = 5  # holder-customers pulled into scope; each round adds only declared holders
-CHUNK = 250  # customers per progress step; chunks run concurrently, so this costs no throughput
+# Customers per step: each chunk's holder lookups start as soon as it is read (and progress moves on).
+# Chunks run concurrently, so their size costs no throughput; a small one lets the lookups keep pace
+# with the reads (250: a plan's lookups began 2.3 s into a read of 400 customers at 150 ms; 25: 0.3 s).
+CHUNK = 25
+
+
+def chunk_size(config: Config) -> int:
+    """Customers per chunk: one bulk batch with bulk reads (a smaller chunk would split a batch)."""
+    return max(1, config.api.bulk_batch_size) if config.api.bulk_read else CHUNK
 
 
 async def read_customers(
@@ -45,10 +53,11 @@ async def read_customers(
     ids: Sequence[int],
     progress: Progress = no_progress,
     on_chunk: Callable[[Mapping[int, LiveCustomer | ApiError]], None] | None = None,
+    size: int = CHUNK,
 ) -> dict[int, LiveCustomer | ApiError]:
-    """Every customer in ``ids`` (a failed read is kept as its error), reporting progress by chunk;
-    ``on_chunk`` is given each chunk as it arrives."""
-    chunks = [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
+    """Every customer in ``ids`` (a failed read is kept as its error), reporting progress by chunk of
+    ``size``; ``on_chunk`` is given each chunk as it arrives."""
+    chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
     out: dict[int, LiveCustomer | ApiError] = {}
     progress("customers", 0, len(ids))
     for task in asyncio.as_completed([reader.get_customers(chunk) for chunk in chunks]):
@@ -234,7 +243,8 @@ async def _read_scope(
         lookups = HolderLookups(reader, holders.keys(), cards.keys(), progress)
         look_up = functools.partial(lookups.chunk_read, in_scope, config)
         try:
-            live.update(_checked(await read_customers(reader, missing, progress, look_up)))
+            read = await read_customers(reader, missing, progress, look_up, chunk_size(config))
+            live.update(_checked(read))
             changes = compute_changes(
                 DesiredState(tuple(in_scope.values())), live, config, unmanaged=unmanaged
             )
