@@ -15,8 +15,9 @@ no-change plans run without latency: they count requests, they do not time them.
 ``plan efficiency: X.XX``, the latency regime's full-plan ratio (target 0.90 or better on an idle 2-core
 machine; the real regime's, 0.95). Asserts nothing.
 
-Run: ``python tests/perf/bench_plan.py [--regime both] [--customers 2500] [--declared 5000]``
-(a default run takes about a minute and a half at 150 ms latency).
+Run: ``python tests/perf/bench_plan.py [--regime both] [--customers 2500] [--declared 5000] [--window 60]``
+(a default run takes about three minutes: the real regime's plan spans two minute-long windows and half a
+third).
 """
 
 from __future__ import annotations
