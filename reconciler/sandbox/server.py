@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from starlette.types import ASGIApp
 
 from reconciler.sandbox.app import SandboxApp, create_app
 from reconciler.sandbox.envelope import SandboxAdminError
@@ -38,10 +39,14 @@ class SandboxServer:
     ) -> None:
         self.store = store or Store()
         self.app: SandboxApp = create_app(self.store, settings)
+        # What uvicorn serves: the app, or a test's wrapper around it (set before ``start``).
+        self.served: ASGIApp = self.app
+        if isinstance(seed, str) and seed != "demo":
+            raise ValueError(f'seed: a fixture dict or "demo", not {seed!r}')
         if seed is not None:
             from reconciler.sandbox.admin import demo_fixture
 
-            self.store.seed(demo_fixture() if seed == "demo" else seed)  # type: ignore[arg-type]
+            self.store.seed(demo_fixture() if isinstance(seed, str) else seed)
         self.host = host
         self.port = 0
         self.tls = tls
@@ -68,7 +73,7 @@ class SandboxServer:
         self.port = sock.getsockname()[1]
         certfile, keyfile = self.tls or (None, None)
         config = uvicorn.Config(
-            self.app,
+            self.served,
             log_level="warning",
             lifespan="off",
             access_log=False,

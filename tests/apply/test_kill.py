@@ -70,7 +70,7 @@ def _is_api_write(scope: Scope) -> bool:
 def _held(fixture: dict[str, object], allow: int) -> tuple[SandboxServer, WriteHold]:
     server = SandboxServer(seed=fixture)
     hold = WriteHold(server.app, allow)
-    server.app = hold  # type: ignore[assignment]  # uvicorn serves the wrapper
+    server.served = hold  # uvicorn serves the wrapper
     return server.start(), hold
 
 

@@ -24,7 +24,7 @@ def serve(count: int, settings: Settings | None = None, **throttle: Any) -> tupl
     store.seed(many_customers(count))
     server = SandboxServer(store=store, settings=settings)
     gate = Throttle(server.app, throttle.pop("share", 0.0), **throttle)
-    server.app = gate  # type: ignore[assignment]  # uvicorn serves the wrapper
+    server.served = gate  # uvicorn serves the wrapper
     return server, gate
 
 
