@@ -60,12 +60,21 @@ async def read_customers(
     chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
     out: dict[int, LiveCustomer | ApiError] = {}
     progress("customers", 0, len(ids))
-    for task in asyncio.as_completed([reader.get_customers(chunk) for chunk in chunks]):
-        chunk = await task
-        out.update(chunk)
-        if on_chunk is not None:
-            on_chunk(chunk)
-        progress("customers", len(out), len(ids))
+    # Started here, in order: as_completed would start bare coroutines in the order of a set, and the
+    # chunks' reads (one FIFO per API) would go in no particular order.
+    reads = [asyncio.ensure_future(reader.get_customers(chunk)) for chunk in chunks]
+    try:
+        for task in asyncio.as_completed(reads):
+            chunk = await task
+            out.update(chunk)
+            if on_chunk is not None:
+                on_chunk(chunk)
+            progress("customers", len(out), len(ids))
+    finally:
+        if not all(read.done() for read in reads):  # the plan failed or was cancelled: stop the rest
+            for read in reads:
+                read.cancel()
+            await asyncio.gather(*reads, return_exceptions=True)
     return out
 
 

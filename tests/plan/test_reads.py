@@ -8,6 +8,7 @@ import pytest
 
 from reconciler.plan.scope import in_shard
 
+from . import bulk
 from .harness import DIGI, GOLD, Workspace, declared, live_card, live_customer, route_counts, writes
 
 A, B, C = 9301, 9302, 9303
@@ -80,3 +81,28 @@ def _shard_of(customer_id: int, other: int) -> str:
         if not in_shard(other, (k, n)):
             return f"{k}/{n}"
     raise AssertionError("no shard separates the two customers")
+
+
+def test_bulk_reads_fill_every_batch_and_lookups_start_with_the_first_chunks(ws: Workspace) -> None:
+    """500 customers in bulk batches of 100 are five requests (chunks of 250 split each into 100/100/50:
+    six). Without bulk reads, the first holder lookup is sent long before the last customer read: the lookups
+    of a chunk of 25 customers start as it arrives (with chunks of 250: after about 250 reads)."""
+    n = 500
+    ws.configure(api={"requests_per_minute": 1_000_000, "bulk_read": True, "bulk_batch_size": 100})
+    ws.seed(bulk.seed_customers(n))
+    changed = {i: bulk.block(i, mobile_value=bulk.mobile(i, 8) if i % 50 == 0 else None) for i in range(n)}
+    bulk.write_files(ws.root / "state", changed)
+    ws.plan()
+    assert route_counts(ws.requests())["POST /v2/bulk/getCustomers"] == n // 100
+
+    ws.configure(api={"requests_per_minute": 1_000_000, "concurrency": 4})
+    ws.server.set_faults(
+        {"endpoints": {"*": {"latency_ms": 20}}}
+    )  # the reads, not the scheduler, set the pace
+    ws.server.clear_log()
+    ws.plan()
+    log = sorted(ws.requests(), key=lambda r: r["time"])
+    routes = [f"{r['method']} {r['route']}" for r in log]
+    first_lookup = routes.index("GET /v2/customers/lookup/customerDetails")
+    reads_before = routes[:first_lookup].count("GET /v2/customers/{id}")
+    assert reads_before < 60, reads_before  # its chunk of 25, and the few sent while it was answered
