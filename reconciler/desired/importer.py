@@ -12,7 +12,6 @@ fails unless the plan is empty.
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,16 +29,16 @@ from reconciler.model import (
     LiveCustomer,
     LiveReader,
     Progress,
+    chunk_size,
     gather_counted,
     is_card_type,
     no_progress,
+    read_customers,
 )
 from reconciler.schemas import modeline
 from reconciler.yaml.scalars import resolves_to_non_string
 
 MAX_ID = 2**63 - 1
-
-CHUNK = 250  # customers per progress step; chunks run concurrently, so this costs no throughput
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,19 +95,6 @@ async def _resolve_lookups(
         else:
             ids.append(holder.customer_id)
     return ids
-
-
-async def _read_customers(
-    reader: LiveReader, ids: Sequence[int], progress: Progress
-) -> dict[int, LiveCustomer | ApiError]:
-    """The customers, read concurrently in chunks (the steps of their progress)."""
-    out: dict[int, LiveCustomer | ApiError] = {}
-    progress("customers", 0, len(ids))
-    chunks = [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
-    for task in asyncio.as_completed([reader.get_customers(chunk) for chunk in chunks]):
-        out.update(await task)
-        progress("customers", len(out), len(ids))
-    return out
 
 
 def _usable(cid: int, live: LiveCustomer | ApiError, warnings: list[str]) -> LiveCustomer | None:
@@ -170,7 +156,7 @@ async def read_for_import(
     """Resolve, read and check the customers to import."""
     warnings: list[str] = []
     wanted = list(dict.fromkeys([*ids, *await _resolve_lookups(reader, lookups, warnings, progress)]))
-    read = await _read_customers(reader, wanted, progress)
+    read = await read_customers(reader, wanted, progress, size=chunk_size(config))
     customers = [c for cid in wanted if (c := _usable(cid, read[cid], warnings)) is not None]
     warnings += await _shared(reader, customers, config, progress)
     return Imported(tuple(sorted(customers, key=lambda c: c.id)), tuple(warnings))

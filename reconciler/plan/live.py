@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from reconciler.config import Config
 from reconciler.errors import ApiError, MergedCustomerError, NotFoundError
@@ -27,9 +27,11 @@ from reconciler.model import (
     LiveReader,
     Progress,
     SourceAccounts,
+    chunk_size,
     gather_counted,
     no_progress,
     parse_sources,
+    read_customers,
 )
 from reconciler.plan import Plan, build_plan
 from reconciler.plan.diff import Changes, compute_changes, holders_needed
@@ -37,47 +39,6 @@ from reconciler.plan.diff import Changes, compute_changes, holders_needed
 log = logging.getLogger(__name__)
 
 MAX_ROUNDS = 5  # holder-customers pulled into scope; each round adds only declared holders
-# Customers per step: each chunk's holder lookups start as soon as it is read (and progress moves on).
-# Chunks run concurrently, so their size costs no throughput; a small one lets the lookups keep pace
-# with the reads (250: a plan's lookups began 2.3 s into a read of 400 customers at 150 ms; 25: 0.3 s).
-CHUNK = 25
-
-
-def chunk_size(config: Config) -> int:
-    """Customers per chunk: one bulk batch with bulk reads (a smaller chunk would split a batch)."""
-    return max(1, config.api.bulk_batch_size) if config.api.bulk_read else CHUNK
-
-
-async def read_customers(
-    reader: LiveReader,
-    ids: Sequence[int],
-    progress: Progress = no_progress,
-    on_chunk: Callable[[Mapping[int, LiveCustomer | ApiError]], None] | None = None,
-    size: int = CHUNK,
-) -> dict[int, LiveCustomer | ApiError]:
-    """Every customer in ``ids`` (a failed read is kept as its error), reporting progress by chunk of
-    ``size``; ``on_chunk`` is given each chunk as it arrives."""
-    chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
-    out: dict[int, LiveCustomer | ApiError] = {}
-    progress("customers", 0, len(ids))
-    # Started here, in order: as_completed would start bare coroutines in the order of a set, and the
-    # chunks' reads (one FIFO per API) would go in no particular order.
-    reads = [asyncio.ensure_future(reader.get_customers(chunk)) for chunk in chunks]
-    try:
-        for task in asyncio.as_completed(reads):
-            chunk = await task
-            out.update(chunk)
-            if on_chunk is not None:
-                on_chunk(chunk)
-            progress("customers", len(out), len(ids))
-    finally:
-        if not all(read.done() for read in reads):  # the plan failed or was cancelled: stop the rest
-            for read in reads:
-                read.cancel()
-            await asyncio.gather(*reads, return_exceptions=True)
-    return out
-
-
 Found = tuple[dict[Identifier, Holder | None], dict[str, LiveCard | None]]  # holders, cards
 
 
