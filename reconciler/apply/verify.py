@@ -42,6 +42,7 @@ async def verify(
     verifier = Verifier(plan, reader, generated)
     for customer in customers:
         verifier.finished(customer)
+    verifier.start_rest()  # customers whose group has a member not given here: checked all the same
     return await verifier.results(progress)
 
 
@@ -60,16 +61,27 @@ class Verifier:
         self._groups = entangled(plan)
         self._finished: dict[int, CustomerResult] = {}
         self._checks: dict[int, asyncio.Task[list[str]]] = {}
+        self._closed = False  # cancelled: no re-read starts any more
 
     def finished(self, customer: CustomerResult) -> None:
         """``customer`` sends no more calls: re-read its group now if it was the group's last."""
+        if self._closed:
+            return
         self._finished[customer.id] = customer
         group = self._groups.get(customer.id, frozenset({customer.id}))
         if all(member in self._finished for member in group):
-            for member in sorted(group):
-                done = self._promised(self._finished[member])
-                if done and member not in self._checks:
-                    self._checks[member] = asyncio.create_task(_check(self._reader, member, done))
+            self._start(sorted(group))
+
+    def start_rest(self) -> None:
+        """Re-read every finished customer not re-read yet, whatever its group."""
+        if not self._closed:
+            self._start(sorted(self._finished))
+
+    def _start(self, members: list[int]) -> None:
+        for member in members:
+            done = self._promised(self._finished[member])
+            if done and member not in self._checks:
+                self._checks[member] = asyncio.create_task(_check(self._reader, member, done))
 
     async def results(self, progress: Progress = no_progress) -> Verification:
         """Wait for every re-read started; ``progress`` hears ``verifying`` from those already done."""
@@ -77,17 +89,23 @@ class Verifier:
         total = len(checks)
         done = sum(1 for task in checks.values() if task.done())
         progress("verifying", done, total)
-        for next_done in asyncio.as_completed([t for t in checks.values() if not t.done()]):
-            await next_done
-            done += 1
-            progress("verifying", done, total)
+        try:
+            for next_done in asyncio.as_completed([t for t in checks.values() if not t.done()]):
+                await next_done
+                done += 1
+                progress("verifying", done, total)
+        except BaseException:  # one re-read failed unexpectedly (or we were cancelled): stop the rest
+            await self.cancel()
+            raise
         found = [task.result() for task in checks.values()]
         divergences = tuple(line for lines in found for line in lines)
         bad = sum(1 for lines in found if lines)
         return Verification(total - bad, total, divergences)
 
     async def cancel(self) -> None:
-        """Stop the re-reads still running (an apply that was stopped is re-planned, not verified)."""
+        """Stop the re-reads still running, and start none after (an apply that was stopped, or failed, is
+        re-planned, not verified)."""
+        self._closed = True
         for task in self._checks.values():
             task.cancel()
         await asyncio.gather(*self._checks.values(), return_exceptions=True)

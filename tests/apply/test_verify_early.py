@@ -17,7 +17,7 @@ import pytest
 
 from reconciler.apply import ApplyResult, apply_plan
 from reconciler.apply.journal import Journal
-from reconciler.apply.verify import entangled
+from reconciler.apply.verify import Verifier, entangled, verify
 from reconciler.capillary import CapillaryWriter
 from reconciler.commands.target import open_target
 from reconciler.plan import Plan
@@ -104,3 +104,32 @@ def test_moves_and_merges_entangle_their_customers(tmp_path: Path, server: Sandb
         assert all(groups[cid] == group for cid in group)
     loose = [c for c in groups if not any(c in group for group in MOVES)]
     assert loose and all(groups[c] == {c} for c in loose)
+
+
+def test_a_cancelled_verifier_starts_no_re_read_and_verify_checks_a_partial_group(
+    tmp_path: Path, server: SandboxServer
+) -> None:
+    """After ``cancel`` (an apply that stopped or failed) a customer that finishes starts no re-read; and
+    ``verify`` given one customer of a move group re-reads it (its group's others are not given)."""
+    ws = make_workspace(tmp_path, server, {"population.yaml": population.state_yaml(N)})
+    plan, result = asyncio.run(_apply(ws))
+    mover = next(c for c in result.customers if c.id == population.cid(7))
+
+    async def after_cancel() -> tuple[int, int]:
+        space = load_workspace(ws.root / "reconciler.yaml")
+        async with open_target(space.config) as reader:
+            verifier = Verifier(plan, reader, {})
+            await verifier.cancel()
+            for customer in result.customers:
+                verifier.finished(customer)
+            verifier.start_rest()
+            running = len(asyncio.all_tasks()) - 1
+            alone = await verify(plan, reader, (mover,), {})
+            return running, alone.written
+
+    server.clear_log()
+    running, written = asyncio.run(after_cancel())
+    assert running == 0
+    assert written == 1
+    reads = [e for e in server.request_log()["requests"] if route_of(e["path"]) == CUSTOMER_ROUTE]
+    assert [_customer(e) for e in reads] == [mover.id]  # only verify's re-read of the one given
