@@ -442,8 +442,7 @@ def scrub(text: str, call: Call, generated: Mapping[str, str] | None = None) -> 
 
     It goes to the journal and PR comments.
     """
-    items = (*call.add, *call.remove, *((call.card,) if call.card else ()))
-    for item in items:
+    for item in call.items:
         value = item.raw(generated or {})
         if value and value in text:
             text = text.replace(value, mask_value(item.type, value))

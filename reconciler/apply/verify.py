@@ -114,8 +114,7 @@ class Verifier:
         promised: Promised = []
         for outcome in (o for o in customer.calls if o.status == APPLIED):
             call = self._calls[outcome.call_id]
-            items = (*call.add, *call.remove, *((call.card,) if call.card else ()))
-            gen = next((i.generated_by for i in items if i.generated_by), None)
+            gen = next((i.generated_by for i in call.items if i.generated_by), None)
             number = self._generated.get(gen) if gen else None
             promised.extend((self._actions[a], number) for a in call.actions)
         return promised

@@ -47,8 +47,7 @@ def _check(call: Call, generated: Mapping[str, str]) -> None:
         if call.card is not None and call.card.series_id is None:
             raise ApiError(f"call {call.id}: generating needs a series id")
         return
-    items = (*call.add, *call.remove, *((call.card,) if call.card else ()))
-    for item in items:
+    for item in call.items:
         if item.value is None and not item.raw(generated):
             raise ApiError(
                 f"call {call.id}: the card number {item.generated_by} generated is unknown; not sent"

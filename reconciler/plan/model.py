@@ -158,6 +158,11 @@ class Call:
     card: CallItem | None = None  # createCard / generateCard / updateCard
 
     @property
+    def items(self) -> tuple[CallItem, ...]:
+        """Every value the call names: its adds, its removes, its card."""
+        return (*self.add, *self.remove, *((self.card,) if self.card else ()))
+
+    @property
     def method(self) -> str:
         return _CARD_ENDPOINTS[self.op][0] if self.op in _CARD_ENDPOINTS else "POST"
 

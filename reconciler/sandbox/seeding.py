@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from typing import Any
@@ -24,8 +25,11 @@ def _int(entry: dict[str, Any], key: str, where: str, default: int | None = None
     value = entry.get(key) if default is not None else _require(entry, key, where)
     if value is None and default is not None:
         return default
-    if isinstance(value, bool | int) or (isinstance(value, str) and value.strip().lstrip("-").isdigit()):
+    if isinstance(value, bool | int):
         return int(value)
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return int(value)
     raise FixtureError(f"{where}.{key}: expected an integer, got {json.dumps(value)[:60]}")
 
 
@@ -51,9 +55,12 @@ def insert_fixture(db: sqlite3.Connection, fixture: dict[str, Any]) -> None:
         )
     for i, src in enumerate(_entries(fixture, "sources")):
         source = _require(src, "source", f"sources[{i}]")
-        db.executemany(
-            "INSERT OR IGNORE INTO sources VALUES (?, ?)", [(source, a) for a in src.get("accounts", [""])]
-        )
+        accounts = src.get("accounts", [""])
+        if not isinstance(accounts, list) or not all(isinstance(a, str) for a in accounts):
+            raise FixtureError(
+                f"sources[{i}].accounts: expected a list of strings, got {json.dumps(accounts)[:60]}"
+            )
+        db.executemany("INSERT OR IGNORE INTO sources VALUES (?, ?)", [(source, a) for a in accounts])
     _insert_labels(db, _entries(fixture, "labels"))
     _insert_series(db, _entries(fixture, "series"))
     _insert_customers(db, _entries(fixture, "customers"))

@@ -96,11 +96,13 @@ def _broken(path: tuple[Any, ...], value: Any) -> dict[str, Any]:
     ("path", "value", "message"),
     [
         (("customers", 0, "id"), "abc", 'customers[0].id: expected an integer, got "abc"'),
+        (("customers", 0, "id"), "--5", 'customers[0].id: expected an integer, got "--5"'),
         (("series", 0, "id"), None, "series[0].id: expected an integer, got null"),
         (("series", 0, "nextSequence"), [1], "series[0].nextSequence: expected an integer, got [1]"),
         (("cards", 0, "seriesId"), 1.5, "cards[0].seriesId: expected an integer, got 1.5"),
         (("cards", 0, "customerId"), {}, "cards[0].customerId: expected an integer, got {}"),
         (("customers",), "x", "customers: expected a list, got str"),
+        (("sources", 0, "accounts"), "abc", 'sources[0].accounts: expected a list of strings, got "abc"'),
         (("customers", 1), 7, "customers[1]: expected an object, got int"),
         (("customers", 1, "profiles"), {}, "customers[1].profiles: expected a list, got dict"),
         (
