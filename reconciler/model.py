@@ -252,9 +252,6 @@ class LiveReader(Protocol):
     async def get_customers(self, ids: Iterable[int]) -> dict[int, LiveCustomer | ApiError]:
         """Each customer in ``ids``, or the error its read ended with."""
 
-    def declare_scopes(self, keys: Iterable[ProfileKey]) -> None:
-        """The profiles the state names (the multi-account scopes to search if the org's cannot be read)."""
-
     async def find_identifier_holder(self, identifier: Identifier) -> Holder | None:
         """Who holds ``identifier`` now, in any source (None: nobody; an ``unknown`` holder: unclear)."""
 
@@ -268,7 +265,7 @@ class LiveReader(Protocol):
         """The org's card status labels."""
 
     async def list_sources(self) -> SourceAccounts | None:
-        """The org's sources and accounts, or None when the target does not tell them."""
+        """The org's sources and accounts (from the org, else from the config), or None when unknown."""
 
 
 T = TypeVar("T")

@@ -103,6 +103,7 @@ class HolderGuard:
         if holder is None:
             return _Held(None)
         unusable = "a merge victim" if holder.victim else "a campaign account" if holder.campaign else ""
+        unusable = holder.unknown or unusable  # nobody may be assumed: never an expected holder
         here = holder.customer_id == call.customer_id and holder.scope == call.profile
         return _Held(holder.customer_id, here, unusable)
 
@@ -133,6 +134,8 @@ class HolderGuard:
 
 
 def _moved(shown: str, held: _Held, expected: set[int | None]) -> str:
+    if not held.owner and held.unusable:  # no customer named: a holder that cannot be ruled out
+        return f"{shown}: {held.unusable}; not sent"
     who = f"customer {held.owner}" + (f" ({held.unusable})" if held.unusable else "")
     wanted = " or ".join("nobody" if e is None else f"customer {e}" for e in sorted(expected, key=str))
     return f"{shown} is now held by {who}, not by {wanted} as planned; not sent"

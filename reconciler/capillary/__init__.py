@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from reconciler.capillary._credentials import Credentials
 from reconciler.capillary._factory import open_client
-from reconciler.capillary._reader import CapillaryReader
+from reconciler.capillary._reader import SCOPES_UNKNOWN, CapillaryReader
 from reconciler.capillary._writer import CapillaryWriter
 
-__all__ = ["CapillaryReader", "CapillaryWriter", "Credentials", "open_client"]
+__all__ = ["SCOPES_UNKNOWN", "CapillaryReader", "CapillaryWriter", "Credentials", "open_client"]

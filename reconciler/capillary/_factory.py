@@ -18,6 +18,7 @@ from reconciler.capillary._writer import CapillaryWriter
 from reconciler.capillary.parse import require
 from reconciler.config import Config
 from reconciler.errors import ApiError, AuthError, ConfigError, ReadOnlyViolation, TransientError
+from reconciler.model import parse_sources
 
 SANDBOX_BASE_URL = "http://sandbox.invalid"
 
@@ -98,7 +99,12 @@ async def open_client(
     channel.auth = _auth_for(creds, channel)
     kind = CapillaryWriter if write else CapillaryReader
     try:
-        yield kind(channel, bulk_read=api.bulk_read, bulk_batch_size=api.bulk_batch_size)
+        yield kind(
+            channel,
+            bulk_read=api.bulk_read,
+            bulk_batch_size=api.bulk_batch_size,
+            configured_sources=parse_sources(config.sources) if config.sources else None,
+        )
     finally:
         await client.aclose()
 

@@ -31,24 +31,31 @@ from reconciler.model import (
 )
 
 LOOKUP_PATH = "/v2/customers/lookup/customerDetails"
+SCOPES_UNKNOWN = (
+    "the org's source accounts are unknown (its sources API did not answer them), so a holder in another "
+    "source account cannot be ruled out: list every source and account in sources: in reconciler.yaml"
+)
 
 
 class CapillaryReader:
     """Reads live state. Its channel refuses every request but GET, the token POST and the bulk read."""
 
-    def __init__(self, channel: Channel, *, bulk_read: bool = False, bulk_batch_size: int = 100) -> None:
+    def __init__(
+        self,
+        channel: Channel,
+        *,
+        bulk_read: bool = False,
+        bulk_batch_size: int = 100,
+        configured_sources: SourceAccounts | None = None,
+    ) -> None:
         self._channel = channel
         self._bulk_read = bulk_read
         self._bulk_batch_size = max(1, bulk_batch_size)
-        self._org_id: int | None = None  # learnt from the series list (its items carry orgId)
-        self._declared: frozenset[ProfileKey] = frozenset()
+        self._org_id: int | None = None  # learnt from the series or labels list (their items carry orgId)
+        self._configured = configured_sources  # ``sources:`` in reconciler.yaml, if any
         self._sources: asyncio.Task[SourceAccounts | None] | None = None
         self._sources_waiting = 0  # callers awaiting ``_sources``: the last one to give up stops it
-
-    def declare_scopes(self, keys: Iterable[ProfileKey]) -> None:
-        """Profiles the state names: the multi-account scopes to look holders up in when the org's
-        sources cannot be read."""
-        self._declared = frozenset(keys)
+        self.sources_origin = ""  # where the known sources came from, once read (doctor says it)
 
     @property
     def read_only(self) -> bool:
@@ -128,9 +135,13 @@ class CapillaryReader:
 
         Looked up in ``source=ALL`` and in each multi-account scope with its ``accountId`` (whether
         ``source=ALL`` covers those is undocumented); an answer that cannot be classified is an ``unknown``
-        holder, never "nobody".
+        holder, never "nobody". When the org's accounts cannot be enumerated (neither the sources API nor
+        ``sources:`` in the config names them) nobody can be ruled out: the holder is ``unknown``, no lookup
+        is sent, and the add is blocked.
         """
         scopes = await self.multi_account_scopes()
+        if scopes is None:
+            return Holder(0, unknown=SCOPES_UNKNOWN)
         found = await asyncio.gather(
             self._lookup(identifier, None), *(self._lookup(identifier, s) for s in scopes)
         )
@@ -164,13 +175,17 @@ class CapillaryReader:
         """Whether ``error`` says an ``accountId`` was missing (8015 "Account ID is not defined", 8045)."""
         return _holders.account_missing(error.api_message)
 
-    async def multi_account_scopes(self) -> tuple[ProfileKey, ...]:
-        """The org's accounts of multi-account sources: from the org's sources, or, when the API does not
-        answer them, the ones the state names."""
+    async def multi_account_scopes(self) -> tuple[ProfileKey, ...] | None:
+        """The org's accounts of multi-account sources: those the org's sources API lists and those
+        ``sources:`` in the config names (a lookup in one scope too many costs a read; one too few can
+        merge two accounts). None when neither tells them: then no holder can be ruled out."""
         listed = await self.list_sources()
         if listed is None:
-            return _holders.multi_account(self._declared)
-        return _holders.multi_account(ProfileKey(s, a) for s, accounts in listed.items() for a in accounts)
+            return None
+        known = [listed, self._configured or {}]
+        return _holders.multi_account(
+            ProfileKey(s, a) for accounts in known for s, each in accounts.items() for a in each
+        )
 
     async def get_card(self, number: str) -> LiveCard | None:
         """A card by number (``GET /v2/card?number=``); None when it does not exist."""
@@ -186,15 +201,16 @@ class CapillaryReader:
         return parse_series(body)
 
     async def list_labels(self) -> list[CardLabel]:
-        """Every card status label of the org."""
-        return parse_labels(await self._get("/v2/genericStatus/card/labels"))
+        """Every card status label of the org (an org has a default label per card status)."""
+        body = await self._get("/v2/genericStatus/card/labels")
+        self._org_id = self._org_id or org_id_of(body)
+        return parse_labels(body)
 
     async def list_sources(self) -> SourceAccounts | None:
-        """The org's sources and accounts (``GET /v2/org/{orgId}/sources?details=true``), read once.
-
-        None when the org id is unknown (no series carries it) or the org refuses the endpoint (a key
-        without the organization access group): callers then fall back to ``sources:`` in the config or
-        to the scopes the state names.
+        """The org's sources and accounts (``GET /v2/org/{orgId}/sources?details=true``), read once; when
+        the org id is unknown (no series or label carries it) or the org refuses the endpoint (a key
+        without the organization access group), ``sources:`` in the config; else None (``sources_origin``
+        says which).
         """
         if self._sources is None:
             self._sources = asyncio.ensure_future(self._read_sources())
@@ -212,8 +228,20 @@ class CapillaryReader:
                 await _stop(read)
 
     async def _read_sources(self) -> SourceAccounts | None:
-        if self._org_id is None:
-            await self.list_series()
+        listed = await self._read_org_sources()
+        if listed:
+            self.sources_origin = "the org's sources API"
+            return listed
+        if self._configured:
+            self.sources_origin = "sources: in reconciler.yaml"
+            return self._configured
+        self.sources_origin = ""
+        return None
+
+    async def _read_org_sources(self) -> SourceAccounts | None:
+        for learn in (self.list_series, self.list_labels):
+            if self._org_id is None:
+                await learn()
         if self._org_id is None:
             return None
         try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from reconciler.capillary import CapillaryReader
+from reconciler.capillary import SCOPES_UNKNOWN, CapillaryReader
 from reconciler.config import Config
 from reconciler.doctor import FAIL, PASS, UNKNOWN, Check
 from reconciler.errors import ApiError, AuthError, MergedCustomerError
@@ -22,7 +22,6 @@ from reconciler.model import (
     Series,
 )
 from reconciler.plan.catalog import Catalog
-from reconciler.plan.live import org_sources
 
 SAMPLE = 5  # declared customers read
 SHORT_TOKEN = 30.0  # seconds: a token that expires within a request's retries
@@ -69,19 +68,21 @@ async def rate_limit_headers(seen: Seen) -> Check:
 
 
 async def sources(seen: Seen) -> Check:
-    found = await org_sources(seen.reader, seen.config)
+    found = await seen.reader.list_sources()
     if found is None:
-        return Check(
-            "sources and accounts", UNKNOWN, "the org does not list them; add sources: to reconciler.yaml"
-        )
+        return Check("sources and accounts", FAIL, SCOPES_UNKNOWN + " (every add is blocked until then)")
     catalog = Catalog((), (), found)
     declared = {p.key for c in seen.state.customers for p in c.profiles}
     problems = sorted({catalog.profile_problem(k) for k in declared} - {""})
     listed = sorted(str(ProfileKey(s, a)) for s, accounts in found.items() for a in accounts)
     setting = f"sources: [{', '.join(listed)}]"
+    scopes = await seen.reader.multi_account_scopes() or ()
+    seen_in = ", ".join(["source ALL", *map(str, scopes)])
+    where = f"from {seen.reader.sources_origin}; holder lookups search {seen_in}"
     if problems:
-        return Check("sources and accounts", FAIL, "; ".join(problems), setting)
-    return Check("sources and accounts", PASS, f"every declared profile exists ({len(declared)})", setting)
+        return Check("sources and accounts", FAIL, "; ".join(problems) + f" ({where})", setting)
+    detail = f"every declared profile exists ({len(declared)}); {where}"
+    return Check("sources and accounts", PASS, detail, setting)
 
 
 async def series_and_labels(seen: Seen) -> Check:

@@ -26,11 +26,9 @@ from reconciler.model import (
     LiveCustomer,
     LiveReader,
     Progress,
-    SourceAccounts,
     chunk_size,
     gather_counted,
     no_progress,
-    parse_sources,
     read_customers,
 )
 from reconciler.plan import Plan, build_plan
@@ -158,10 +156,9 @@ async def make_plan(
     # One request first: it authenticates once and fails fast (one error, not one per customer) when
     # the API is unreachable or the credentials are wrong; the rest then fan out concurrently.
     series = await reader.list_series()
-    reader.declare_scopes(p.key for c in all_declared.values() for p in c.profiles)
     # The org's sources (its id came with the series) and the labels are read beside the customers:
     # only the holder lookups and the build need them, and the lookups share the one sources read.
-    sources_read = asyncio.ensure_future(org_sources(reader, config))
+    sources_read = asyncio.ensure_future(reader.list_sources())
     labels = asyncio.ensure_future(reader.list_labels())
     try:
         changes, holders, cards = await _read_scope(reader, scope, all_declared, config, unmanaged, progress)
@@ -184,14 +181,6 @@ async def make_plan(
         force=force,
         sources=sources,
     )
-
-
-async def org_sources(reader: LiveReader, config: Config) -> SourceAccounts | None:
-    """The org's sources and accounts: as the API lists them, else ``sources:`` in the config, else None."""
-    listed = await reader.list_sources()
-    if listed is not None:
-        return listed
-    return parse_sources(config.sources) if config.sources else None
 
 
 async def _read_scope(

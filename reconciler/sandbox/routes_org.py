@@ -38,6 +38,8 @@ def _accounts(rt: Runtime) -> list[tuple[str, str]]:
 async def org_sources(request: Request, rt: Runtime) -> Any:
     """Every source account: ``sourceTypeName`` is the source, ``sourceAccountIdentifier`` the accountId."""
     org = rt.store.org()["id"]
+    if not rt.settings.org_sources_access:
+        raise ApiFailure(403, "Access denied: the API key lacks the organization access group", status=403)
     if request.path_params["org"] != str(org):
         raise ApiFailure(1064, "Invalid org ID")
     data = [

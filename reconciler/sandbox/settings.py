@@ -65,6 +65,9 @@ class Settings:
     lookup_account_id: str = "required"
     # Linking a card already linked to another customer: 3027 rejection (the merge variant is not built).
     count_only_active_cards: bool = False
+    # Whether the API key may read the org's sources (``GET /v2/org/{orgId}/sources``): a key without the
+    # organization access group is refused with 403 (docs/capillary-api.md 1.3).
+    org_sources_access: bool = True
     bulk_get_max: int = 100
     card_bulk_max: int = 200
     generate_max: int = 50000

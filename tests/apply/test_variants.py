@@ -3,9 +3,10 @@ warning 8069 is failed, never applied; a merge reported in ``errors``, in ``warn
 ``createdId`` other than the customer written is an incident, listed first, exit 6.
 
 These answers only come when the plan's lookups and apply's holder check saw nobody holding the value, so
-the tests hide the holder from them: it sits in a WECHAT account the org does not list (no series carries
-the org id, so its sources cannot be read), the state names no WECHAT account, and the sandbox requires
-``accountId`` on multi-account lookups (its default). The write itself then meets the holder."""
+the tests hide the holder from them: it sits in a WECHAT account that nothing tells the client of (the key
+may not read the org's sources, and ``sources:`` in the config, which the client then trusts, wrongly names
+INSTORE alone), and the sandbox requires ``accountId`` on multi-account lookups (its default). The write
+itself then meets the holder."""
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ STATE = """customers:
 def _seed(server: SandboxServer, *others: dict[str, Any]) -> None:
     server.reset()
     customers = [live_customer(A, {"mobile": "919800005001"}), live_customer(SURVIVOR, {}), *others]
-    server.seed({**seed_fixture(customers), "series": [], "cards": []})  # the org's accounts unknown
+    server.seed({**seed_fixture(customers), "series": [], "cards": []})
+    server.set_settings(org_sources_access=False)  # the org's accounts: only what the config says
 
 
 def _identifiers(server: SandboxServer, cid: int) -> list[str]:
@@ -49,7 +51,7 @@ def test_a_write_answered_2xx_with_warning_8069_is_failed_not_applied(tmp_path: 
             VICTIM, wechat={"wechat-con1": {"email": "new@example.com"}}, mergedInto=SURVIVOR
         )
         _seed(server, victim)
-        ws = make_workspace(tmp_path, server, {"a.yaml": STATE})
+        ws = _workspace(tmp_path, server)
         plan, result = _run(ws)
         assert [a.risk for a in plan.actions] == ["plain"]
         (customer,) = result.customers
@@ -73,13 +75,20 @@ def test_a_merge_in_any_variant_is_an_incident(tmp_path: Path, settings: dict[st
         server.set_settings(**settings)
         holder = live_customer(HOLDER, wechat={"wechat-con1": {"email": "new@example.com"}})
         _seed(server, holder)
-        ws = make_workspace(tmp_path, server, {"a.yaml": STATE})
+        ws = _workspace(tmp_path, server)
         _, result = _run(ws)
         assert len(result.incidents) == 1 and "MERGED accounts" in result.incidents[0]
         assert sign in result.incidents[0]
         assert result.exit_code == EXIT_PARTIAL
         victim = next(c for c in server.dump()["customers"] if c["id"] == A)
         assert victim["mergedInto"] == HOLDER  # the sandbox really merged: the incident is true
+
+
+def _workspace(root: Path, server: SandboxServer) -> Workspace:
+    ws = make_workspace(root, server, {"a.yaml": STATE})
+    with (root / "reconciler.yaml").open("a", encoding="utf-8") as config:
+        config.write("sources: [INSTORE]\n")  # wrong: the org has WECHAT accounts too
+    return ws
 
 
 def _run(ws: Workspace) -> tuple[Plan, ApplyResult]:

@@ -19,6 +19,7 @@ def test_public_names_are_exactly_the_client_api() -> None:
         "CapillaryReader",
         "CapillaryWriter",
         "Credentials",
+        "SCOPES_UNKNOWN",
         "open_client",
     ]
     assert all(hasattr(capillary, name) for name in capillary.__all__)

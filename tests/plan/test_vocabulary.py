@@ -19,13 +19,12 @@ A, B = 9301, 9302
 TYPO = "wechat-cn1"
 
 
-def _seed(ws: Workspace, *, series: bool = True) -> None:
-    org = base_org()
-    if not series:  # no series answer carries the org id: the client cannot ask for the org's sources
-        org["series"] = []
-        org["cards"] = []
+def _seed(ws: Workspace, *, sources_api: bool = True) -> None:
     ws.server.reset()
-    ws.server.seed({**org, "customers": [live_customer(A, {"mobile": "919800003001"}), live_customer(B)]})
+    ws.server.seed(
+        {**base_org(), "customers": [live_customer(A, {"mobile": "919800003001"}), live_customer(B)]}
+    )
+    ws.server.set_settings(org_sources_access=sources_api)  # False: a key without the org access group
     ws.server.clear_log()
 
 
@@ -72,13 +71,15 @@ def test_an_unknown_source_is_blocked(ws: Workspace) -> None:
 
 
 def test_the_config_sources_list_is_used_when_the_api_does_not_tell(ws: Workspace) -> None:
-    _seed(ws, series=False)
+    _seed(ws, sources_api=False)
     _typo_state(ws)
-    # Nothing tells the accounts: the vocabulary is unchecked, but the holder lookup in the typo account
-    # answers 8011, so who holds the value is unclear and the plan still blocks (never "nobody holds it").
+    # Nothing tells the accounts: the vocabulary is unchecked, and no holder can be ruled out, so every
+    # add is blocked with what to configure (never "nobody holds it").
     unchecked = ws.cli()
     assert unchecked.exit_code == EXIT_BLOCKED and "unknown account" not in unchecked.stdout
-    assert "who holds it is unclear" in unchecked.stdout and "8011" in unchecked.stdout
+    assert (
+        unchecked.stdout.count("list every source and account in sources: in reconciler.yaml") == 2
+    )  # two adds
     text = ws.config_path.read_text(encoding="utf-8")
     ws.config_path.write_text(text + "sources: [INSTORE, 'WECHAT:wechat-con1']\n", encoding="utf-8")
     result = ws.cli()
