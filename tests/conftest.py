@@ -46,6 +46,18 @@ def _mask_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RECONCILER_MASK_KEY", TEST_MASK_KEY)
 
 
+@pytest.fixture(scope="session")
+def _state_home(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(tmp_path_factory.mktemp("state-home"))
+
+
+@pytest.fixture(autouse=True)
+def _user_state(monkeypatch: pytest.MonkeyPatch, _state_home: str) -> None:
+    """Apply locks live in the user's state directory: the tests' own, never the developer's."""
+    monkeypatch.setenv("XDG_STATE_HOME", _state_home)
+    monkeypatch.delenv("RECONCILER_LOCK_DIR", raising=False)
+
+
 @pytest.fixture(autouse=True)
 def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)

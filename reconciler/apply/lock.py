@@ -1,10 +1,15 @@
-"""One apply per target at a time: an exclusive ``fcntl`` lock on a file per target.
+"""One apply per target at a time on this machine: an exclusive ``fcntl`` lock on a file per target.
 
-The file lives under ``.reconciler/locks/`` in the repository (or under ``RECONCILER_LOCK_DIR``, which
-several checkouts on one machine can share so their applies exclude each other too). The kernel holds
-the lock, so it dies with its process however that process ends; the file's content (pid, host, start
-time, target) only says who holds or held it. A clean release empties the file: finding content in a file
-whose lock we just took means its holder died mid-apply, and the takeover is said so.
+The file lives in the user's state directory (``$XDG_STATE_HOME/reconciler/locks``, by default
+``~/.local/state/reconciler/locks``), keyed by the target, so every checkout and every repository on the
+machine that applies to one target shares it: two branches' or two state repositories' applies to one org
+exclude each other. ``RECONCILER_LOCK_DIR`` overrides the directory (a shared one for several users).
+Not excluded: applies from two machines, or by two users with different state directories; for those the
+write-time holder check (``apply/guard.py``) and the merge-incident check are what remain.
+
+The kernel holds the lock, so it dies with its process however that process ends; the file's content (pid,
+host, start time, target) only says who holds or held it. A clean release empties the file: finding
+content in a file whose lock we just took means its holder died mid-apply, and the takeover is said so.
 """
 
 from __future__ import annotations
@@ -24,16 +29,24 @@ from typing import IO
 from reconciler.errors import ReconcilerError
 
 LOCK_DIR_ENV = "RECONCILER_LOCK_DIR"
-DEFAULT_LOCK_DIR = ".reconciler/locks"
+
+
+def lock_dir() -> Path:
+    """``RECONCILER_LOCK_DIR``, else ``$XDG_STATE_HOME/reconciler/locks`` (``~/.local/state/...``)."""
+    chosen = os.environ.get(LOCK_DIR_ENV)
+    if chosen:
+        return Path(chosen)
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "reconciler" / "locks"
 
 
 class ApplyRunningError(ReconcilerError):
     """Another apply holds this target's lock (exit 1)."""
 
 
-def lock_path(root: Path, target_key: str) -> Path:
+def lock_path(target_key: str) -> Path:
     """The lock file of ``target_key`` (a URL without credentials, or the sandbox database's path)."""
-    base = Path(os.environ.get(LOCK_DIR_ENV) or root / DEFAULT_LOCK_DIR)
+    base = lock_dir()
     slug = re.sub(r"[^A-Za-z0-9.-]+", "_", target_key)[-40:].strip("_")
     digest = hashlib.sha256(target_key.encode()).hexdigest()[:12]
     return base / f"{slug}-{digest}.lock"

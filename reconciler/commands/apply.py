@@ -91,7 +91,8 @@ def target_key(config: Config) -> str:
     if config.api.is_sandbox:
         return f"sandbox:{(config.root / config.api.sandbox_db).resolve()}"
     parts = urlsplit(config.api.url)
-    return f"{parts.scheme}://{parts.hostname or ''}:{parts.port or ''}{parts.path.rstrip('/')}"
+    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme, "")
+    return f"{parts.scheme}://{parts.hostname or ''}:{port}{parts.path.rstrip('/')}"
 
 
 async def run_apply(
@@ -107,7 +108,7 @@ async def run_apply(
     async with open_target(ws.config, write=True, rate_window=rate_window) as writer:
         assert isinstance(writer, CapillaryWriter)
         target = describe_target(ws.config)
-        with target_lock(lock_path(ws.config.root, target_key(ws.config)), target) as note:
+        with target_lock(lock_path(target_key(ws.config)), target) as note:
             if note:
                 echo(f"note: {note}", err=True)
             return await _locked_apply(writer, ws, scope, opts, gate)

@@ -63,6 +63,7 @@ jobs:
       environment: production
       merge: ${{{{ inputs.merge }}}}
       checksum: ${{{{ inputs.checksum }}}}
+      target: ${{{{ vars.RECONCILER_TARGET }}}}  # the org; one queue per org in this repository
 {secrets}"""
 
 _DRIFT = """\

@@ -143,7 +143,7 @@ def test_two_applies_of_one_plan_started_together_write_once(demo_ws: Workspace)
 
 def test_a_dead_applys_lock_is_taken_over_and_said_so(demo_ws: Workspace) -> None:
     space = load_workspace(demo_ws.root / "reconciler.yaml")
-    path = lock_path(demo_ws.root, target_key(space.config))
+    path = lock_path(target_key(space.config))
     code = (
         "import os, signal, sys; from pathlib import Path; from reconciler.apply.lock import target_lock\n"
         "with target_lock(Path(sys.argv[1]), 'x'):\n    os.kill(os.getpid(), signal.SIGKILL)\n"
@@ -211,9 +211,9 @@ def test_a_value_taken_between_plan_and_write_is_not_added(
 def test_two_branches_adding_one_value_never_merge(
     tmp_path: Path, demo_server: SandboxServer, monkeypatch: pytest.MonkeyPatch, together: bool
 ) -> None:
-    # One lock directory for both checkouts (as on one CI runner): whatever the interleaving, one applies
-    # and the other is refused by the lock (1), blocked by its re-plan (4) or skipped as stale (5).
-    monkeypatch.setenv(LOCK_DIR_ENV, str(tmp_path / "locks"))
+    # Two checkouts on one machine share the user's lock directory by default: whatever the interleaving,
+    # one applies and the other is refused by the lock (1), blocked by its re-plan (4) or stale (5).
+    monkeypatch.delenv(LOCK_DIR_ENV, raising=False)
     a, b = _branches(tmp_path, demo_server)
     victims = _victims(demo_server)
     checksums = [_plan_json(ws)["checksum"] for ws in (a, b)]
@@ -227,6 +227,40 @@ def test_two_branches_adding_one_value_never_merge(
     assert codes[0] == 0 and codes[1] in (1, 4, 5), codes
     assert _victims(demo_server) == victims
     assert len(_holders_of(demo_server, SHARED)) == 1
+
+
+def test_a_second_checkouts_apply_to_the_same_target_is_refused_while_the_first_runs(
+    tmp_path: Path, demo_server: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two checkouts (two branches, or two state repositories for one org) on one machine, with no
+    ``RECONCILER_LOCK_DIR``: the second apply is refused with one line while the first holds the target,
+    and the accounts are never merged."""
+    monkeypatch.delenv(LOCK_DIR_ENV, raising=False)
+    proxy = GatedProxy(demo_server.port)
+    try:
+        a, b = _branches(tmp_path, demo_server)
+        for ws in (a, b):
+            _point_at(ws, proxy.url)
+        proxy.open()
+        checksums = [_plan_json(ws)["checksum"] for ws in (a, b)]
+        victims = _victims(demo_server)
+        proxy.shut()  # the first apply cannot get past its re-plan until the second has tried
+        first = a.popen("apply", "--checksum", checksums[0])
+        path = lock_path(target_key(load_workspace(a.root / "reconciler.yaml").config))
+        while not (path.exists() and f'"pid": {first.pid}' in path.read_text()):
+            assert first.poll() is None, first.communicate()
+            time.sleep(0.01)  # waits for a condition: the first holds the lock
+        second = b.cli("apply", "--checksum", checksums[1], timeout=DEADLINE)
+        assert second.returncode == 1, second.stdout + second.stderr
+        assert len(second.stderr.strip().splitlines()) == 1, second.stderr
+        assert "another apply to" in second.stderr and f"pid {first.pid} " in second.stderr
+        proxy.open()
+        out, err = first.communicate(timeout=DEADLINE)
+    finally:
+        proxy.close()
+    assert first.returncode == 0, out + err
+    assert _victims(demo_server) == victims
+    assert _holders_of(demo_server, SHARED) == {TOM}
 
 
 # ----- lookalike values ----------------------------------------------------------------------------

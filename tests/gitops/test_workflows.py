@@ -81,8 +81,11 @@ def test_apply_runs_on_push_and_by_hand_one_at_a_time_keeping_every_pending_run(
     assert caller["on"]["push"] == {"branches": ["main"], "paths": STATE_PATHS}
     assert set(caller["on"]["workflow_dispatch"]["inputs"]) == {"merge", "checksum"}
     assert caller["jobs"]["apply"]["with"]["environment"] == "production"
+    assert caller["jobs"]["apply"]["with"]["target"] == "${{ vars.RECONCILER_TARGET }}"
     job = load("reusable-apply.yml")["jobs"]["apply"]
-    assert job["concurrency"] == {"group": "reconciler-apply", "cancel-in-progress": False, "queue": "max"}
+    # one queue per target (issue 20): two callers for one org in this repository wait for each other
+    group = "reconciler-apply-${{ inputs.target || 'default' }}"
+    assert job["concurrency"] == {"group": group, "cancel-in-progress": False, "queue": "max"}
     assert job["environment"] == "${{ inputs.environment }}"
 
 
