@@ -56,3 +56,20 @@ def test_apply_benchmark_runs() -> None:
     out = _run("bench_apply.py", "--customers", "16", "--regime", "latency")
     _ends_well(out, ["latency"], "apply efficiency")
     assert "exit code 0;" in out, out
+
+
+def test_the_two_checkout_race_script_runs_and_no_race_merges() -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    script = ROOT / "tests" / "perf" / "race_two_checkouts.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--races", "2", "--max-latency", "0.3"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert re.search(
+        r"^races: 2 in \d+ s; merges: 0; value held by other than one customer: 0$", done.stdout, re.M
+    )
