@@ -6,9 +6,12 @@ values apart and see that equal values are equal. The same key must be used by t
 jobs: the plan checksum binds every raw value through a full-length HMAC under it (``value_binding``).
 
 A masked value shows part of its value (4 of a 10-digit mobile's digits), so the key is what keeps the rest
-secret: under a public key the other 6 digits fall to ~10^6 HMACs. Against any target but the embedded
-sandbox, ``require_mask_key`` therefore refuses a missing, empty or short key. Only the
-embedded sandbox (``api.url: sandbox``) falls back to a fixed key, so the quickstart needs no secret.
+secret: under a public key the other 6 digits fall to ~10^6 HMACs. So there is no silent default: masking
+uses the key a caller gave (``use_mask_key``), else ``RECONCILER_MASK_KEY``, and refuses a missing, empty
+or short one (``UsageError``, one line). Only a workspace whose target is the embedded sandbox
+(``api.url: sandbox``; ``choose_mask_key(sandbox=True)``, which ``load_workspace`` calls) masks with the
+fixed public key, so the quickstart needs no secret. ``require_mask_key`` makes the same check before a
+command's first request.
 """
 
 from __future__ import annotations
@@ -22,16 +25,39 @@ from reconciler.errors import UsageError
 from reconciler.model import CARD_TYPES
 
 MASK_KEY_ENV = "RECONCILER_MASK_KEY"
-_DEFAULT_KEY = b"reconciler-default-mask-key-v1"
+SANDBOX_MASK_KEY = b"reconciler-default-mask-key-v1"  # public: for the embedded sandbox only
 HASH_HEX = 6
 MIN_KEY_BYTES = 16
 MAKE_KEY = 'python -c "import secrets; print(secrets.token_hex(32))"'
 
+_chosen: bytes | None = None  # the key a caller gave; None: RECONCILER_MASK_KEY
+
+
+def use_mask_key(key: bytes | None) -> None:
+    """Mask with ``key`` from now on (None: ``RECONCILER_MASK_KEY``). A short key, or the sandbox's public
+    one, is refused: a library caller's masks are never reversible by accident."""
+    global _chosen
+    if key is not None and (len(key) < MIN_KEY_BYTES or key == SANDBOX_MASK_KEY):
+        what = "is the embedded sandbox's public key" if key == SANDBOX_MASK_KEY else f"is {len(key)} bytes"
+        raise UsageError(f"the masking key {what}: give a secret one of at least {MIN_KEY_BYTES} bytes")
+    _chosen = key
+
+
+def choose_mask_key(*, sandbox: bool) -> None:
+    """For a workspace's target: the embedded sandbox masks with the public key; anything else with
+    ``RECONCILER_MASK_KEY``, checked when first used."""
+    global _chosen
+    _chosen = SANDBOX_MASK_KEY if sandbox else None
+
 
 def mask_key() -> bytes:
-    """The masking key: ``RECONCILER_MASK_KEY`` if set, else the fixed default (embedded sandbox only)."""
-    env = os.environ.get(MASK_KEY_ENV, "")
-    return env.encode() if env else _DEFAULT_KEY
+    """The masking key: the one chosen, else ``RECONCILER_MASK_KEY``; a missing or short one is refused."""
+    if _chosen is not None:
+        return _chosen
+    env = os.environ.get(MASK_KEY_ENV, "").encode()
+    if len(env) < MIN_KEY_BYTES:
+        raise UsageError(_key_problem(len(env), "this target"))
+    return env
 
 
 def require_mask_key(target: str, *, sandbox: bool) -> None:
@@ -39,10 +65,13 @@ def require_mask_key(target: str, *, sandbox: bool) -> None:
     if sandbox:
         return
     size = len(os.environ.get(MASK_KEY_ENV, "").encode())
-    if size >= MIN_KEY_BYTES:
-        return
+    if size < MIN_KEY_BYTES:
+        raise UsageError(_key_problem(size, target))
+
+
+def _key_problem(size: int, target: str) -> str:
     what = "is not set" if size == 0 else f"is {size} bytes, under {MIN_KEY_BYTES}"
-    raise UsageError(
+    return (
         f"{MASK_KEY_ENV} {what}: against {target} masked values need a secret key of at least "
         f"{MIN_KEY_BYTES} bytes; make one with {MAKE_KEY} and give plan and apply the same one"
     )

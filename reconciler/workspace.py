@@ -13,6 +13,7 @@ from pathlib import Path
 from reconciler.config import Config, load_config
 from reconciler.desired import load_state
 from reconciler.errors import UsageError
+from reconciler.mask import choose_mask_key
 from reconciler.model import DesiredState
 from reconciler.plan.scope import Scope, parse_shard, select_scope
 
@@ -28,7 +29,9 @@ def load_repository(config_path: Path) -> Config:
     target, the demo sandbox; outside a repository it says so (exit 2)."""
     if not config_path.is_file():
         raise UsageError(f"no {config_path} here: run in a reconciler repository or pass --config")
-    return load_config(config_path)
+    config = load_config(config_path)
+    choose_mask_key(sandbox=config.api.is_sandbox)
+    return config
 
 
 def find_state_dir(config: Config, config_path: Path) -> Path:
@@ -47,6 +50,7 @@ def find_state_dir(config: Config, config_path: Path) -> Path:
 def load_workspace(config_path: Path) -> Workspace:
     """reconciler.yaml and every state file; a StateError lists every problem."""
     config = load_config(config_path)
+    choose_mask_key(sandbox=config.api.is_sandbox)
     return Workspace(config, load_state([find_state_dir(config, config_path)], root=config.root))
 
 

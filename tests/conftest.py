@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
+from reconciler.mask import use_mask_key
+
 # Property tests run the same examples every time, with no per-example deadline: a loaded machine must
 # not fail them (a slow example is not a wrong one), and CI must not meet an example no local run saw.
 settings.register_profile("deterministic", derandomize=True, deadline=None, database=None)
@@ -44,6 +46,7 @@ TEST_MASK_KEY = "reconciler-default-mask-key-v1"
 @pytest.fixture(autouse=True)
 def _mask_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RECONCILER_MASK_KEY", TEST_MASK_KEY)
+    use_mask_key(None)  # no key chosen by an earlier test's workspace: RECONCILER_MASK_KEY
 
 
 @pytest.fixture(scope="session")
