@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import signal
 from typing import Any
 
 import click
@@ -33,9 +34,10 @@ class _Group(click.Group):
         except ReconcilerError as exc:
             say_error(str(exc))
             ctx.exit(exc.exit_code)
-        except KeyboardInterrupt:  # outside the event loop (run_async maps signals itself)
-            say_error("interrupted")
-            ctx.exit(EXIT_INTERRUPTED)
+        except KeyboardInterrupt as exc:  # outside the event loop (run_async maps signals itself)
+            signum = getattr(exc, "signum", signal.SIGINT)  # __main__.SignalInterrupt names its signal
+            say_error(f"interrupted by {signal.Signals(signum).name}")
+            ctx.exit(EXIT_INTERRUPTED - signal.SIGINT + signum)
         ctx.exit(code if isinstance(code, int) else EXIT_OK)  # a command returns its exit code
 
 

@@ -77,9 +77,13 @@ async def _guarded(coro: Coroutine[Any, Any, T], on_signal: Callable[[int], bool
     return result
 
 
+_outside: dict[int, Any] = {}  # the handlers outside the loop (__main__'s), put back when it ends
+
+
 def _install(loop: asyncio.AbstractEventLoop, handle: Callable[[int], None]) -> None:
     with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):  # not the main thread
         for sig in SIGNALS:
+            _outside.setdefault(sig, signal.getsignal(sig))
             loop.add_signal_handler(sig, handle, sig)
         _handler.set(handle)
 
@@ -87,7 +91,9 @@ def _install(loop: asyncio.AbstractEventLoop, handle: Callable[[int], None]) -> 
 def _uninstall(loop: asyncio.AbstractEventLoop) -> None:
     if _handler.get() is not None:
         for sig in SIGNALS:
-            loop.remove_signal_handler(sig)
+            loop.remove_signal_handler(sig)  # asyncio leaves Python's default behind: put back the one before
+            if _outside.get(sig) is not None:
+                signal.signal(sig, _outside[sig])
 
 
 def _after_interrupt(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:

@@ -88,10 +88,13 @@ class SandboxApp(Starlette):
                 status[0] = message["status"]
             await send(message)
 
+        admin = scope["path"].startswith("/_sandbox/")
+        if not admin:
+            self.runtime.arrived()
         try:
             await self._serve(scope, receive, send, logged_send, key)
         finally:
-            if not scope["path"].startswith("/_sandbox/"):
+            if not admin:
                 self._record(scope, key, started, status[0])
 
     async def _serve(self, scope: Scope, receive: Receive, raw: Send, send: Send, key: str) -> None:

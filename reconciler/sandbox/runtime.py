@@ -34,6 +34,7 @@ class Runtime:
     windows: dict[str, deque[float]] = field(default_factory=dict)
     busy: set[int] = field(default_factory=set)
     log: list[dict[str, Any]] = field(default_factory=list)
+    in_flight: int = 0  # requests arrived and not yet answered
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def issue_token(self) -> str:
@@ -93,21 +94,28 @@ class Runtime:
         with self.lock:
             return customer_id in self.busy
 
-    def record(self, entry: dict[str, Any]) -> None:
-        """Append one request to the log."""
+    def arrived(self) -> None:
+        """A request arrived; it is logged when it has been answered (``record``)."""
         with self.lock:
+            self.in_flight += 1
+
+    def record(self, entry: dict[str, Any]) -> None:
+        """Append one answered request to the log."""
+        with self.lock:
+            self.in_flight -= 1
             entry["seq"] = len(self.log) + 1
             self.log.append(entry)
 
     def request_log(self) -> dict[str, Any]:
         """The log with counts per ``METHOD path`` and per ``METHOD route``."""
         with self.lock:
-            entries = list(self.log)
+            entries, in_flight = list(self.log), self.in_flight
         return {
             "requests": entries,
             "counts": dict(sorted(Counter(f"{e['method']} {e['path']}" for e in entries).items())),
             "countsByRoute": dict(sorted(Counter(f"{e['method']} {e['route']}" for e in entries).items())),
             "total": len(entries),
+            "inFlight": in_flight,  # arrived, not yet answered (so not in the log yet)
         }
 
     def clear_log(self) -> None:

@@ -10,6 +10,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.apply.conftest import is_write
 from tests.hostile.journaling import assert_clean, interrupt_after, prepare
@@ -40,11 +43,19 @@ def test_interrupted_apply_resumes_with_the_printed_commands(tmp_path: Path) -> 
         run.server.stop()
 
 
+def _begun(log: dict[str, Any]) -> bool:
+    return bool(log["inFlight"] or log["requests"])
+
+
 def test_sigint_during_the_reads_is_one_line(tmp_path: Path) -> None:
     run = prepare(tmp_path, 42)
     try:  # slow reads: the signal lands while the plan reads the customers
         run.server.set_faults({"seed": 42, "endpoints": {"*": {"latency_ms": 200}}})
         for args in (["plan", "--all"], ["apply", "--auto-approve"]):
+            # The sandbox logs a request once answered: the previous child's slow requests must have been
+            # answered before the log is cleared, or they would pass for this child's first read.
+            while run.server.request_log()["inFlight"]:
+                time.sleep(0.01)
             run.server.clear_log()
             proc = subprocess.Popen(
                 [sys.executable, "-m", "reconciler", *args],
@@ -53,8 +64,8 @@ def test_sigint_during_the_reads_is_one_line(tmp_path: Path) -> None:
                 stderr=subprocess.PIPE,
                 text=True,
             )
-            while not run.server.request_log()["requests"] and proc.poll() is None:
-                time.sleep(0.01)  # the reads have begun
+            while proc.poll() is None and not _begun(run.server.request_log()):
+                time.sleep(0.01)  # waits for a condition: this child's first request has arrived
             proc.send_signal(signal.SIGINT)
             out, err = proc.communicate(timeout=60)
             assert proc.returncode == 130, (args, out[-1000:], err[-1000:])
@@ -62,3 +73,35 @@ def test_sigint_during_the_reads_is_one_line(tmp_path: Path) -> None:
             assert not [e for e in run.server.request_log()["requests"] if is_write(e)]
     finally:
         run.server.stop()
+
+
+# The signal is sent from an import hook while reconciler.cli imports ``module``: start-up, deterministically.
+_SIGNAL_DURING_IMPORT = """
+import os, signal, sys
+MODULE, SIGNAL = sys.argv[1], getattr(signal, sys.argv[2])
+class Finder:
+    def find_spec(self, name, path=None, target=None):
+        if name == MODULE:
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), SIGNAL)
+        return None
+sys.meta_path.insert(0, Finder())
+sys.argv = ["reconciler", "validate"]
+from reconciler.__main__ import run
+run()
+"""
+
+
+@pytest.mark.parametrize("module", ["click", "httpx", "yaml"])
+@pytest.mark.parametrize("name, code", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_a_signal_during_start_up_is_one_line(tmp_path: Path, module: str, name: str, code: int) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _SIGNAL_DURING_IMPORT, module, name],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == code, done.stderr
+    assert done.stderr.strip().splitlines() == [f"error: interrupted by {name}"], done.stderr
