@@ -103,7 +103,9 @@ def _read(path: Path) -> dict[str, Any]:
     if problems:
         problems.sort(key=lambda p: (p.line, p.col))
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        raise ConfigError(f"{problems[0]}{more}")
+        state_dir = data.get("state_dir") if isinstance(data, dict) else None
+        usable = state_dir if isinstance(state_dir, str) and state_dir else None
+        raise ConfigError(f"{problems[0]}{more}", tuple(problems), usable)
     return dict(data)
 
 

@@ -51,7 +51,15 @@ class UsageError(ReconcilerError):
 
 
 class ConfigError(ReconcilerError):
-    pass
+    """reconciler.yaml (or a setting) is wrong. From a file: ``problems`` lists every located problem, and
+    ``state_dir`` is its ``state_dir:`` when that one is usable, so the state can still be checked."""
+
+    def __init__(
+        self, message: str, problems: tuple[Problem, ...] = (), state_dir: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.problems = problems
+        self.state_dir = state_dir
 
 
 @dataclass(frozen=True, slots=True)

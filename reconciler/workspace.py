@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from reconciler.config import Config, load_config
-from reconciler.desired import load_state
-from reconciler.errors import UsageError
+from reconciler.config import CONFIG_FILE, Config, load_config
+from reconciler.desired import collect, load_state
+from reconciler.errors import ConfigError, Problem, StateError, UsageError
 from reconciler.mask import choose_mask_key
 from reconciler.model import DesiredState
 from reconciler.plan.scope import Scope, parse_shard, select_scope
@@ -47,9 +47,26 @@ def find_state_dir(config: Config, config_path: Path) -> Path:
     return state_dir
 
 
+def load_config_checked(config_path: Path) -> tuple[Config, list[Problem]]:
+    """reconciler.yaml, or, when it has located problems, the defaults (with its ``state_dir:`` if that
+    one is usable) and those problems: the state can still be checked, and every problem said in one run."""
+    try:
+        return load_config(config_path), []
+    except ConfigError as exc:
+        if not exc.problems:
+            raise
+        path = config_path / CONFIG_FILE if config_path.is_dir() else config_path
+        defaults = Config(root=path.resolve().parent, state_dir=exc.state_dir or "state")
+        return defaults, list(exc.problems)
+
+
 def load_workspace(config_path: Path) -> Workspace:
-    """reconciler.yaml and every state file; a StateError lists every problem."""
-    config = load_config(config_path)
+    """reconciler.yaml and every state file; a StateError lists every problem of both."""
+    config, problems = load_config_checked(config_path)
+    if problems:
+        state_dir = config.root / config.state_dir
+        found = collect([state_dir], root=config.root).problems if state_dir.is_dir() else []
+        raise StateError(problems + found)
     choose_mask_key(sandbox=config.api.is_sandbox)
     return Workspace(config, load_state([find_state_dir(config, config_path)], root=config.root))
 

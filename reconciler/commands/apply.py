@@ -91,7 +91,7 @@ def target_key(config: Config) -> str:
     if config.api.is_sandbox:
         return f"sandbox:{(config.root / config.api.sandbox_db).resolve()}"
     parts = urlsplit(config.api.url)
-    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme, "")
+    port: int | str = parts.port or {"https": 443, "http": 80}.get(parts.scheme) or ""
     return f"{parts.scheme}://{parts.hostname or ''}:{port}{parts.path.rstrip('/')}"
 
 

@@ -9,12 +9,11 @@ import click
 
 from reconciler.commands.options import config_option
 from reconciler.commands.outputs import echo
-from reconciler.config import load_config
 from reconciler.desired import collect
 from reconciler.errors import EXIT_ERROR, EXIT_OK, Problem
 from reconciler.render.escape import visible, workflow_data, workflow_property
 from reconciler.render.words import counted
-from reconciler.workspace import find_state_dir
+from reconciler.workspace import find_state_dir, load_config_checked
 
 
 def format_problems(problems: list[Problem], fmt: str) -> str:
@@ -43,14 +42,19 @@ def annotation(problem: Problem) -> str:
 @config_option
 def command(paths: tuple[Path, ...], fmt: str, config_path: Path) -> int:
     """Check state files (default: the config's state_dir) without calling the API."""
-    config = load_config(config_path)
-    targets = list(paths) or [find_state_dir(config, config_path)]
+    config, config_problems = load_config_checked(config_path)
+    state_dir = config.root / config.state_dir
+    if config_problems and not paths and not state_dir.is_dir():
+        targets = []  # the config's own problems are what there is to say
+    else:
+        targets = list(paths) or [find_state_dir(config, config_path)]
     result = collect(targets, root=config.root)
-    if result.problems:
-        echo(format_problems(result.problems, fmt))
+    problems = sorted(config_problems + result.problems, key=lambda p: (p.file, p.line, p.col, p.message))
+    if problems:
+        echo(format_problems(problems, fmt))
         if fmt == "text":
-            files = len({p.file for p in result.problems})
-            echo(f"{counted(len(result.problems), 'problem')} in {counted(files, 'file')}", err=True)
+            files = len({p.file for p in problems})
+            echo(f"{counted(len(problems), 'problem')} in {counted(files, 'file')}", err=True)
         return EXIT_ERROR
     customers, files = len(result.state.customers), len(result.state.files)
     if fmt == "json":

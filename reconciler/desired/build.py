@@ -78,7 +78,6 @@ class FileBuilder:
         if not isinstance(node, YMap):
             self.problem(pos, "a customer is a mapping with at least 'id:'", node)
             return None
-        before = len(self.problems)
         self.unknown_keys(node, CUSTOMER_KEYS, "customer")
         cid = self.customer_id(node)
         if cid is not None:
@@ -87,8 +86,11 @@ class FileBuilder:
         profiles = self.profiles(node)
         cards = self.cards(node)
         merge_with = self.merge_with(node, cid)
-        if cid is None or len(self.problems) > before:
+        if cid is None:
             return None
+        # A customer with problems is still returned, with what of it parsed: the checks across files
+        # (invariants.py) run over it too, so one run says every problem. A state with problems is never
+        # planned (load_state raises).
         return DesiredCustomer(cid, profiles, cards, merge_with, self.loc(node.pos), note)
 
     def customer_id(self, node: YMap) -> int | None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.mask import MASK_KEY_ENV, mask_value
+from reconciler.mask import MASK_KEY_ENV, choose_mask_key, mask_value, use_mask_key
 from reconciler.model import Identifier
 from reconciler.plan import Plan, checksum_of
 from tests.core.factory import card, desired, holder, live, make_plan, spec
@@ -35,10 +35,14 @@ def fixed_plan(
 @pytest.fixture(autouse=True)
 def _default_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(MASK_KEY_ENV, raising=False)
+    choose_mask_key(sandbox=True)  # the embedded sandbox's fixed key, as the golden files were made
 
 
 def test_checksum_is_stable_in_a_fresh_process() -> None:
-    code = "from tests.core.test_checksum import fixed_plan; print(fixed_plan().checksum)"
+    code = (
+        "from reconciler.mask import choose_mask_key; choose_mask_key(sandbox=True); "
+        "from tests.core.test_checksum import fixed_plan; print(fixed_plan().checksum)"
+    )
     env = {k: v for k, v in os.environ.items() if k != MASK_KEY_ENV}
     env["PYTHONHASHSEED"] = "12345"
     out = subprocess.run(
@@ -85,5 +89,6 @@ def test_checksum_binds_raw_values_not_their_masked_form() -> None:
 
 def test_checksum_depends_on_the_mask_key(monkeypatch: pytest.MonkeyPatch) -> None:
     base = fixed_plan().checksum
-    monkeypatch.setenv(MASK_KEY_ENV, "another-key")
+    use_mask_key(None)
+    monkeypatch.setenv(MASK_KEY_ENV, "another-key-of-enough-bytes")
     assert fixed_plan().checksum != base

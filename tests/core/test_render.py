@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 
 import reconciler
-from reconciler.mask import MASK_KEY_ENV, mask_value
+from reconciler.mask import MASK_KEY_ENV, choose_mask_key, mask_value
 from reconciler.model import Identifier
 from reconciler.plan import Plan
 from reconciler.render import render_json, render_markdown, render_text
@@ -26,6 +26,7 @@ SCHEMA = json.loads((Path(reconciler.__file__).parent / "schemas" / "plan.schema
 @pytest.fixture(autouse=True)
 def _default_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(MASK_KEY_ENV, raising=False)
+    choose_mask_key(sandbox=True)  # the embedded sandbox's fixed key, as the golden files were made
 
 
 def big_plan(n: int) -> tuple[Plan, set[str]]:

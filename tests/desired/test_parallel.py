@@ -38,7 +38,9 @@ def test_parallel_read_equals_the_single_process_read(
     fanned = collect([tmp_path])
     monkeypatch.setattr(parallel, "PARALLEL_FROM_FILES", 10**9)
     single = collect([tmp_path])
-    assert fanned.state == single.state and len(single.state.customers) == FILES * 3 + 1  # 100000 twice
+    assert (
+        fanned.state == single.state and len(single.state.customers) == FILES * 3 + 2
+    )  # 100000 twice, 900001 with its bad mobile
     assert fanned.problems == single.problems
     assert any("declared 2 times" in p.message for p in single.problems)
     assert any(p.file.endswith("f007.yaml") and "mobile" in p.message for p in single.problems)

@@ -61,13 +61,39 @@ def test_github_and_json_formats(write: Write, tmp_path: Path) -> None:
     assert as_json.returncode == github.returncode == 1
 
 
-def test_bad_config_is_one_line_error(write: Write, tmp_path: Path) -> None:
+def test_bad_config_is_one_located_line(write: Write, tmp_path: Path) -> None:
     write("reconciler.yaml", "api:\n  url: ftp://x\n")
     result = run(cwd=tmp_path)
     assert result.returncode == 1
-    assert result.stderr.startswith("error: reconciler.yaml:2:8: api.url: 'ftp://x' is not valid: ")
-    assert len(result.stderr.splitlines()) == 1
+    assert result.stdout.startswith("reconciler.yaml:2:8: api.url: 'ftp://x' is not valid: ")
+    assert len(result.stdout.splitlines()) == 1 and result.stderr == "1 problem in 1 file\n"
 
 
 def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
     assert run("nope/", cwd=tmp_path).returncode == 2
+
+
+def test_every_problem_is_said_in_one_run_whatever_else_is_wrong(write: Write, tmp_path: Path) -> None:
+    """Issue 20, 6: a config with an unknown key, a customer block with an unknown key and a value that
+    block shares with another file: all three in one run of validate, and of plan."""
+    write("reconciler.yaml", "api: {url: sandbox}\nbogus: 1\n")
+    write(
+        "state/a.yaml",
+        "customers:\n  - id: 1\n    oops: 1\n    identifiers: {INSTORE: {email: x@example.com}}\n",
+    )
+    write("state/b.yaml", "customers:\n  - id: 2\n    identifiers: {INSTORE: {email: x@example.com}}\n")
+    twice = "email 'x@example.com' in INSTORE declared on customers 1, 2"
+    expected = [
+        "reconciler.yaml:2:1: unknown key 'bogus' in top level "
+        "(allowed: api, default_source, manage, safety, state_dir, sources)",
+        "state/a.yaml:3:5: unknown key 'oops' in customer (allowed: id, note, identifiers, cards, allow)",
+        f"state/a.yaml:4:36: {twice}; also at state/b.yaml:3:36",
+        f"state/b.yaml:3:36: {twice}; also at state/a.yaml:4:36",
+    ]
+    result = run(cwd=tmp_path)
+    assert (result.returncode, result.stdout.splitlines()) == (1, expected), result.stderr
+    planned = subprocess.run(
+        [sys.executable, "-m", "reconciler", "plan"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert planned.returncode == 1 and planned.stderr.splitlines() == expected, planned.stderr
+    assert not (tmp_path / ".reconciler").exists()  # nothing was started

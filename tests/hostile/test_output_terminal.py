@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.mask import MASK_KEY_ENV
+from reconciler.mask import MASK_KEY_ENV, choose_mask_key
 from reconciler.render.escape import visible, visible_styled, workflow_data, workflow_property
 from reconciler.render.text import render_text
 from tests.core.factory import card, desired, live, make_plan, spec
@@ -25,6 +25,7 @@ TITLE = "\x1b]0;pwned\x07\x1b[2J\u202e\x9b"  # retitle, bell, clear screen, RTL 
 @pytest.fixture(autouse=True)
 def _default_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(MASK_KEY_ENV, raising=False)
+    choose_mask_key(sandbox=True)  # the embedded sandbox's fixed key, as the golden files were made
 
 
 def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
