@@ -9,6 +9,7 @@ which secrets and which environment to create. It never overwrites a file.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 import yaml
@@ -66,7 +67,8 @@ def scaffold(
     files = {
         root / "schemas" / name: (SCHEMA_DIR / name).read_text(encoding="utf-8") for name in SCHEMA_NAMES
     }
-    workflows = calling_workflows(f"{home}/.github/workflows/", f"@{ref}", install, state_dir)
+    host = urlsplit(api_url).hostname or api_url
+    workflows = calling_workflows(f"{home}/.github/workflows/", f"@{ref}", install, state_dir, host)
     files |= {root / ".github" / "workflows" / name: text for name, text in workflows.items()}
     files[root / ".gitignore"] = GITIGNORE
     files[root / ".pre-commit-config.yaml"] = yaml.safe_dump(

@@ -6,6 +6,8 @@ workflows referenced locally and the tool installed from the checkout (a test ke
 
 from __future__ import annotations
 
+import re
+
 SECRETS = ("CAPILLARY_OAUTH_KEY", "CAPILLARY_OAUTH_SECRET", "RECONCILER_MASK_KEY")
 
 _PLAN = """\
@@ -63,7 +65,7 @@ jobs:
       environment: production
       merge: ${{{{ inputs.merge }}}}
       checksum: ${{{{ inputs.checksum }}}}
-      target: ${{{{ vars.RECONCILER_TARGET }}}}  # the org; one queue per org in this repository
+      target: "{target}"  # the org: callers naming the same one in this repository queue
 {secrets}"""
 
 _DRIFT = """\
@@ -88,8 +90,11 @@ jobs:
 {secrets}"""
 
 
-def calling_workflows(uses: str, ref: str, install: str, state_dir: str = "state") -> dict[str, str]:
-    """plan.yml, apply.yml and drift.yml calling the reusable workflows at ``uses`` (+ ``ref``)."""
+def calling_workflows(
+    uses: str, ref: str, install: str, state_dir: str = "state", target: str = "sandbox"
+) -> dict[str, str]:
+    """plan.yml, apply.yml and drift.yml calling the reusable workflows at ``uses`` (+ ``ref``); apply's
+    queue is keyed by ``target`` (the API host; only letters, digits, dots and dashes are kept)."""
     paths = f'      - "{state_dir.rstrip("/")}/**"\n      - "reconciler.yaml"\n'
     secrets = "    secrets:\n" + "".join(f"      {s}: ${{{{ secrets.{s} }}}}\n" for s in SECRETS)
     # actionlint does not know GitHub's newer "$/" self-repository syntax that zizmor suggests.
@@ -97,6 +102,7 @@ def calling_workflows(uses: str, ref: str, install: str, state_dir: str = "state
     self_note = "  # zizmor: ignore[self-repository] actionlint has no '$/' yet" if local else ""
     fields = {"uses": uses, "ref": ref, "install": install, "paths": paths, "secrets": secrets}
     fields["self_note"] = self_note
+    fields["target"] = re.sub(r"[^A-Za-z0-9.-]+", "-", target) or "default"
     return {
         "plan.yml": _PLAN.format(**fields),
         "apply.yml": _APPLY.format(**fields),

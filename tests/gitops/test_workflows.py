@@ -81,7 +81,7 @@ def test_apply_runs_on_push_and_by_hand_one_at_a_time_keeping_every_pending_run(
     assert caller["on"]["push"] == {"branches": ["main"], "paths": STATE_PATHS}
     assert set(caller["on"]["workflow_dispatch"]["inputs"]) == {"merge", "checksum"}
     assert caller["jobs"]["apply"]["with"]["environment"] == "production"
-    assert caller["jobs"]["apply"]["with"]["target"] == "${{ vars.RECONCILER_TARGET }}"
+    assert caller["jobs"]["apply"]["with"]["target"] == "sandbox"  # this repository's reconciler.yaml
     job = load("reusable-apply.yml")["jobs"]["apply"]
     # one queue per target (issue 20): two callers for one org in this repository wait for each other
     group = "reconciler-apply-${{ inputs.target || 'default' }}"

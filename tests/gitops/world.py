@@ -112,11 +112,9 @@ class World:
         return env | _GIT_ENV | {"PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}"}
 
     def context(self, **github: str) -> dict[str, str]:
-        """The ``${{ }}`` context: secrets, the token, variables (unset ones are "", as on GitHub), and
-        ``github.*`` values."""
+        """The ``${{ }}`` context: secrets, the token, and ``github.*`` values."""
         ctx = {f"secrets.{k}": v for k, v in self.secrets.items()}
         ctx["github.token"] = self.served.fake.token
-        ctx["vars.RECONCILER_TARGET"] = ""
         return ctx | {f"github.{k}": v for k, v in github.items()}
 
     def plan_pull_request(self, number: int) -> JobRun:
