@@ -129,7 +129,11 @@ class SandboxApp(Starlette):
 
     def _refuse(self, rt: Runtime, key: str, headers: dict[str, str]) -> Response | None:
         if key not in OPEN_ROUTES and not rt.authorised(headers):
-            return error_response(401, "Authentication failed. Please check username and password.", 401)
+            message = "Authentication failed. Please check username and password."
+            if rt.settings.auth_error_body == "xml":  # as Capillary's own code parses a 401
+                xml = f"<response><success>false</success><code>401</code><message>{message}</message></response>"
+                return Response(xml, status_code=401, media_type="application/xml")
+            return error_response(401, message, 401)
         wait = rt.throttle(key)
         return None if wait is None else self._throttled(rt, wait)
 

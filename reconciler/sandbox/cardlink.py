@@ -59,14 +59,15 @@ def link_card(
     org: dict[str, Any],
     settings: Settings,
 ) -> list[Warning_]:
-    """Link (issue) a card to ``cid``; returns warnings."""
+    """Link (issue) a card to ``cid``; returns warnings. The label is checked first (3017: it must be a
+    configured label), then the card (3010), its series (3000), its status (8087) and the limits."""
+    label = str(item.get("statusLabel") or "ACTIVE")
+    if label_status(db, label) not in ("ACTIVE", "ISSUED"):
+        raise ApiFailure(3017, f"Status label {label!r} cannot be used to issue a card")
     card = card_row(db, item["value"])
     series = resolve_series(db, item)
     if series is not None and series["id"] != card["series_id"]:
         raise ApiFailure(3000, f"Card {item['value']} does not belong to series {series['code']}")
-    label = str(item.get("statusLabel") or "ACTIVE")
-    if label_status(db, label) not in ("ACTIVE", "ISSUED"):
-        raise ApiFailure(3017, f"Status label {label!r} cannot be used to issue a card")
     if card["status"] in ("EXPIRED", "DELETED"):
         raise ApiFailure(8087, f"Card is {card['status']}, not allowed to do any further actions")
     if card["customer_id"] == cid:
@@ -111,11 +112,13 @@ def _check_limits(
 
 def delink_card(db: sqlite3.Connection, cid: int, item: dict[str, Any]) -> None:
     """Delink a card from ``cid`` (``statusLabel`` must map to NOT_ISSUED)."""
-    card = card_row(db, item["value"])
     label = str(item.get("statusLabel") or "NOT_ISSUED")
     if label_status(db, label) != "NOT_ISSUED":
         raise ApiFailure(3018, f"Status label {label!r} is not mapped to NOT_ISSUED")
-    if card["customer_id"] != cid or card["status"] in ("EXPIRED", "DELETED"):
+    card = card_row(db, item["value"])
+    if card["status"] in ("EXPIRED", "DELETED"):
+        raise ApiFailure(8087, f"Card is {card['status']}, not allowed to do any further actions")
+    if card["customer_id"] != cid:
         raise ApiFailure(3031, "Card can not get be unlinked")
     db.execute(
         "UPDATE cards SET customer_id = 0, label = ?, link_source = NULL, link_account = NULL"

@@ -121,7 +121,7 @@ def generate_cards(db: sqlite3.Connection, body: Any, settings: Settings) -> dic
     if series is None:
         raise ApiFailure(403, "Field seriesId is mandatory", status=403)
     if not series["generation_enabled"]:
-        raise ApiFailure(702, f"Card generation is not enabled for series {series['code']}")
+        raise ApiFailure(703, f"Card number generation disabled for series {series['code']}")
     count = body.get("count")
     if isinstance(count, bool) or not isinstance(count, int) or count <= 0:
         raise ApiFailure(3025, "Card count is invalid")
@@ -131,7 +131,9 @@ def generate_cards(db: sqlite3.Connection, body: Any, settings: Settings) -> dic
     if label_status(db, label) != "NOT_ISSUED":
         raise ApiFailure(3017, f"Generated cards must be NOT_ISSUED, not {label!r}")
     numbers, warnings = _mint(db, series, count, label)
-    return {"entity": numbers, "warnings": warnings}
+    if settings.generate_answer == "entity":  # the legacy docs' shape
+        return {"entity": numbers, "warnings": warnings}
+    return {"data": numbers, "warnings": warnings, "errors": []}  # the 2025 docs' shape
 
 
 def _mint(
@@ -143,6 +145,8 @@ def _mint(
     seq, skipped, created = int(series["next_seq"]), 0, now_iso()
     numbers: list[str] = []
     while len(numbers) < count:
+        if int(config.get("offset", 0)) + seq >= 10**width:  # the series' number space is used up
+            raise ApiFailure(702, "Maximum card numbers reached")
         number = f"{prefix}{int(config.get('offset', 0)) + seq:0{width}d}{suffix}"
         seq += 1
         if db.execute("SELECT 1 FROM cards WHERE number = ?", (number,)).fetchone():

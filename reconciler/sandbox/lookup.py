@@ -12,16 +12,19 @@ from reconciler.sandbox.customers import find_holders, parse_scope, read_custome
 from reconciler.sandbox.envelope import ApiFailure, warning
 from reconciler.sandbox.records import customer_object
 from reconciler.sandbox.settings import Settings
-from reconciler.sandbox.vocab import KNOWN_SOURCES, is_multi_account
+from reconciler.sandbox.vocab import IDENTIFIER_TYPES, KNOWN_SOURCES, canonical_type, is_multi_account
 
 VICTIM_FOUND = (8069, "Merged customer found")
 CAMPAIGN_USER = (8068, "Customer is campaign user")
 Filter = tuple[str, tuple[Any, ...]]
+LOOKUP_TYPES = frozenset({t.lower() for t in IDENTIFIER_TYPES} | {"cardnumber"})
 
 
 def lookup_filter(db: sqlite3.Connection, query: dict[str, str], settings: Settings) -> Filter:
     """The SQL condition on ``identifiers i`` that a lookup's ``source``/``accountId`` select."""
     source, account = (query.get("source") or "").upper(), query.get("accountId") or ""
+    if not source:  # docs/capillary-api.md 10
+        raise ApiFailure(8001, "Lookup failed, No source passed")
     required = settings.lookup_account_id == "required"
     if source in KNOWN_SOURCES and is_multi_account(source) and not account:
         if required:  # the get-customer-details page: 8015 "Account ID is not defined"
@@ -40,10 +43,14 @@ def lookup_holder(db: sqlite3.Connection, query: dict[str, str], settings: Setti
     """The holder a lookup query names (non-victims first); 8015 when nobody it can see holds it."""
     where = lookup_filter(db, query, settings)
     name, value = query.get("identifierName"), query.get("identifierValue")
+    if not name and not value:
+        raise ApiFailure(8002, "Lookup failed, No identifiers passed")
     if not name:
         raise ApiFailure(8092, "Identifier type is not passed")
     if not value:
         raise ApiFailure(8093, "Identifier value is not passed")
+    if canonical_type(name).lower() not in LOOKUP_TYPES:
+        raise ApiFailure(8013, f"Invalid identifier: {name!r} is not an identifier name")
     holders = find_holders(db, name, value, where)
     if not holders:
         raise ApiFailure(8015, "No customer found with the given identifier")

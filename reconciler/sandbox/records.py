@@ -64,6 +64,9 @@ def read_card(db: sqlite3.Connection, number: str, org_id: int) -> dict[str, Any
     return card_object(row, org_id) if row else None
 
 
+SANDBOX_EPOCH = "2024-01-01T00:00:00Z"  # the attribution dates of a customer seeded without registeredOn
+
+
 def customer_object(
     db: sqlite3.Connection,
     row: sqlite3.Row,
@@ -130,9 +133,12 @@ def _profile(row: sqlite3.Row, source: str, account: str, ids: list[dict[str, An
         for i in ids
         if i["type"] in ("mobile", "email")
     ]
+    since = row["registered_on"] or SANDBOX_EPOCH
+    till = {"code": "sandbox.till", "name": "sandbox.till", "type": "TILL"}
     return {
         "firstName": row["first_name"],
         "lastName": row["last_name"],
+        "attribution": {"createDate": since, "createdBy": till, "modifiedBy": till, "modifiedDate": since},
         "source": source,
         "accountId": account,
         "userId": row["id"],
@@ -140,5 +146,7 @@ def _profile(row: sqlite3.Row, source: str, account: str, ids: list[dict[str, An
         "identifiersAll": list(ids),
         "commChannels": channels,
         "fields": {},
+        "allFields": {},
         "conflictingProfileList": [],
+        "autoUpdateTime": since,
     }

@@ -47,8 +47,10 @@ async def register(request: Request, rt: Runtime) -> Any:
 async def get_customer(request: Request, rt: Runtime) -> Any:
     cid = customer_id(request)
     q = request.query_params
+    if not q.get("source"):  # docs/capillary-api.md 10: ``source`` is required
+        raise ApiFailure(8016, "GET failed, No source passed")
     with rt.store.reading() as db:
-        scope = parse_scope(q.get("source", "ALL"), q.get("accountId"), db)
+        scope = parse_scope(q["source"], q.get("accountId"), db)
         return read_customer(db, cid, scope, rt.settings, rt.store.org()["id"])
 
 

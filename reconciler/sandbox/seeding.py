@@ -68,6 +68,9 @@ def insert_fixture(db: sqlite3.Connection, fixture: dict[str, Any]) -> None:
 
 
 def _insert_labels(db: sqlite3.Connection, labels: list[dict[str, Any]]) -> None:
+    """A fixture's labels are the org's labels: they replace the default ones (store.DEFAULT_LABELS)."""
+    if labels:
+        db.execute("DELETE FROM labels")
     for i, lab in enumerate(labels):
         status = _require(lab, "status", f"labels[{i}]")
         if status not in STATUSES:

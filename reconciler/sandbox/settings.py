@@ -9,17 +9,21 @@ from typing import Any
 SECRET_FIELDS = frozenset({"password", "oauth_secret"})
 CHOICES = {
     "victim_reads": ("error", "survivor"),
-    "merge_created_id": ("path", "survivor"),
+    "merge_created_id": ("survivor", "path"),
     "holder_codes_on_lookup": ("warning", "error"),
     "holder_codes_on_write": ("error", "warning"),
     "merge_codes": ("warning", "error"),
     "lookup_account_id": ("required", "optional"),
+    "generate_answer": ("data", "entity"),
+    "auth_error_body": ("json", "xml"),
 }
 # The settings of the documented API variants, and every value each takes (tests run under each combination).
 VARIANTS = {
     name: CHOICES[name]
     for name in ("holder_codes_on_lookup", "holder_codes_on_write", "merge_codes", "lookup_account_id")
 } | {"merge_created_id": CHOICES["merge_created_id"]}
+# Answer shapes the client must read either way (tests/client cover each): not multiplied into VARIANTS.
+SHAPES = {name: CHOICES[name] for name in ("generate_answer", "auth_error_body")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +51,9 @@ class Settings:
     identifier_reuse: bool = False
     # CONF_ALLOW_CARD_TRANSFER_TO_SURVIVOR.
     card_transfer_to_survivor: bool = True
-    # createdId after a merge: "path" (the customer in the URL, the victim) or "survivor".
-    merge_created_id: str = "path"
+    # createdId after a merge: "survivor" (the legacy changeIdentifier sample, and 4 of 62 recorded live
+    # answers: docs/capillary-api.md 10) or "path" (the customer in the URL, the victim).
+    merge_created_id: str = "survivor"
     # Documented variants (docs/capillary-api.md 10); each default is what the documentation says most
     # directly.
     # A lookup whose holder is a victim / campaign account: "warning" (2xx with the holder and 8069/8068 in
@@ -65,6 +70,12 @@ class Settings:
     lookup_account_id: str = "required"
     # Linking a card already linked to another customer: 3027 rejection (the merge variant is not built).
     count_only_active_cards: bool = False
+    # ``POST /v2/card/generate``'s answer: "data" (the 2025 docs: ``{"data": [...], "errors": []}``) or
+    # "entity" (the legacy docs: ``{"entity": [...]}``).
+    generate_answer: str = "data"
+    # A 401's body: "json" (the error envelope) or "xml" (``<response><success>false</success>...``, as
+    # Capillary's own code parses it: docs/capillary-api.md 10).
+    auth_error_body: str = "json"
     # Whether the API key may read the org's sources (``GET /v2/org/{orgId}/sources``): a key without the
     # organization access group is refused with 403 (docs/capillary-api.md 1.3).
     org_sources_access: bool = True

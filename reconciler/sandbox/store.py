@@ -38,6 +38,9 @@ CREATE INDEX IF NOT EXISTS cards_by_customer ON cards (customer_id);
 """
 
 DEFAULT_ORG: dict[str, Any] = {"id": 50672, "name": "Sandbox Org", "timezone": "UTC", "settings": {}}
+# An org always has a default label per card status (docs/capillary-api.md 6.1), named as the status:
+# a store with no labels of its own (unseeded, or reset) has these, so ``NOT_ISSUED`` is always a label.
+DEFAULT_LABELS = ("NOT_ISSUED", "ISSUED", "ACTIVE", "SUSPENDED", "EXPIRED", "DELETED")
 
 
 class Store:
@@ -52,6 +55,8 @@ class Store:
             self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(SCHEMA)
+        with self.transaction() as db:
+            _default_labels(db)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -90,6 +95,7 @@ class Store:
                 "cards",
             ):
                 db.execute(f"DELETE FROM {table}")  # fixed table names
+            _default_labels(db)
 
     def is_empty(self) -> bool:
         """Whether the store holds no customers, series or cards (a fresh database)."""
@@ -119,3 +125,9 @@ class Store:
         """Close the database connection."""
         with self.lock:
             self.conn.close()
+
+
+def _default_labels(db: sqlite3.Connection) -> None:
+    if db.execute("SELECT 1 FROM labels LIMIT 1").fetchone() is None:
+        rows = [(status, status, 1) for status in DEFAULT_LABELS]
+        db.executemany("INSERT INTO labels (label, status, is_default) VALUES (?, ?, ?)", rows)

@@ -118,6 +118,8 @@ def main() -> None:
                 continue
             loser = next(r for r in results if r[0].returncode == codes[1])
             lines = len(loser[2].strip().splitlines())
+            if codes[1] not in (4, 5) and lines != 1:  # not one line: show what it said
+                print(f"race {n + 1}: the second apply exited {codes[1]} saying:\n{loser[2]}", flush=True)
             if codes[1] == 1:
                 ends[
                     "refused by the lock (exit 1, one line)" if lines == 1 else f"exit 1, {lines} lines"
