@@ -131,7 +131,8 @@ class SandboxApp(Starlette):
         if key not in OPEN_ROUTES and not rt.authorised(headers):
             message = "Authentication failed. Please check username and password."
             if rt.settings.auth_error_body == "xml":  # as Capillary's own code parses a 401
-                xml = f"<response><success>false</success><code>401</code><message>{message}</message></response>"
+                xml = f"<response><success>false</success><code>401</code><message>{message}</message>"
+                xml += "</response>"
                 return Response(xml, status_code=401, media_type="application/xml")
             return error_response(401, message, 401)
         wait = rt.throttle(key)
