@@ -21,7 +21,7 @@ def test_admin_api_over_loopback() -> None:
         srv.reset()
         assert srv.dump()["customers"] == []
         srv.seed("demo")
-        r = httpx.get(f"{srv.url}/v2/customers/564854782", headers=srv.basic_auth())
+        r = httpx.get(f"{srv.url}/v2/customers/564854782?source=ALL", headers=srv.basic_auth())
         assert r.status_code == 200
         assert srv.request_log()["counts"] == {"GET /v2/customers/564854782": 1}
         srv.clear_log()

@@ -89,12 +89,14 @@ def test_bulk_update(api: Api) -> None:
 
 def test_generate(api: Api) -> None:
     body = api.post("/v2/card/generate", {"seriesId": 131313, "count": 3, "statusLabel": "NOT_ISSUED"}).json()
-    assert len(body["entity"]) == 3 and body["warnings"] == []
-    assert all(n.startswith("DIGI") and len(n) == 12 for n in body["entity"])
-    again = api.post("/v2/card/generate", {"seriesId": 131313, "count": 3}).json()["entity"]
-    assert not set(again) & set(body["entity"])
+    assert len(body["data"]) == 3 and body["warnings"] == [] and body["errors"] == []
+    assert all(n.startswith("DIGI") and len(n) == 12 for n in body["data"])
+    again = api.post("/v2/card/generate", {"seriesId": 131313, "count": 3}).json()["data"]
+    assert not set(again) & set(body["data"])
     assert api.get(f"/v2/card?number={again[0]}").json()["statusInfo"]["status"] == "NOT_ISSUED"
-    assert codes(api.post("/v2/card/generate", {"seriesId": 121212, "count": 1})) == [702]
+    assert codes(api.post("/v2/card/generate", {"seriesId": 121212, "count": 1})) == [
+        703
+    ]  # "Card number generation disabled"
     assert codes(api.post("/v2/card/generate", {"seriesId": 131313, "count": 0})) == [3025]
     assert codes(api.post("/v2/card/generate", {"seriesId": 131313, "count": 50001})) == [3026]
     assert codes(

@@ -82,7 +82,7 @@ def test_merge_in_full(api: Api) -> None:
     response = api.change(JOE, _add("email", "huckleberry.finn@example.com"), "WECHAT", "wechat-con1")
     assert response.status_code == 200
     body = response.json()
-    assert body["createdId"] == JOE
+    assert body["createdId"] == HUCK  # the survivor, as documented (merge_created_id="path": JOE)
     assert body["warnings"] == [
         {
             "status": False,  # as documented (docs/capillary-api.md section 10)

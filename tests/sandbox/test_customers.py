@@ -59,11 +59,14 @@ def codes_of(items: list[dict[str, object]]) -> list[object]:
 
 
 def test_customer_status_and_campaign_shown(api: Api) -> None:
-    assert api.get(f"/v2/customers/{SUSPENDED}").json()["customerStatus"] == {
+    assert api.get(f"/v2/customers/{SUSPENDED}", params={"source": "ALL"}).json()["customerStatus"] == {
         "label": "FRAUD_HOLD",
         "status": "SUSPENDED",
     }
-    assert api.get(f"/v2/customers/{CAMPAIGN}").json()["loyaltyInfo"]["loyaltyType"] == "non_loyalty"
+    assert (
+        api.get(f"/v2/customers/{CAMPAIGN}", params={"source": "ALL"}).json()["loyaltyInfo"]["loyaltyType"]
+        == "non_loyalty"
+    )
 
 
 def test_lookup_and_customer_details(api: Api) -> None:
