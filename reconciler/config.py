@@ -56,6 +56,7 @@ class Config:
     safety: SafetyConfig = field(default_factory=SafetyConfig)
     state_dir: str = "state"
     sources: tuple[str, ...] = ()  # SOURCE or SOURCE:accountId; used when the API does not list them
+    simulate: bool = True  # plan runs its calls on a twin of the org (reconciler.simulate)
     root: Path = field(default_factory=Path.cwd)  # the directory reconciler.yaml lives in
 
 
@@ -81,6 +82,7 @@ def load_config(path: Path | None = None) -> Config:
         safety=SafetyConfig(**data.get("safety", {})),
         state_dir=data.get("state_dir", "state"),
         sources=tuple(data.get("sources", ())),
+        simulate=bool(data.get("simulate", True)),
         root=root,
     )
 

@@ -43,6 +43,9 @@ MULTI_ACCOUNT_SOURCES = frozenset({"FACEBOOK", "WEB_ENGAGE", "WECHAT", "MOBILE_A
 # Card status codes (docs/capillary-api.md 6.1).
 CARD_STATUSES = ("NOT_ISSUED", "ISSUED", "ACTIVE", "SUSPENDED", "EXPIRED", "DELETED")
 DEAD_CARD_STATUSES = frozenset({"EXPIRED", "DELETED"})
+# The statuses a series' maxActiveCardsPerCustomer counts, unless the org counts only ACTIVE
+# (CONF_COUNT_ONLY_ACTIVE_LABEL_CARDS; docs/capillary-api.md 6.1).
+COUNTED_CARD_STATUSES = frozenset({"ACTIVE", "SUSPENDED", "ISSUED"})
 # Identifier types (compared lower-cased) that carry a card number, and the card types in all: the one
 # vocabulary the reader, the diff, the state rules and masking share.
 CARD_NUMBER_TYPES = frozenset({"cardnumber", "card"})
@@ -222,6 +225,21 @@ class Holder:
         who = f"customer {self.customer_id}" if self.customer_id else "an unnamed customer"
         into = str(self.survivor) if self.survivor else "an unknown survivor"
         return f"{who}, a merge victim merged into {into}"
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What a plan read of the target, as it read it: the customers (or the error each read ended with),
+    the holder of each value it would add and each card it would touch, the series, labels and sources.
+    A plan keeps it (never in its checksum), so what was read can be replayed: the simulated apply seeds
+    its twin of the org from it, with no second read."""
+
+    customers: Mapping[int, LiveCustomer | ApiError]
+    holders: Mapping[Identifier, Holder | None]
+    cards: Mapping[str, LiveCard | None]
+    series: Sequence[Series]
+    labels: Sequence[CardLabel]
+    sources: SourceAccounts | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,8 +16,8 @@ from reconciler.apply.lock import lock_path, target_lock
 from reconciler.apply.stop import GRACE_SECONDS, Gate, write_counts
 from reconciler.capillary import CapillaryWriter
 from reconciler.commands.options import config_option, scope_options
-from reconciler.commands.outputs import check_writable, echo, write_output
-from reconciler.commands.plan import plan_through
+from reconciler.commands.outputs import check_writable, echo, say_error, write_output
+from reconciler.commands.plan import plan_through, simulate_plan, simulation_lines
 from reconciler.commands.plan import render as render_plan
 from reconciler.commands.progress import reporter
 from reconciler.commands.runner import plain_signals, run_async
@@ -122,6 +122,13 @@ async def _locked_apply(
     code = _gate(plan, opts)
     if code is not None:
         return code
+    if ws.config.simulate and plan.calls:
+        simulation = await simulate_plan(plan, ws)
+        if simulation.blocks:
+            for line in simulation_lines(simulation):
+                echo(line, err=True)
+            say_error("the simulated apply of this plan diverged (above): nothing was written")
+            return EXIT_BLOCKED
     journal = Journal(opts.journal or default_journal_path(ws.config.root))
     shown, close = reporter()
     try:

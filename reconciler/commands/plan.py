@@ -12,7 +12,7 @@ from reconciler.commands.options import config_option, scope_options
 from reconciler.commands.outputs import check_writable, use_color, write_output
 from reconciler.commands.progress import quiet, reporter
 from reconciler.commands.runner import run_async
-from reconciler.commands.target import open_target
+from reconciler.commands.target import open_target, sandbox_settings
 from reconciler.errors import EXIT_BLOCKED, EXIT_CHANGES, EXIT_OK, UsageError
 from reconciler.plan import Plan, describe_target
 from reconciler.plan.live import make_plan
@@ -20,6 +20,7 @@ from reconciler.plan.scope import Scope
 from reconciler.render.json import render_json
 from reconciler.render.markdown import render_markdown
 from reconciler.render.text import render_text
+from reconciler.simulate import NOT_SIMULATED, Simulation, simulate, twin_settings
 from reconciler.workspace import Workspace, load_workspace, resolve_scope, shard_rate
 
 FORMATS = ("text", "markdown", "json")
@@ -55,18 +56,44 @@ async def plan_through(
     return replace(plan, selected=scope.selected) if scope.selected else plan
 
 
-def render(plan: Plan, fmt: str, *, show_values: bool = False, to_tty: bool = False) -> str:
+async def simulate_plan(plan: Plan, ws: Workspace) -> Simulation:
+    """The simulated apply of ``plan`` on a twin of the org seeded from its own read (reconciler.simulate),
+    under the target's settings where it is a sandbox."""
+    settings = twin_settings(await sandbox_settings(ws.config))
+    return await simulate(plan, ws.state.by_id(), ws.config, settings=settings)
+
+
+def simulation_lines(simulation: Simulation | None) -> list[str]:
+    """The simulated apply's line, then each divergence and what it could not model, indented."""
+    if simulation is None:
+        return []
+    lines = [simulation.summary()]
+    lines += [f"  {d}" for d in simulation.divergences]
+    if simulation.status != NOT_SIMULATED:
+        lines += [f"  not simulated: {why}" for why in simulation.not_simulated]
+    return lines
+
+
+def render(
+    plan: Plan,
+    fmt: str,
+    *,
+    show_values: bool = False,
+    to_tty: bool = False,
+    simulation: Simulation | None = None,
+) -> str:
     """The plan in ``fmt``; raw values only in text, and only when asked."""
     if fmt == "json":
-        return render_json(plan)
+        return render_json(plan, simulation.to_dict() if simulation else None)
+    lines = simulation_lines(simulation)
     if fmt == "markdown":
-        return render_markdown(plan)
-    return render_text(plan, color=to_tty and use_color(), show_values=show_values)
+        return render_markdown(plan, simulation=lines)
+    return render_text(plan, color=to_tty and use_color(), show_values=show_values, simulation=lines)
 
 
-def exit_code(plan: Plan, detailed: bool) -> int:
-    """4 when blocked; 3 for changes with --detailed-exitcode; else 0."""
-    if plan.blocked:
+def exit_code(plan: Plan, detailed: bool, simulation: Simulation | None = None) -> int:
+    """4 when blocked or the simulated apply diverged; 3 for changes with --detailed-exitcode; else 0."""
+    if plan.blocked or (simulation is not None and simulation.blocks):
         return EXIT_BLOCKED
     return EXIT_CHANGES if detailed and plan.has_changes else EXIT_OK
 
@@ -87,6 +114,12 @@ def exit_code(plan: Plan, detailed: bool) -> int:
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 3 when there are changes (0 when none).")
 @click.option("--show-values", is_flag=True, help="Show raw identifier values (text format only).")
 @click.option("--force", is_flag=True, help="Let safety budgets pass (never merges or conflicts).")
+@click.option(
+    "--no-simulate",
+    "no_simulate",
+    is_flag=True,
+    help="Do not run the plan's calls on a twin of the org (config: simulate: false).",
+)
 def command(
     config_path: Path,
     all_: bool,
@@ -100,6 +133,7 @@ def command(
     detailed_exitcode: bool,
     show_values: bool,
     force: bool,
+    no_simulate: bool,
 ) -> int:
     """Show what apply would change, with the consequences the API hides, and the plan's checksum."""
     if show_values and fmt != "text":
@@ -111,8 +145,9 @@ def command(
         if path is not None:
             check_writable(path, option)
     plan = run_async(compute_plan(ws, scope, force=force))
-    text = render(plan, fmt, show_values=show_values, to_tty=out is None)
+    simulation = None if no_simulate or not ws.config.simulate else run_async(simulate_plan(plan, ws))
+    text = render(plan, fmt, show_values=show_values, to_tty=out is None, simulation=simulation)
     write_output(text, out, styled=out is None and fmt == "text")
     if json_out is not None:
-        write_output(render_json(plan), json_out, "--json-out")
-    return exit_code(plan, detailed_exitcode)
+        write_output(render(plan, "json", simulation=simulation), json_out, "--json-out")
+    return exit_code(plan, detailed_exitcode, simulation)

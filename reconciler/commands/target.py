@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -60,3 +61,21 @@ async def open_target(
     transport = embedded_sandbox(config) if config.api.is_sandbox else None
     async with open_client(config, write=write, transport=transport, **options) as client:
         yield client
+
+
+async def sandbox_settings(config: Config) -> dict[str, Any] | None:
+    """The behaviour settings of a sandbox target, where it is one, for the simulated apply's twin: the
+    embedded sandbox runs on the defaults (None); a sandbox served on loopback answers its admin endpoint
+    ``/_sandbox/settings`` (not an API call: the sandbox does not log it); anything else: None."""
+    if config.api.is_sandbox:
+        return None
+    parts = urlsplit(config.api.url)
+    if (parts.hostname or "") not in ("127.0.0.1", "localhost", "::1"):
+        return None
+    try:
+        async with httpx.AsyncClient(timeout=5, trust_env=False) as client:
+            answer = await client.get(config.api.url.rstrip("/") + "/_sandbox/settings")
+        found = answer.json() if answer.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None

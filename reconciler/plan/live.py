@@ -14,6 +14,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 
 from reconciler.config import Config
 from reconciler.errors import ApiError, MergedCustomerError, NotFoundError
@@ -25,6 +26,7 @@ from reconciler.model import (
     LiveCard,
     LiveCustomer,
     LiveReader,
+    Observed,
     Progress,
     chunk_size,
     gather_counted,
@@ -161,7 +163,9 @@ async def make_plan(
     sources_read = asyncio.ensure_future(reader.list_sources())
     labels = asyncio.ensure_future(reader.list_labels())
     try:
-        changes, holders, cards = await _read_scope(reader, scope, all_declared, config, unmanaged, progress)
+        changes, holders, cards, live = await _read_scope(
+            reader, scope, all_declared, config, unmanaged, progress
+        )
         sources, label_list = await sources_read, await labels
     finally:
         for read in (sources_read, labels):
@@ -169,7 +173,7 @@ async def make_plan(
                 read.cancel()  # a failed read ends the plan: do not leave these running
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await read
-    return build_plan(
+    plan = build_plan(
         changes,
         holders,
         cards,
@@ -181,6 +185,8 @@ async def make_plan(
         force=force,
         sources=sources,
     )
+    observed = Observed(live, holders, cards, tuple(series), tuple(label_list), sources)
+    return replace(plan, observed=observed)
 
 
 async def _read_scope(
@@ -190,7 +196,9 @@ async def _read_scope(
     config: Config,
     unmanaged: Sequence[int],
     progress: Progress,
-) -> tuple[Changes, dict[Identifier, Holder | None], dict[str, LiveCard | None]]:
+) -> tuple[
+    Changes, dict[Identifier, Holder | None], dict[str, LiveCard | None], dict[int, LiveCustomer | ApiError]
+]:
     """Customers in scope, then the holders of what they add, pulling declared holders into scope."""
     in_scope = {c.id: c for c in scope}
     live: dict[int, LiveCustomer | ApiError] = {}
@@ -218,4 +226,4 @@ async def _read_scope(
             break
         log.info("pulling declared holders into scope: %s", ", ".join(map(str, sorted(extra))))
         in_scope.update((cid, all_declared[cid]) for cid in sorted(extra))
-    return changes, holders, cards
+    return changes, holders, cards, live

@@ -6,13 +6,13 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
 from reconciler.mask import mask_value, value_binding
-from reconciler.model import Location, ProfileKey
+from reconciler.model import Location, Observed, ProfileKey
 from reconciler.plan.diff import Kind
 
 FORMAT_VERSION = 1
@@ -290,6 +290,8 @@ class Plan:
     customers_in_scope: int
     force: bool = False
     selected: tuple[int, ...] = ()  # --customer ids: in the checksum, so the plan applies only to them
+    # What the plan read (model.Observed), kept for the simulated apply; never in to_dict or the checksum.
+    observed: Observed | None = field(default=None, compare=False, repr=False)
 
     @property
     def blocked(self) -> bool:

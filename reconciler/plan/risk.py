@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.model import (
+    COUNTED_CARD_STATUSES,
     DEAD_CARD_STATUSES,
     CardLabel,
     DesiredCustomer,
@@ -69,7 +70,7 @@ class Assessor:
         for cc in self.changes.customers:
             for ch in cc.changes:
                 self._assess(cc, ch)
-        return self._mark_releases()
+        return self._card_limits(self._mark_releases())
 
     def _index_releases(self) -> None:
         n = 0
@@ -316,6 +317,61 @@ class Assessor:
         movers = {d: a.customer_id for a in out if a.risk == MOVE for d in a.depends_on}
         blocked = {a.id: a.customer_id for a in out if a.blocked}
         return [_release_or_move(a, movers, blocked) for a in out]
+
+
+    # ----- the active-card limit of a series ------------------------------------------------------
+
+    def _card_limits(self, actions: list[Action]) -> list[Action]:
+        """Block each link that would take a customer past its series' ``maxActiveCardsPerCustomer``
+        (the API would answer 3036). Cards counted as the API counts them by default (ACTIVE, SUSPENDED
+        and ISSUED; docs/capillary-api.md 6.1), after the plan's delinks and status changes, which run
+        before its links (4.6)."""
+        out = list(actions)
+        by_customer = {cc.id: cc for cc in self.changes.customers}
+        count: dict[tuple[int, int], int] = {}
+        for cc in self.changes.customers:
+            for card in cc.live.cards if cc.live else ():
+                if card.status in COUNTED_CARD_STATUSES:
+                    count[(cc.id, card.series_id)] = count.get((cc.id, card.series_id), 0) + 1
+        for a in out:
+            if a.blocked or a.value is None:
+                continue
+            held = self._held_card(by_customer.get(a.customer_id), a.value)
+            if held is None:
+                continue
+            key = (a.customer_id, held.series_id)
+            if a.kind == DELINK and held.status in COUNTED_CARD_STATUSES:
+                count[key] = count.get(key, 0) - 1
+            elif a.kind == STATUS:
+                after = self._label_status(a.label)
+                delta = (after in COUNTED_CARD_STATUSES) - (held.status in COUNTED_CARD_STATUSES)
+                count[key] = count.get(key, 0) + delta
+        for i, a in enumerate(out):
+            if a.kind != LINK or a.blocked or not isinstance(a.series, int):
+                continue
+            if a.value is not None and self._held_card(by_customer.get(a.customer_id), a.value) is not None:
+                continue  # already this customer's: a label change, not another card
+            series, _ = self.catalog.find_series(a.series)
+            key = (a.customer_id, a.series)
+            count[key] = count.get(key, 0) + 1
+            if series is not None and count[key] > series.max_active_per_customer:
+                why = (
+                    f"customer {a.customer_id} would hold {count[key]} active cards of series {series.code}, "
+                    f"which allows {series.max_active_per_customer} (maxActiveCardsPerCustomer): the API "
+                    "would answer 3036"
+                )
+                out[i] = replace(a, risk=BLOCKED, blocked=True, reason=why)
+        return out
+
+    @staticmethod
+    def _held_card(cc: CustomerChanges | None, number: str) -> LiveCard | None:
+        if cc is None or cc.live is None:
+            return None
+        return next((c for c in cc.live.cards if c.number == number), None)
+
+    def _label_status(self, label: str | None) -> str:
+        found = next((lb for lb in self.catalog.labels if lb.label == label), None)
+        return found.status if found else (label or "")
 
 
 def _release_or_move(a: Action, movers: dict[str, int], blocked: dict[str, int]) -> Action:

@@ -12,6 +12,7 @@ reasons) is rendered inertly (``inert``): in a code span or block, or as escaped
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 
 from reconciler.plan.model import Action, Plan
 from reconciler.render.inert import code, code_block, html_text, text
@@ -33,8 +34,14 @@ def _action_text(action: Action) -> str:
     return f"{symbol(action)} {describe(action, action.masked)}{loc}"
 
 
-def _summary(plan: Plan) -> list[str]:
+def _summary(plan: Plan, simulation: Sequence[str] = ()) -> list[str]:
     out = [f"### Reconciler plan for **{text(plan.target)}**", "", f"**{summary_line(plan)}**", ""]
+    if simulation:
+        out += [text(simulation[0])]
+        out += [f"- {code(line.strip())}" for line in simulation[1 : MAX_LISTED + 1]]
+        if len(simulation) > MAX_LISTED + 1:
+            out.append(f"- … and {len(simulation) - MAX_LISTED - 1} more (see the JSON plan)")
+        out.append("")
     out += _counts_table(plan)
     out += ["", "Safety budgets:"] + [f"- {b.describe()}" for b in plan.budgets]
     blocked = plan.blocked_actions
@@ -66,9 +73,10 @@ def _details(plan: Plan) -> list[str]:
     return blocks
 
 
-def render_markdown(plan: Plan, *, limit: int = 60_000) -> str:
-    """The PR comment: never over ``limit`` characters, details truncated first, summary kept whole."""
-    head = "\n".join(_summary(plan)) + "\n"
+def render_markdown(plan: Plan, *, limit: int = 60_000, simulation: Sequence[str] = ()) -> str:
+    """The PR comment: never over ``limit`` characters, details truncated first, summary kept whole;
+    ``simulation`` (the simulated apply's line, then its divergences) right after the verdict."""
+    head = "\n".join(_summary(plan, simulation)) + "\n"
     tail = f"\nChecksum: `{plan.checksum}`\n{MARKER.format(checksum=plan.checksum)}\n"
     room = limit - len(head) - len(tail) - 200  # 200: the truncation note
     body: list[str] = []

@@ -6,6 +6,8 @@ cannot move the cursor, retitle or recolour the terminal. The only escape sequen
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from reconciler.plan.model import Action, Plan
 from reconciler.render.escape import visible
 from reconciler.render.lines import counts_line, describe, summary_line, symbol
@@ -25,8 +27,11 @@ def _action_line(action: Action, *, color: bool, show_values: bool) -> str:
     return "  " + _paint(line, _COLORS.get(sym, "0"), color) + visible(loc)
 
 
-def render_text(plan: Plan, *, color: bool = False, show_values: bool = False) -> str:
-    """The plan for a terminal; raw values only with ``show_values=True``."""
+def render_text(
+    plan: Plan, *, color: bool = False, show_values: bool = False, simulation: Sequence[str] = ()
+) -> str:
+    """The plan for a terminal; raw values only with ``show_values=True``; ``simulation``: the simulated
+    apply's line and its divergences, shown above the verdict."""
     out = [visible(f"Target: {plan.target}"), ""]
     if plan.selected:
         out[1:1] = [f"Scope: --customer {', '.join(map(str, plan.selected))}"]
@@ -47,6 +52,7 @@ def render_text(plan: Plan, *, color: bool = False, show_values: bool = False) -
         out += ["", f"No longer managed (removed from the YAML; nothing will be changed): {ids}"]
     out += ([""] if out[-1] else []) + ["Budgets:"] + [visible(f"  {b.describe()}") for b in plan.budgets]
     out += ["", f"Actions: {counts_line(plan.kind_counts)}", f"Risks: {counts_line(plan.risk_counts)}"]
+    out += [visible(line) for line in simulation]
     verdict = summary_line(plan)
     out += [_paint(verdict, _COLORS["!"], color) if plan.blocked else verdict, f"Checksum: {plan.checksum}"]
     return "\n".join(out) + "\n"

@@ -30,7 +30,7 @@ FILE = "state/customers.yaml"
 Values = Mapping[str, str | Sequence[str]]
 
 SERIES = (
-    Series(121212, "GOLD", "Gold", "PHYSICAL"),
+    Series(121212, "GOLD", "Gold", "PHYSICAL", max_active_per_customer=3),  # room for the fixtures' links
     Series(555, "DIGI01", "Digital", "DIGITAL", generation_enabled=True),
     Series(777, "OLD", "Retired", active=False),
 )

@@ -120,10 +120,20 @@ class Workspace:
         path.write_text(yaml.safe_dump({"customers": list(customers)}, sort_keys=False), encoding="utf-8")
         return path
 
-    def seed(self, customers: Iterable[dict[str, Any]], cards: Iterable[dict[str, Any]] = ()) -> None:
-        """Reset the sandbox to the demo org with these customers and cards; forget the request log."""
+    def seed(
+        self,
+        customers: Iterable[dict[str, Any]],
+        cards: Iterable[dict[str, Any]] = (),
+        *,
+        max_active: int | None = None,
+    ) -> None:
+        """Reset the sandbox to the demo org with these customers and cards (``max_active``: every series'
+        maxActiveCardsPerCustomer instead of the demo's 1); forget the request log."""
+        fixture = seed_fixture(customers, cards)
+        for series in fixture["series"] if max_active is not None else ():
+            series["maxActiveCardsPerCustomer"] = max_active
         self.server.reset()
-        self.server.seed(seed_fixture(customers, cards))
+        self.server.seed(fixture)
         self.server.clear_log()
 
     def cli(self, *args: str) -> Result:

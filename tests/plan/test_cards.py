@@ -21,6 +21,7 @@ def test_link_create_generate_delink_and_status(ws: Workspace) -> None:
             live_card("DIGI00000050", DIGI, "ACTIVE", A),  # held, no longer declared: delink
             live_card("DIGI00000051", DIGI, "ACTIVE", A),  # held, label changes
         ],
+        max_active=2,  # both GOLD cards may be linked
     )
     cards: list[dict[str, Any]] = [
         {"number": "GOLD0000050", "series": GOLD},
@@ -47,7 +48,8 @@ def test_link_create_generate_delink_and_status(ws: Workspace) -> None:
     create_call = next(c for c in plan.calls if c.op == CREATE_CARD)
     link_call = next(c for c in plan.calls if link_new.id in c.actions)
     assert create_call.id in link_call.after
-    assert ws.cli().exit_code == EXIT_OK
+    shown = ws.cli()
+    assert shown.exit_code == EXIT_OK, shown.stdout
 
 
 def test_numberless_spec_generates_until_a_card_of_the_series_is_held(ws: Workspace) -> None:
@@ -129,3 +131,36 @@ def test_card_that_cannot_be_linked_is_blocked_with_its_state(ws: Workspace) -> 
     assert summary(plan) == [(A, "link", "cardnumber", "GOLD0000082", "blocked", True)]
     assert "EXPIRED" in plan.actions[0].reason
     assert ws.cli().exit_code == EXIT_BLOCKED
+
+
+def test_a_link_past_the_series_active_card_limit_is_blocked_with_3036(ws: Workspace) -> None:
+    """The plan foresees the API's 3036 (issue 21): a series at its maxActiveCardsPerCustomer takes no
+    further card, counting the delinks and status changes that run before the links."""
+    ws.seed(
+        [live_customer(A, MOBILE_A), live_customer(B, MOBILE_B)],
+        [
+            live_card("GOLD0000080", GOLD, "ACTIVE", A),
+            live_card("GOLD0000081", GOLD, "NOT_ISSUED"),
+            live_card("GOLD0000082", GOLD, "ACTIVE", B),
+            live_card("GOLD0000083", GOLD, "NOT_ISSUED"),
+        ],
+    )
+    ws.write_state(
+        [
+            declared(
+                A,
+                MOBILE_A,
+                cards=[{"number": "GOLD0000080", "series": GOLD}, {"number": "GOLD0000081", "series": GOLD}],
+            ),
+            declared(
+                B, MOBILE_B, cards=[{"number": "GOLD0000083", "series": GOLD}]
+            ),  # GOLD0000082 delinked first
+        ]
+    )
+    plan = ws.plan()
+    by_value = {a.value: a for a in plan.actions}
+    assert by_value["GOLD0000081"].blocked and "3036" in by_value["GOLD0000081"].reason
+    assert not by_value["GOLD0000083"].blocked and not by_value["GOLD0000082"].blocked
+    result = ws.cli()
+    assert result.exit_code == EXIT_BLOCKED, result.stdout
+    assert "Simulated apply: 2 of 2 customers reach the declared state" in result.stdout

@@ -23,6 +23,7 @@ def test_plan_reads_exactly_what_it_needs_and_never_writes(ws: Workspace, fmt: s
             live_customer(C, {"mobile": "919800003003"}),
         ],
         [live_card("GOLD0000301", GOLD, "NOT_ISSUED")],
+        max_active=2,  # both GOLD cards may be linked
     )
     cards: list[dict[str, Any]] = [
         {"number": "GOLD0000301", "series": GOLD},  # exists: GET card
