@@ -78,14 +78,20 @@ class Journal:
         self.dropped = 0  # droppable lines not written because the journal was full
         self.lost = 0  # lines that should have been written and could not be
         self.on_full: Callable[[str], None] | None = None
-        self._fd = _open(path)
-        self._end = self._allocated = os.fstat(self._fd).st_size
+        self._fd = self._open()
+        self._end = self._allocated = self._size()
         self._reserve = reserve
         self._synced = self._end
         self._sync_error: OSError | None = None
         self._syncing: asyncio.Future[None] | None = None
         self._lock = threading.Lock()  # fsync (in a worker thread) against close
         self._closed = False
+
+    def _open(self) -> int:
+        return _open(self.path)
+
+    def _size(self) -> int:
+        return os.fstat(self._fd).st_size
 
     def write_now(self, event: str, **fields: Any) -> None:
         """Write one line and sync it (the header and the end line)."""
@@ -182,6 +188,46 @@ class Journal:
                 self._sync_error = exc
             finally:
                 os.close(self._fd)
+
+
+class MemoryJournal(Journal):
+    """A journal kept in memory, for the simulated apply: the same lines, reserve and refusals as a
+    file's, without a disk to fill or an fsync per write (``lines()`` reads it back)."""
+
+    def __init__(self, reserve: int = RESERVE_BYTES) -> None:
+        self._buffer = bytearray()
+        super().__init__(Path("<memory>"), reserve)
+
+    def _open(self) -> int:
+        return -1
+
+    def _size(self) -> int:
+        return 0
+
+    def _pwrite(self, data: bytes, offset: int, *, grow: bool = False) -> None:
+        end = offset + len(data)
+        if len(self._buffer) < end:
+            self._buffer.extend(b" " * (end - len(self._buffer)))
+        self._buffer[offset:end] = data
+        if grow:
+            self._allocated = end
+
+    def _append(self, data: bytes, event: str) -> bool:
+        written = super()._append(data, event)
+        self._synced = self._end  # memory is as durable as it gets
+        return written
+
+    def _fsync(self) -> None:
+        self._synced = self._end
+
+    def close(self) -> None:
+        self._closed = True
+        del self._buffer[self._end :]
+
+    def lines(self) -> list[dict[str, Any]]:
+        """Every line written, parsed."""
+        text = self._buffer[: self._end].decode("utf-8")
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 def read_journal(path: Path) -> list[dict[str, Any]]:

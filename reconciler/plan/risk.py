@@ -318,7 +318,6 @@ class Assessor:
         blocked = {a.id: a.customer_id for a in out if a.blocked}
         return [_release_or_move(a, movers, blocked) for a in out]
 
-
     # ----- the active-card limit of a series ------------------------------------------------------
 
     def _card_limits(self, actions: list[Action]) -> list[Action]:

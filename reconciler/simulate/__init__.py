@@ -19,16 +19,14 @@ sandbox does not model (docs/architecture.md 12).
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from reconciler.apply import APPLIED, SKIPPED, apply_plan
-from reconciler.apply.journal import Journal
+from reconciler.apply.journal import MemoryJournal
 from reconciler.capillary import CapillaryWriter, Credentials, open_client
 from reconciler.config import Config
 from reconciler.errors import ApiError
@@ -153,12 +151,11 @@ async def simulate(
     transport = httpx.ASGITransport(app=app)
     async with open_client(twin_config, write=True, transport=transport, credentials=credentials) as client:
         assert isinstance(client, CapillaryWriter)
-        with tempfile.TemporaryDirectory(prefix="reconciler-simulate-") as tmp:
-            journal = Journal(Path(tmp) / "journal.jsonl")
-            try:
-                result = await apply_plan(plan, client, desired, twin_config, journal)
-            finally:
-                journal.close()
+        journal = MemoryJournal()
+        try:
+            result = await apply_plan(plan, client, desired, twin_config, journal)
+        finally:
+            journal.close()
         after = await client.get_customers(with_actions)
     divergences = _call_divergences(result)
     divergences += _end_divergences(plan, desired, config, after, result)

@@ -85,7 +85,7 @@ def test_every_problem_is_said_in_one_run_whatever_else_is_wrong(write: Write, t
     twice = "email 'x@example.com' in INSTORE declared on customers 1, 2"
     expected = [
         "reconciler.yaml:2:1: unknown key 'bogus' in top level "
-        "(allowed: api, default_source, manage, safety, state_dir, sources)",
+        "(allowed: api, default_source, manage, safety, state_dir, sources, simulate)",
         "state/a.yaml:3:5: unknown key 'oops' in customer (allowed: id, note, identifiers, cards, allow)",
         f"state/a.yaml:4:36: {twice}; also at state/b.yaml:3:36",
         f"state/b.yaml:3:36: {twice}; also at state/a.yaml:4:36",
