@@ -43,6 +43,32 @@ MULTI_ACCOUNT_SOURCES = frozenset({"FACEBOOK", "WEB_ENGAGE", "WECHAT", "MOBILE_A
 # Card status codes (docs/capillary-api.md 6.1).
 CARD_STATUSES = ("NOT_ISSUED", "ISSUED", "ACTIVE", "SUSPENDED", "EXPIRED", "DELETED")
 DEAD_CARD_STATUSES = frozenset({"EXPIRED", "DELETED"})
+# The card status changes the API allows (docs/capillary-api.md 6.1): a held card may be suspended,
+# re-activated, expired or deleted, never sent back to NOT_ISSUED or ISSUED (3013); an unissued card's
+# status does not change but by linking (3038); an EXPIRED or DELETED card never changes (8087).
+CARD_TRANSITIONS: dict[str, frozenset[str]] = {
+    "NOT_ISSUED": frozenset({"NOT_ISSUED"}),
+    "ISSUED": frozenset({"ISSUED", "ACTIVE", "SUSPENDED", "EXPIRED", "DELETED"}),
+    "ACTIVE": frozenset({"ACTIVE", "SUSPENDED", "EXPIRED", "DELETED"}),
+    "SUSPENDED": frozenset({"ACTIVE", "SUSPENDED", "EXPIRED", "DELETED"}),
+    "EXPIRED": frozenset(),
+    "DELETED": frozenset(),
+}
+
+
+def transition_problem(current: str, target: str) -> str:
+    """Why the API refuses a card's status change from ``current`` to ``target`` (statuses), or ""."""
+    if current not in CARD_TRANSITIONS or target not in CARD_TRANSITIONS:
+        return ""  # a status the docs do not name: not predicted
+    if current in DEAD_CARD_STATUSES:
+        return f"the card is {current}: its status cannot change"
+    if target in CARD_TRANSITIONS[current]:
+        return ""
+    if current in ("ACTIVE", "SUSPENDED", "ISSUED") and target in ("NOT_ISSUED", "ISSUED"):
+        return f"the card is {current}: its status can only change to expired, deleted or suspended (3013)"
+    return f"the card is {current}: its status cannot change to {target} (3038)"
+
+
 # The statuses a series' maxActiveCardsPerCustomer counts, unless the org counts only ACTIVE
 # (CONF_COUNT_ONLY_ACTIVE_LABEL_CARDS; docs/capillary-api.md 6.1).
 COUNTED_CARD_STATUSES = frozenset({"ACTIVE", "SUSPENDED", "ISSUED"})

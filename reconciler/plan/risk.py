@@ -29,6 +29,7 @@ from reconciler.model import (
     LiveCard,
     ProfileKey,
     Series,
+    transition_problem,
 )
 from reconciler.plan.catalog import Catalog
 from reconciler.plan.diff import (
@@ -70,7 +71,7 @@ class Assessor:
         for cc in self.changes.customers:
             for ch in cc.changes:
                 self._assess(cc, ch)
-        return self._card_limits(self._mark_releases())
+        return self._card_limits(_one_survivor(self._mark_releases()))
 
     def _index_releases(self) -> None:
         n = 0
@@ -221,8 +222,8 @@ class Assessor:
     def _assess_status(self, cc: CustomerChanges, ch: Change) -> None:
         card = ch.card
         problem = self.catalog.label_problem(ch.label)
-        if card is not None and card.status in DEAD_CARD_STATUSES:
-            problem = f"the card is {card.status}: its status cannot change"
+        if card is not None and not problem:
+            problem = transition_problem(card.status, self._label_status(ch.label))
         was = f"label was {card.status_label}" if card else ""
         self._add(cc, ch, STATUS, BLOCKED if problem else PLAIN, problem or f"{was}".strip())
 
@@ -252,7 +253,11 @@ class Assessor:
             and ch.label is not None
             and self.catalog.link_label(ch.label) != ch.label
         ):
-            self._add(cc, ch, STATUS, PLAIN, f"status to {ch.label} after linking", depends_on=(link,))
+            linked = self._label_status(self.catalog.link_label(ch.label))
+            problem = transition_problem(linked, self._label_status(ch.label))
+            risk, reason = (BLOCKED, f"after linking, {problem}") if problem else (PLAIN, "")
+            reason = reason or f"status to {ch.label} after linking"
+            self._add(cc, ch, STATUS, risk, reason, depends_on=(link,))
 
     def _assess_link(self, cc: CustomerChanges, ch: Change) -> None:
         series, problem = self.catalog.find_series(ch.series)
@@ -360,7 +365,7 @@ class Assessor:
                     "would answer 3036"
                 )
                 out[i] = replace(a, risk=BLOCKED, blocked=True, reason=why)
-        return out
+        return _block_with_links(out)
 
     @staticmethod
     def _held_card(cc: CustomerChanges | None, number: str) -> LiveCard | None:
@@ -371,6 +376,42 @@ class Assessor:
     def _label_status(self, label: str | None) -> str:
         found = next((lb for lb in self.catalog.labels if lb.label == label), None)
         return found.status if found else (label or "")
+
+
+def _one_survivor(actions: list[Action]) -> list[Action]:
+    """A customer merges into one survivor: merges into two or more are all blocked (the API answers
+    8053, "Each identifier is registered with a different customer in other source")."""
+    into: dict[int, set[int]] = {}
+    for a in actions:
+        if a.risk == MERGE and not a.blocked and a.holder is not None:
+            into.setdefault(a.customer_id, set()).add(a.holder)
+    many = {cid: sorted(hs) for cid, hs in into.items() if len(hs) > 1}
+    out = []
+    for a in actions:
+        if a.risk == MERGE and not a.blocked and a.customer_id in many:
+            names = ", ".join(str(h) for h in many[a.customer_id])
+            why = (
+                f"customer {a.customer_id} would merge into {len(many[a.customer_id])} customers ({names}): "
+                "an account merges into one survivor (the API answers 8053)"
+            )
+            a = replace(a, blocked=True, reason=why)
+        out.append(a)
+    return out
+
+
+def _block_with_links(actions: list[Action]) -> list[Action]:
+    """A blocked link blocks the create or generate that would make its card (a card nobody links) and
+    the status change that would follow it."""
+    links = {a.id: a for a in actions if a.kind == LINK and a.blocked}
+    feeds = {dep: link for link in links.values() for dep in link.depends_on}
+    out = []
+    for a in actions:
+        cause = feeds.get(a.id) if a.kind in (CREATE, GENERATE) else None
+        cause = cause or next((links[d] for d in a.depends_on if d in links), None)
+        if cause is not None and not a.blocked:
+            a = replace(a, risk=BLOCKED, blocked=True, reason=f"its link is blocked: {cause.reason}")
+        out.append(a)
+    return out
 
 
 def _release_or_move(a: Action, movers: dict[str, int], blocked: dict[str, int]) -> Action:
