@@ -137,5 +137,5 @@ def _moved(shown: str, held: _Held, expected: set[int | None]) -> str:
     if not held.owner and held.unusable:  # no customer named: a holder that cannot be ruled out
         return f"{shown}: {held.unusable}; not sent"
     who = f"customer {held.owner}" + (f" ({held.unusable})" if held.unusable else "")
-    wanted = " or ".join("nobody" if e is None else f"customer {e}" for e in sorted(expected, key=str))
-    return f"{shown} is now held by {who}, not by {wanted} as planned; not sent"
+    wanted = " or ".join("no holder" if e is None else f"customer {e}" for e in sorted(expected, key=str))
+    return f"{shown} is now held by {who}, where the plan found {wanted}; not sent"

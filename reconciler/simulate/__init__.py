@@ -20,7 +20,7 @@ sandbox does not model (docs/architecture.md 12).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -68,6 +68,8 @@ class Simulation:
     divergences: tuple[Divergence, ...] = ()
     not_simulated: tuple[str, ...] = ()
     blocked: int = 0  # blocked actions: never sent, their changes expected to remain
+    # The twin's customers as read back after the run (those judged), for tests and adopters to inspect.
+    end_state: Mapping[int, LiveCustomer | ApiError] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def blocks(self) -> bool:
@@ -167,6 +169,7 @@ async def simulate(
             journal.close()
         after = await client.get_customers(judged)
     divergences = _call_divergences(result)
+    divergences += _unallowed_merges(plan, desired)
     divergences += _end_divergences(plan, desired, config, after, result)
     diverged = {d.customer_id for d in divergences}
     return Simulation(
@@ -177,6 +180,7 @@ async def simulate(
         blocked=blocked,
         divergences=tuple(divergences),
         not_simulated=tuple(seeded.unseeded),
+        end_state=after,
     )
 
 
@@ -195,6 +199,26 @@ def _call_divergences(result: Any) -> list[Divergence]:
         out.append(Divergence(customer.id, f"{first.call_id} {first.op}", f"{first.status}: {detail}{more}"))
     for incident in result.incidents:
         out.append(Divergence(0, "", incident))
+    return out
+
+
+def _unallowed_merges(plan: Plan, desired: Mapping[int, DesiredCustomer]) -> list[Divergence]:
+    """Every merge the plan lets run, checked against the declarations themselves, not the plan's
+    verdict on them: both customers must list each other in ``allow.merge_with``."""
+    out = []
+    for a in plan.actions:
+        if a.risk != MERGE or a.blocked or a.holder is None:
+            continue
+        mine, theirs = desired.get(a.customer_id), desired.get(a.holder)
+        if (
+            mine is None
+            or theirs is None
+            or a.holder not in mine.merge_with
+            or a.customer_id not in theirs.merge_with
+        ):
+            why = f"merges into customer {a.holder}, which their declarations do not both allow"
+            why += " (allow.merge_with)"
+            out.append(Divergence(a.customer_id, a.id, why))
     return out
 
 
