@@ -14,7 +14,14 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "reconciler"
 CORE = ("reconciler.model", "reconciler.mask", "reconciler.yaml", "reconciler.desired", "reconciler.plan")
-OUTER = ("reconciler.render", "reconciler.commands", "reconciler.capillary", "reconciler.sandbox")
+OUTER = (
+    "reconciler.render",
+    "reconciler.commands",
+    "reconciler.capillary",
+    "reconciler.sandbox",
+    "reconciler.simulate",
+)
+SIMULATE = "reconciler.simulate"
 LOADER = (
     "reconciler.workspace"  # Workspace, loading config and state, the scope: shared by commands and tests
 )
@@ -143,6 +150,24 @@ def test_commands_return_their_exit_code(module: str) -> None:
     calls = (n for n in ast.walk(tree) if isinstance(n, ast.Raise | ast.Call))
     lines = sorted(n.lineno for n in calls if _exits(n))
     assert not lines, f"{module} exits by itself at line(s) {lines}"
+
+
+def test_the_simulation_sits_above_apply_and_the_sandbox_and_below_the_commands() -> None:
+    """The twin and its verdict have a room of their own: they use the apply path and the sandbox,
+    the commands use them, and nothing but the commands does (apply, the sandbox and the core never)."""
+    inside = sorted(m for m in MODULES if m.startswith(SIMULATE))
+    reached = set().union(*(GRAPH[m] for m in inside))
+    assert {"reconciler.apply", "reconciler.sandbox"} <= {
+        m.rpartition(".")[0] or m for m in reached
+    } | reached
+    users = sorted(
+        m for m in MODULES if not m.startswith(SIMULATE) and any(d.startswith(SIMULATE) for d in GRAPH[m])
+    )
+    assert users and all(m.startswith("reconciler.commands") for m in users), users
+    upward = sorted(
+        d for m in inside for d in GRAPH[m] if d.startswith(("reconciler.commands", "reconciler.cli"))
+    )
+    assert not upward, f"the simulation imports {upward}"
 
 
 def test_the_walk_sees_real_imports() -> None:

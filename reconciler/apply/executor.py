@@ -60,6 +60,9 @@ from reconciler.plan.diff import live_facts
 
 MAX_SENDS = 5
 GENERATE_MAX_SENDS = 3  # resent unproven: each lost answer may leave a spare card; fewer sends, more reruns
+# Merge notices that say the merge was done (8050/8051 merging, 8067 already merged): in the errors of an
+# org answering them as errors (docs/capillary-api.md 10), an allowed merge's call applied all the same.
+MERGED_IN_ERRORS = frozenset({8050, 8051, 8067})
 # The pause after an unknown outcome, before re-reading: 0.25 s after the first, doubling, at most 4 s.
 SETTLE = Backoff(0.25, 4.0)
 
@@ -223,6 +226,11 @@ class _Run:
                         call, sends, "failed", status=exc.status, code=exc.code, message=message
                     )
                     detail = self._scrub(str(exc), call)
+                    if exc.code in MERGED_IN_ERRORS and call.id in self.allowed_merges:
+                        # the org answers its merge notice as an error (a documented variant): the merge
+                        # the plan allowed is done; verify re-reads both customers
+                        done = ChangeResult(None, warnings=((exc.code, message),))
+                        return self._applied(call, sends, done, merged=True)
                     if exc.code in ChangeResult.MERGE_WARNINGS and call.id not in self.allowed_merges:
                         self._merge_incident(call, f"code {exc.code} in errors")  # it merged all the same
                     return self._failed(call, detail, sends, failure_class(exc))
