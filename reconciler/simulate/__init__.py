@@ -14,7 +14,7 @@ call and the twin's code and message, or the change that remains. What the twin 
 What it proves: these calls, in this order, against the org as the plan read it, under the sandbox's rules
 (the documented API, in the target's variant where it is known). What it cannot: another writer changing
 the org between plan and apply (the write-time preconditions and holder checks are for that), and rules the
-sandbox does not model (docs/architecture.md 12).
+sandbox does not model (docs/architecture.md 4.9).
 """
 
 from __future__ import annotations
