@@ -47,6 +47,7 @@ def build_plan(
         unmanaged=changes.unmanaged,
         customers_in_scope=len(changes.customers),
         force=force,
+        target_key=target_key(config),
     )
 
 
@@ -57,6 +58,15 @@ def _customers(changes: Changes, actions: Sequence[Action]) -> tuple[CustomerPla
         for cc in changes.customers
         if cc.id in with_actions or cc.error
     )
+
+
+def target_key(config: Config) -> str:
+    """The target's identity, as the checksum binds it: ``sandbox``, or the API host (lower case)."""
+    return "sandbox" if config.api.is_sandbox else _host(config)
+
+
+def _host(config: Config) -> str:
+    return config.api.url.split("://", 1)[-1].split("/", 1)[0].rpartition("@")[2].lower()
 
 
 def describe_target(config: Config, org: str = "") -> str:

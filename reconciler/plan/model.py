@@ -281,7 +281,7 @@ class CustomerPlan:
 class Plan:
     """Everything ``plan`` shows and ``apply`` runs. Data only; renderers live in ``reconciler.render``."""
 
-    target: str
+    target: str  # the target line every output starts with (display only; not in the checksum)
     actions: tuple[Action, ...]
     calls: tuple[Call, ...]
     customers: tuple[CustomerPlan, ...]  # only customers with actions or a blocking reason
@@ -290,6 +290,7 @@ class Plan:
     customers_in_scope: int
     force: bool = False
     selected: tuple[int, ...] = ()  # --customer ids: in the checksum, so the plan applies only to them
+    target_key: str = ""  # the target's identity ("sandbox", or the API host): in the checksum
     # What the plan read (model.Observed), kept for the simulated apply; never in to_dict or the checksum.
     observed: Observed | None = field(default=None, compare=False, repr=False)
 
@@ -328,6 +329,7 @@ class Plan:
         return {
             "format_version": FORMAT_VERSION,
             "target": self.target,
+            "target_key": self.target_key,
             "blocked": self.blocked,
             "has_changes": self.has_changes,
             "force": self.force,
@@ -350,7 +352,7 @@ class Plan:
 
     @cached_property
     def checksum(self) -> str:
-        """sha256 of the canonical plan: ``to_dict()`` without locations and live-facts digests, plus
+        """sha256 of what apply executes and the live facts it depends on (``checksum_of``), plus
         ``value_bindings`` (masked values are 24-bit: a lookalike value must not pass as the reviewed one)."""
         return checksum_of(self.to_dict(), self.value_bindings)
 
@@ -370,12 +372,57 @@ class Plan:
         return actions + items
 
 
+# What the checksum leaves out of ``to_dict``: words for people (a reason, a customer's error, the target
+# line), where a declaration sits, and what is derived from the rest (counts, masked forms of values that
+# the value bindings bind in full). Rewording a message, moving a customer in its file or changing how a
+# value is masked leaves every open pull request's plan valid; docs/architecture.md 4.7.
+_HUMAN_ACTION_FIELDS = frozenset({"reason", "loc", "value"})
+
+
 def checksum_of(plan_dict: Mapping[str, Any], bindings: Sequence[Sequence[str]] = ()) -> str:
-    """The checksum of a plan dict (as ``Plan.to_dict``) and its value bindings: locations excluded."""
-    data = dict(plan_dict)
-    data.pop("checksum", None)
-    data["actions"] = [{k: v for k, v in a.items() if k != "loc"} for a in data.get("actions", [])]
-    data["customers"] = [{"id": c["id"], "error": c["error"]} for c in data.get("customers", [])]
-    data["value_bindings"] = [list(b) for b in bindings]
+    """The checksum of a plan dict (as ``Plan.to_dict``) and its value bindings: its machine data only.
+
+    Covered: the target's identity, ``force`` and the ``--customer`` scope, each budget, each customer's
+    live-facts digest and whether it is blocked, every action's kind, profile, type, series, label, risk,
+    blocked flag, holder and dependencies, every call as sent (method, path, query, body with each value
+    bound by its keyed HMAC), and the unmanaged ids.
+    """
+    data = {
+        "format_version": plan_dict.get("format_version"),
+        "target_key": plan_dict.get("target_key", ""),
+        "force": plan_dict.get("force", False),
+        "scope": plan_dict.get("scope"),
+        "budgets": plan_dict.get("budgets", []),
+        "customers": [
+            {"id": c["id"], "facts": c["facts"], "blocked": bool(c["error"])}
+            for c in plan_dict.get("customers", [])
+        ],
+        "actions": [
+            {k: v for k, v in a.items() if k not in _HUMAN_ACTION_FIELDS}
+            for a in plan_dict.get("actions", [])
+        ],
+        "calls": [_machine_call(c) for c in plan_dict.get("calls", [])],
+        "unmanaged": plan_dict.get("unmanaged", []),
+        "value_bindings": [list(b) for b in bindings],
+    }
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _machine_call(call: Mapping[str, Any]) -> dict[str, Any]:
+    """A call's dict without the masked forms of its values (the value bindings bind them in full); a
+    generated card's placeholder (``${cN.cardNumber}``) stays: it names the call whose answer is sent."""
+
+    def unmasked(item: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            k: v
+            for k, v in item.items()
+            if k not in ("value", "cardNumber") or (isinstance(v, str) and v.startswith("${"))
+        }
+
+    body = call.get("body", {})
+    if "add" in body or "remove" in body:
+        body = {part: [unmasked(i) for i in body.get(part, [])] for part in ("add", "remove")}
+    else:
+        body = unmasked(body)
+    return {**call, "body": body}

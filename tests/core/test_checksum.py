@@ -1,35 +1,53 @@
-"""The checksum: stable across processes for the same inputs; changes when any action changes."""
+"""The checksum: stable across processes for the same inputs; it covers the machine data apply executes and
+the live facts it depends on, and nothing written for people (docs/architecture.md 4.7)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
 import sys
+from enum import Enum
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from reconciler.config import ApiConfig, Config
+from reconciler.errors import ApiError, NotFoundError
 from reconciler.mask import MASK_KEY_ENV, choose_mask_key, mask_value, use_mask_key
-from reconciler.model import Identifier
-from reconciler.plan import Plan, checksum_of
+from reconciler.model import Identifier, LiveCustomer, ProfileKey
+from reconciler.plan import Action, Budget, Call, CallItem, CustomerPlan, Plan, checksum_of
 from tests.core.factory import card, desired, holder, live, make_plan, spec
 
 ROOT = Path(__file__).resolve().parents[2]
-EXPECTED = "3f224b98dec0352c70b4d6d6709fa144ba527ba5e06ae8161f2e5d15d3632ab1"
+EXPECTED = "5b215c477577d936e0d7f58ac72fa6ed0f95a2472aa62e1c3e5de615e2507408"
 
 
 def fixed_plan(
-    line: int = 1, mobile: str = "919000000002", target: str = "embedded sandbox (demo data)"
+    line: int = 1,
+    mobile: str = "919000000002",
+    target: str = "embedded sandbox (demo data)",
+    *,
+    gold_label: str = "ACTIVE",
+    config: Config | None = None,
+    hard: bool = False,
 ) -> Plan:
-    """A plan touching every action kind, built from fixed inputs."""
+    """A plan touching every action kind, from fixed inputs (the golden outputs' plan). ``hard`` adds what
+    carries words of its own: a blocked merge (customer 2's holder in WECHAT) and an unknown customer."""
     cards = [spec(121212, "GOLD1", status="CARD BLOCKED"), spec(121212, "GOLD2"), spec("DIGI01")]
     d = desired(1, {"INSTORE": {"mobile": mobile, "email": "tom@example.com"}}, line=line, cards=cards)
     lv_ids = {"INSTORE": {"mobile": "919000000001", "email": "tom@example.com"}}
-    lv = live(1, lv_ids, cards=[card("GOLD1", 1), card("GOLD9", 1)])
+    lv = live(1, lv_ids, cards=[card("GOLD1", 1, label=gold_label), card("GOLD9", 1)])
     other = desired(2, {"INSTORE": {"externalId": "EXT-1"}}, line=line + 40)
-    holders = {Identifier("externalId", "EXT-1"): holder(3)}
-    return make_plan([d, other], {1: lv, 2: live(2)}, holders=holders, target=target)
+    holders = {Identifier("externalId", "EXT-1"): holder(3, "WECHAT:wx" if hard else "INSTORE")}
+    lives: dict[int, LiveCustomer | ApiError] = {1: lv, 2: live(2)}
+    declared = [d, other]
+    if hard:
+        declared.append(desired(4, {"INSTORE": {"externalId": "EXT-4"}}, line=line + 60))
+        lives[4] = NotFoundError("customer not found", code=8015)
+    return make_plan(declared, lives, holders=holders, target=target, config=config)
 
 
 @pytest.fixture(autouse=True)
@@ -55,10 +73,134 @@ def test_checksum_ignores_file_locations() -> None:
     assert fixed_plan(line=100).checksum == fixed_plan().checksum
 
 
-def test_checksum_changes_when_an_action_or_target_changes() -> None:
+def test_checksum_changes_when_an_action_or_the_target_changes() -> None:
     base = fixed_plan().checksum
     assert fixed_plan(mobile="919000000003").checksum != base
-    assert fixed_plan(target="eu.api.capillarytech.com (org 7)").checksum != base
+    real = Config(api=ApiConfig(url="https://eu.api.capillarytech.com"))
+    assert fixed_plan(config=real).checksum != base
+
+
+def _reworded(text: str) -> str:
+    return f"in other words: {text[::-1]}" if text else text
+
+
+def test_rewording_every_human_message_leaves_the_checksum_unchanged() -> None:
+    plan = fixed_plan(hard=True)
+    assert any(a.blocked for a in plan.actions) and any(c.error for c in plan.customers)
+    reworded = dataclasses.replace(
+        plan,
+        target="another way to name the same target",
+        actions=tuple(dataclasses.replace(a, reason=_reworded(a.reason)) for a in plan.actions),
+        customers=tuple(dataclasses.replace(c, error=_reworded(c.error)) for c in plan.customers),
+    )
+    assert reworded.to_dict() != plan.to_dict()  # the words did change
+    assert reworded.checksum == plan.checksum
+
+
+def test_a_live_fact_the_plan_depends_on_changes_the_checksum() -> None:
+    # GOLD1's status change is the same action either way; only the live label it starts from differs
+    # (the API refuses some transitions: a reviewer approved a change from ACTIVE, not from SUSPENDED).
+    base, moved = fixed_plan(), fixed_plan(gold_label="SUSPENDED")
+    kinds = [(a.kind, a.value, a.label) for a in base.actions]
+    assert kinds == [(a.kind, a.value, a.label) for a in moved.actions]
+    assert moved.checksum != base.checksum
+
+
+STR_OR_NONE = {"value", "label", "series_code", "generated_by"}
+
+
+def _other(value: Any, name: str = "") -> Any:
+    """A different value of the same kind, for every field type a plan's records hold."""
+    if value is None and name == "card":
+        return CallItem("cardnumber", "GOLD77", series_id=121212)
+    if value is None and name == "profile":
+        return ProfileKey("INSTORE")
+    if value == () and name in ("add", "remove"):
+        return (CallItem("mobile", "919000000077"),)
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, Enum):
+        return next(m for m in type(value) if m != value)
+    if isinstance(value, int | float):
+        return value + 1
+    if isinstance(value, str):
+        return value + "x"
+    if isinstance(value, ProfileKey):
+        return ProfileKey("WECHAT", "other")
+    if isinstance(value, tuple) and value and isinstance(value[0], CallItem):
+        return value[1:]
+    if isinstance(value, tuple):
+        return (*value[1:], "zz") if value and isinstance(value[0], str) else value[1:] or ("zz",)
+    if value is None:
+        return "zz" if name in STR_OR_NONE else 99
+    raise AssertionError(f"no other value for {value!r}")
+
+
+HUMAN = {Action: {"reason", "loc"}, CustomerPlan: {"error", "loc"}}
+
+
+def _variants(record: Any) -> list[tuple[str, Any]]:
+    """``record`` with each machine field changed in turn; a CallItem is changed inside its call."""
+    out = []
+    for f in dataclasses.fields(record):
+        if f.name in HUMAN.get(type(record), ()):
+            continue
+        value = getattr(record, f.name)
+        if isinstance(value, CallItem) or (
+            isinstance(value, tuple) and value and isinstance(value[0], CallItem)
+        ):
+            items = value if isinstance(value, tuple) else (value,)
+            for item_name, item in _variants(items[0]):
+                changed = (item, *items[1:]) if isinstance(value, tuple) else item
+                out.append((f"{f.name}[0].{item_name}", dataclasses.replace(record, **{f.name: changed})))
+            continue
+        out.append((f.name, dataclasses.replace(record, **{f.name: _other(value, f.name)})))
+    return out
+
+
+def _every_machine_change(plan: Plan) -> list[tuple[str, Plan]]:
+    out = []
+    for group, cls in (
+        ("actions", Action),
+        ("calls", Call),
+        ("customers", CustomerPlan),
+        ("budgets", Budget),
+    ):
+        records = getattr(plan, group)
+        assert records and all(isinstance(r, cls) for r in records)
+        for n, record in enumerate(records):
+            for name, changed in _variants(record):
+                swapped: Any = (*records[:n], changed, *records[n + 1 :])
+                out.append((f"{group}[{n}].{name}", dataclasses.replace(plan, **{group: swapped})))
+    for name in ("target_key", "force", "selected", "unmanaged"):
+        out.append((name, dataclasses.replace(plan, **{name: _other(getattr(plan, name))})))
+    return out
+
+
+def _executed(plan: Plan) -> str:
+    """What apply would do with ``plan`` and what it checks first, written without ``checksum_of``: every
+    request as sent (a generated number stands for its generate call's answer), every action's and
+    budget's machine fields, each customer's facts and whether it is blocked, the target and scope."""
+    generated = {c.id: f"answer-of-{c.id}" for c in plan.calls}
+    data = {
+        "requests": [
+            (c.customer_id, c.op, c.method, c.path, c.query, c.body(generated), c.after, c.actions)
+            for c in plan.calls
+        ],
+        "actions": [{**dataclasses.asdict(a), "reason": None, "loc": None} for a in plan.actions],
+        "customers": [(c.id, c.facts, bool(c.error)) for c in plan.customers],
+        "budgets": [dataclasses.asdict(b) for b in plan.budgets],
+        "plan": (plan.target_key, plan.force, plan.selected, plan.unmanaged),
+    }
+    return json.dumps(data, sort_keys=True, default=str)
+
+
+def test_changing_any_executed_value_or_live_fact_changes_the_checksum() -> None:
+    plan = fixed_plan(hard=True)
+    changes = _every_machine_change(plan)
+    effective = [(name, changed) for name, changed in changes if _executed(changed) != _executed(plan)]
+    assert len(effective) > 150  # every field of every action, call, item, customer and budget
+    assert [name for name, changed in effective if changed.checksum == plan.checksum] == []
 
 
 def test_checksum_of_json_read_back_matches_with_the_value_bindings() -> None:

@@ -186,11 +186,18 @@ def test_demo_plan_over_loopback_equals_the_embedded_one(demo_repo: Path) -> Non
 
     embedded = Ws.__new__(Ws)
     embedded.root = demo_repo
-    local = embedded.plan().to_dict()
+    local_plan = embedded.plan()
+    local = local_plan.to_dict()
     with SandboxServer(seed="demo") as server:
         text = (demo_repo / "reconciler.yaml").read_text().replace("url: sandbox", f"url: {server.url}")
         (demo_repo / "reconciler.yaml").write_text(text)
-        remote = embedded.plan().to_dict()
+        remote_plan = embedded.plan()
+        remote = remote_plan.to_dict()
     assert local.pop("target") == "embedded sandbox (demo data)"
     assert remote.pop("target") == f"127.0.0.1:{server.port}"
+    # The target is part of what the checksum binds: the same changes planned against another
+    # org are another plan. Everything else is equal.
+    assert local.pop("target_key") == "sandbox"
+    assert remote.pop("target_key") == f"127.0.0.1:{server.port}"
+    assert remote_plan.checksum != local_plan.checksum
     assert remote == local
