@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "reconciler"
-CORE = ("reconciler.model", "reconciler.mask", "reconciler.yaml", "reconciler.desired", "reconciler.plan")
+CORE = (
+    "reconciler.model",
+    "reconciler.reads",
+    "reconciler.mask",
+    "reconciler.yaml",
+    "reconciler.desired",
+    "reconciler.plan",
+)
 OUTER = (
     "reconciler.render",
     "reconciler.commands",

@@ -47,7 +47,7 @@ from reconciler.apply.result import (
     Verdict,
     Verification,
 )
-from reconciler.apply.stop import Gate, NotStarted, halted_results, write_counts
+from reconciler.apply.stop import NotStarted, Stopper, halted_results, write_counts
 from reconciler.apply.verify import Verifier
 from reconciler.backoff import Backoff
 from reconciler.capillary import CapillaryWriter
@@ -83,7 +83,7 @@ class _Run:
     allowed_merges: frozenset[str] = frozenset()
     progress: Progress = no_progress
     settle: Backoff = SETTLE
-    gate: Gate = field(default_factory=Gate)
+    stopper: Stopper = field(default_factory=Stopper)
     sent: dict[str, int] = field(default_factory=dict)  # call id -> sends, while the call runs
     inflight: set[str] = field(default_factory=set)  # calls sent whose outcome line is not written yet
 
@@ -97,8 +97,8 @@ class _Run:
                 status = STALE if blocker.status == STALE else FAILED
                 reason = f"depends on {blocker.call_id} of customer {blocker.customer_id} ({blocker.status})"
                 return await self._finish(cid, outcomes, calls[i:], status, reason, blocker.failure)
-            if i == 0 and self.gate.stopped:
-                return await self._finish(cid, outcomes, calls, FAILED, f"not started: {self.gate.reason}")
+            if i == 0 and self.stopper.stopped:
+                return await self._finish(cid, outcomes, calls, FAILED, f"not started: {self.stopper.reason}")
             if i == 0:
                 problem = await self._precondition(cid)
                 if problem is not None:
@@ -177,7 +177,7 @@ class _Run:
 
     async def _call(self, call: Call) -> CallOutcome:
         try:
-            async with self.gate.slot():
+            async with self.stopper.slot():
                 return await self._sends(call)
         except NotStarted as exc:
             return CallOutcome(call.id, call.customer_id, call.op, SKIPPED, str(exc))
@@ -188,7 +188,7 @@ class _Run:
             self.sent.pop(call.id, None)
 
     def _halted(self, call: Call) -> None:
-        """The gate cancelled this call: a write with no answer yet may have committed; say so."""
+        """The stopper cancelled this call: a write with no answer yet may have committed; say so."""
         sends = self.sent.get(call.id)
         if call.id in self.inflight:
             fields = {"method": call.method, "path": call.path, "result": "unknown", "message": "interrupted"}
@@ -289,13 +289,13 @@ class _Run:
         return result
 
     async def _intent(self, call: Call, attempt: int) -> None:
-        if self.gate.stopped:
-            raise NotStarted(f"not started: {self.gate.reason}")
+        if self.stopper.stopped:
+            raise NotStarted(f"not started: {self.stopper.reason}")
         data = call.to_dict()
         try:
             await self._record_intent(call, attempt, data)
         except JournalError as exc:  # never send a write the journal did not announce
-            self.gate.stop(str(exc), journal=True)
+            self.stopper.stop(str(exc), journal=True)
             raise NotStarted(f"not started: {exc}") from None
         self.sent[call.id] = attempt
         self.inflight.add(call.id)
@@ -361,18 +361,18 @@ async def apply_plan(
     progress: Progress = no_progress,
     *,
     settle: Backoff = SETTLE,
-    gate: Gate | None = None,
+    stopper: Stopper | None = None,
 ) -> ApplyResult:
     """Execute ``plan``'s calls through ``writer``, journaling every write; never raises for an API error.
 
     ``progress`` hears ``("writes", settled calls, all calls)``, then ``"verifying"`` (re-reads done,
     re-reads): the re-reads start during the writes, so the first report may count some done already;
-    ``gate`` stops the run early (a signal, or a journal that cannot be written; see ``stop.py``).
+    ``stopper`` stops the run early (a signal, or a journal that cannot be written; see ``stop.py``).
     """
     started = time.monotonic()
     merge_actions = {a.id for a in plan.actions if a.risk == MERGE and not a.blocked}
     merges = frozenset(c.id for c in plan.calls if merge_actions.intersection(c.actions))
-    gate = gate or Gate(config.api.concurrency)
+    stopper = stopper or Stopper(config.api.concurrency)
     holders = HolderGuard(plan, writer)
     run = _Run(
         plan,
@@ -383,11 +383,11 @@ async def apply_plan(
         holders,
         allowed_merges=merges,
         settle=settle,
-        gate=gate,
+        stopper=stopper,
         progress=progress,
     )
-    journal.on_full = lambda why: gate.stop(why, journal=True)
-    gate.on_stop = lambda why: journal.write_now("stop", reason=why)
+    journal.on_full = lambda why: stopper.stop(why, journal=True)
+    stopper.on_stop = lambda why: journal.write_now("stop", reason=why)
     progress("writes", 0, len(plan.calls))
     run.done = {c.id: asyncio.Event() for c in plan.calls}
     by_customer: dict[int, list[Call]] = {}
@@ -405,20 +405,20 @@ async def apply_plan(
 
     async def customer(cid: int, calls: list[Call]) -> CustomerResult:
         result = await run.customer(cid, calls)
-        if not gate.stopped:
+        if not stopper.stopped:
             verifier.finished(result)  # re-read now if nothing left can change it
         return result
 
     try:
-        results = await gate.run(customer(cid, calls) for cid, calls in by_customer.items())
+        results = await stopper.run(customer(cid, calls) for cid, calls in by_customer.items())
     except BaseException:  # cancelled from outside: no re-read outlives the apply
         await verifier.cancel()
         raise
     if results is None:  # halted: the customers' tasks were cancelled; rebuild from what settled
-        results = halted_results(by_customer, run.outcomes, gate.reason or "interrupted")
+        results = halted_results(by_customer, run.outcomes, stopper.reason or "interrupted")
     customers = tuple(sorted(results, key=lambda r: r.id))
     checked = Verification()
-    if gate.stopped:  # a stopped run is re-planned, not verified: its summary says what was written
+    if stopper.stopped:  # a stopped run is re-planned, not verified: its summary says what was written
         await verifier.cancel()
     else:
         checked = await verifier.results(progress)
@@ -439,8 +439,8 @@ async def apply_plan(
         counts=result.counts,
         writes=write_counts(result),
         incidents=len(result.incidents),
-        exit_code=gate.exit_code or result.exit_code,
-        **({"stopped": gate.reason, "dropped": journal.dropped} if gate.stopped else {}),
+        exit_code=stopper.exit_code or result.exit_code,
+        **({"stopped": stopper.reason, "dropped": journal.dropped} if stopper.stopped else {}),
     )
     return result
 

@@ -1,7 +1,7 @@
-"""The write gate: how an apply stops starting writes (a signal, or a journal it can no longer write).
+"""The write stopper: how an apply stops starting writes (a signal, or a journal it can no longer write).
 
-The executor takes a slot from the gate before each call's writes; once the gate is stopped, no slot
-admits a new call (``NotStarted``). A first SIGINT/SIGTERM stops the gate and gives the writes in flight
+The executor takes a slot from the stopper before each call's writes; once the stopper is stopped, no slot
+admits a new call (``NotStarted``). A first SIGINT/SIGTERM stops the stopper and gives the writes in flight
 ``GRACE_SECONDS`` to finish; a second signal, or the end of the grace, halts them at once (their tasks are
 cancelled and the executor journals them as outcome unknown). The slots also bound how many writes are in
 flight, so the journal's reserve (``journal.py``) always has room for their outcome lines.
@@ -24,10 +24,10 @@ GRACE_SECONDS = 10.0
 
 
 class NotStarted(Exception):
-    """The gate is stopped: the call was not sent."""
+    """The stopper is stopped: the call was not sent."""
 
 
-class Gate:
+class Stopper:
     """Admits writes, at most ``concurrency`` at a time, until it is stopped."""
 
     def __init__(self, concurrency: int = 16) -> None:
@@ -39,7 +39,7 @@ class Gate:
         self._writes: asyncio.Future[Any] | None = None
         self._armed = False
         self._timer: asyncio.TimerHandle | None = None
-        self.on_stop: Callable[[str], None] | None = None  # told once, when the gate stops
+        self.on_stop: Callable[[str], None] | None = None  # told once, when the stopper stops
 
     @property
     def stopped(self) -> bool:
@@ -82,14 +82,14 @@ class Gate:
 
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
-        """One call's writes; raises ``NotStarted`` once the gate is stopped."""
+        """One call's writes; raises ``NotStarted`` once the stopper is stopped."""
         async with self._slots:
             if self.reason is not None:
                 raise NotStarted(f"not started: {self.reason}")
             yield
 
     async def run(self, writes: Iterable[Coroutine[Any, Any, T]]) -> list[T] | None:
-        """Run ``writes`` concurrently; None if the gate halted them (a second signal, or the grace ran out).
+        """Run ``writes`` concurrently; None if they were halted (a second signal, or the grace ran out).
 
         A halt cancels every task, and this waits until each has handled its cancellation (a write in flight
         journals its outcome as unknown) before returning: gather's own future is done as soon as the first

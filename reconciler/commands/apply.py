@@ -13,7 +13,7 @@ import click
 from reconciler.apply import ApplyResult, apply_plan
 from reconciler.apply.journal import Journal, default_journal_path
 from reconciler.apply.lock import lock_path, target_lock
-from reconciler.apply.stop import GRACE_SECONDS, Gate, write_counts
+from reconciler.apply.stop import GRACE_SECONDS, Stopper, write_counts
 from reconciler.capillary import CapillaryWriter
 from reconciler.commands.options import config_option, scope_options
 from reconciler.commands.outputs import check_writable, echo, say_error, write_output
@@ -27,7 +27,7 @@ from reconciler.errors import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK, EXIT_STALE, Usa
 from reconciler.plan import Plan, describe_target
 from reconciler.plan.scope import Scope
 from reconciler.render.escape import visible
-from reconciler.render.result import (
+from reconciler.render.report import (
     render_result_json,
     render_result_markdown,
     render_result_text,
@@ -96,26 +96,31 @@ def target_key(config: Config) -> str:
 
 
 async def run_apply(
-    ws: Workspace, scope: Scope, opts: ApplyOptions, gate: Gate | None = None, *, rate_window: float = 60.0
+    ws: Workspace,
+    scope: Scope,
+    opts: ApplyOptions,
+    stopper: Stopper | None = None,
+    *,
+    rate_window: float = 60.0,
 ) -> int:
     """Under the target's lock: re-plan through the writer, gate it, execute it; returns the exit code.
 
-    ``gate`` is what SIGINT/SIGTERM stop (``run_async``'s ``on_signal``): the run then ends early with
+    ``stopper`` is what SIGINT/SIGTERM stop (``run_async``'s ``on_signal``): the run then ends early with
     a summary and the commands that finish the work. ``rate_window`` is the limiter's window for
     ``api.requests_per_minute`` (only benchmarks shorten it).
     """
-    gate = gate or Gate(ws.config.api.concurrency)
+    stopper = stopper or Stopper(ws.config.api.concurrency)
     async with open_target(ws.config, write=True, rate_window=rate_window) as writer:
         assert isinstance(writer, CapillaryWriter)
         target = describe_target(ws.config)
         with target_lock(lock_path(target_key(ws.config)), target) as note:
             if note:
                 echo(f"note: {note}", err=True)
-            return await _locked_apply(writer, ws, scope, opts, gate)
+            return await _locked_apply(writer, ws, scope, opts, stopper)
 
 
 async def _locked_apply(
-    writer: CapillaryWriter, ws: Workspace, scope: Scope, opts: ApplyOptions, gate: Gate
+    writer: CapillaryWriter, ws: Workspace, scope: Scope, opts: ApplyOptions, stopper: Stopper
 ) -> int:
     """The apply proper; the plan is made under the lock, so it sees every earlier apply's writes."""
     plan = await plan_through(writer, ws, scope, force=opts.force)
@@ -132,17 +137,17 @@ async def _locked_apply(
     journal = Journal(opts.journal or default_journal_path(ws.config.root))
     shown, close = reporter()
     try:
-        result = await apply_plan(plan, writer, ws.state.by_id(), ws.config, journal, shown, gate=gate)
+        result = await apply_plan(plan, writer, ws.state.by_id(), ws.config, journal, shown, stopper=stopper)
     finally:
         close()
         journal.close()
-    if gate.reason is None:
+    if stopper.reason is None:
         write_output(render_result(result, opts.fmt), None)
         return result.exit_code
-    return _report_stop(result, gate, journal, opts)
+    return _report_stop(result, stopper, journal, opts)
 
 
-def _report_stop(result: ApplyResult, gate: Gate, journal: Journal, opts: ApplyOptions) -> int:
+def _report_stop(result: ApplyResult, stopper: Stopper, journal: Journal, opts: ApplyOptions) -> int:
     """The summary of a stopped run (on stdout for text; after the JSON or Markdown result, on stderr)."""
     force = ["--force"] if opts.force else []
     resume = [
@@ -150,8 +155,8 @@ def _report_stop(result: ApplyResult, gate: Gate, journal: Journal, opts: ApplyO
         shlex.join(["reconciler", "apply", *opts.scope_args, *force])
         + " --checksum <the checksum it prints>",
     ]
-    reason = gate.reason or "stopped"
-    if gate.halted:
+    reason = stopper.reason or "stopped"
+    if stopper.halted:
         reason += f"; writes still in flight after {GRACE_SECONDS:.0f} s or a second signal were halted"
     text = render_stopped(result, reason, write_counts(result), resume)
     if journal.lost:
@@ -161,7 +166,7 @@ def _report_stop(result: ApplyResult, gate: Gate, journal: Journal, opts: ApplyO
     else:
         write_output(render_result(result, opts.fmt), None)
         echo(text, err=True, nl=False)
-    return gate.exit_code or result.exit_code
+    return stopper.exit_code or result.exit_code
 
 
 @click.command("apply")
@@ -213,8 +218,8 @@ def command(
         fmt,
         _scope_args(ctx, changed_since, shard, customer_ids, full_rate),
     )
-    gate = Gate(ws.config.api.concurrency)
-    return run_async(run_apply(ws, scope, opts, gate), on_signal=gate.on_signal)
+    stopper = Stopper(ws.config.api.concurrency)
+    return run_async(run_apply(ws, scope, opts, stopper), on_signal=stopper.on_signal)
 
 
 def _scope_args(

@@ -25,7 +25,7 @@ remove everything. YAML aliases, merge keys, custom tags and duplicate keys are 
 
 from __future__ import annotations
 
-from reconciler.desired.build import fingerprint
+from reconciler.desired.decode import fingerprint
 from reconciler.desired.loader import LoadResult, collect, collect_problems, load_state, state_files
 
 __all__ = ["LoadResult", "collect", "collect_problems", "fingerprint", "load_state", "state_files"]

@@ -29,12 +29,10 @@ from reconciler.model import (
     LiveCustomer,
     LiveReader,
     Progress,
-    chunk_size,
-    gather_counted,
     is_card_type,
     no_progress,
-    read_customers,
 )
+from reconciler.reads import chunk_size, gather_counted, read_customers
 from reconciler.schemas import modeline
 from reconciler.yaml.scalars import resolves_to_non_string
 

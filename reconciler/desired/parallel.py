@@ -16,7 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from reconciler.desired.build import FileBuilder
+from reconciler.desired.decode import FileBuilder
 from reconciler.errors import Problem
 from reconciler.model import (
     CardSpec,

@@ -18,6 +18,7 @@ from reconciler.github._flows import (
     sync_drift_issue,
     upsert_comment,
 )
+from reconciler.github._headline import RESULT_HEADING, with_headline
 from reconciler.github._markers import (
     APPLIED,
     DRIFT_MARKER,
@@ -29,7 +30,6 @@ from reconciler.github._markers import (
     read_plan_marker,
     result_marker,
 )
-from reconciler.github._result import RESULT_HEADING, with_headline
 
 __all__ = [
     "APPLIED",

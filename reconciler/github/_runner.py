@@ -18,9 +18,9 @@ from pathlib import Path
 
 from reconciler.github._client import GitHubClient
 from reconciler.github._flows import DEFAULT_AUTHOR, post_result
+from reconciler.github._headline import RESULT_HEADING, with_headline
 from reconciler.github._markers import APPLIED, PENDING, extract_checksum
 from reconciler.github._queue import APPLIED_TAG, Merge, Queue, git
-from reconciler.github._result import RESULT_HEADING, with_headline
 
 ALREADY = f"{RESULT_HEADING} Applied (already: the re-plan has no changes left to make)."
 STALE = 5

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from reconciler.plan.budget import evaluate_budgets
 from reconciler.plan.build import SANDBOX_TARGET, build_plan, describe_target
-from reconciler.plan.model import (
+from reconciler.plan.document import (
     BLOCKED,
     CHANGE_IDENTIFIER,
     CONFLICT,

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from reconciler.config import SafetyConfig
 from reconciler.plan.diff import ADD, DELINK, LINK, REMOVE
-from reconciler.plan.model import Action, Budget
+from reconciler.plan.document import Action, Budget
 
 
 def count_removals(actions: Sequence[Action]) -> int:

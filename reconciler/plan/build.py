@@ -9,7 +9,7 @@ from reconciler.model import CardLabel, DesiredCustomer, Holder, Identifier, Liv
 from reconciler.plan.budget import count_removals, evaluate_budgets
 from reconciler.plan.calls import build_calls
 from reconciler.plan.diff import Changes
-from reconciler.plan.model import Action, CustomerPlan, Plan
+from reconciler.plan.document import Action, CustomerPlan, Plan
 from reconciler.plan.risk import assess
 
 SANDBOX_TARGET = "embedded sandbox (demo data)"

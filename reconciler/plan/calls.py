@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from reconciler.model import ProfileKey
 from reconciler.plan.diff import ADD, CREATE, DELINK, GENERATE, LINK, REMOVE, STATUS
-from reconciler.plan.model import (
+from reconciler.plan.document import (
     CHANGE_IDENTIFIER,
     CREATE_CARD,
     GENERATE_CARD,

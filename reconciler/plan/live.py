@@ -28,13 +28,11 @@ from reconciler.model import (
     LiveReader,
     Observed,
     Progress,
-    chunk_size,
-    gather_counted,
     no_progress,
-    read_customers,
 )
 from reconciler.plan import Plan, build_plan
 from reconciler.plan.diff import Changes, compute_changes, holders_needed
+from reconciler.reads import chunk_size, gather_counted, read_customers
 
 log = logging.getLogger(__name__)
 

@@ -46,7 +46,7 @@ from reconciler.plan.diff import (
     Kind,
     in_series,
 )
-from reconciler.plan.model import BLOCKED, CONFLICT, MERGE, MOVE, PLAIN, Action, Risk
+from reconciler.plan.document import BLOCKED, CONFLICT, MERGE, MOVE, PLAIN, Action, Risk
 
 
 @dataclass

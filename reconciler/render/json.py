@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.plan.model import Plan
+from reconciler.plan.document import Plan
 
 
 def render_json(plan: Plan, simulation: Mapping[str, Any] | None = None) -> str:

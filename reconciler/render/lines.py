@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reconciler.plan.diff import ADD, CREATE, DELINK, GENERATE, LINK, REMOVE, STATUS
-from reconciler.plan.model import BLOCKED, MOVE, PLAIN, Action, Plan
+from reconciler.plan.document import BLOCKED, MOVE, PLAIN, Action, Plan
 from reconciler.render.words import counted
 
 SYMBOLS = {ADD: "+", LINK: "+", CREATE: "+", GENERATE: "+", REMOVE: "-", DELINK: "-", STATUS: "~"}

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from reconciler.plan.model import Action, Plan
+from reconciler.plan.document import Action, Plan
 from reconciler.render.inert import code, code_block, html_text, text
 from reconciler.render.lines import describe, summary_line, symbol
 

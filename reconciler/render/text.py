@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reconciler.plan.model import Action, Plan
+from reconciler.plan.document import Action, Plan
 from reconciler.render.escape import visible
 from reconciler.render.lines import counts_line, describe, summary_line, symbol
 

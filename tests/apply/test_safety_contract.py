@@ -32,7 +32,7 @@ from reconciler.plan.live import make_plan
 from reconciler.sandbox.server import SandboxServer
 from reconciler.workspace import load_workspace
 from tests.apply.conftest import REPO, Workspace, is_write, make_workspace
-from tests.apply.gate import GatedProxy
+from tests.apply.held_proxy import GatedProxy
 from tests.variants import ALL, label
 
 TOM, SID = 564854782, 564854846

@@ -5,7 +5,7 @@ from __future__ import annotations
 from reconciler.apply.executor import scrub
 from reconciler.model import ProfileKey
 from reconciler.plan import CHANGE_IDENTIFIER, Call
-from reconciler.plan.model import CallItem
+from reconciler.plan.document import CallItem
 
 
 def _change(*, add: tuple[CallItem, ...] = (), remove: tuple[CallItem, ...] = ()) -> Call:

@@ -23,7 +23,7 @@ from reconciler.plan import CHANGE_IDENTIFIER
 from reconciler.render.escape import visible
 from reconciler.render.inert import ZWSP, code, html_text, text
 from reconciler.render.markdown import render_markdown
-from reconciler.render.result import render_result_markdown
+from reconciler.render.report import render_result_markdown
 from tests.core.factory import card, desired, live, make_plan, spec
 from tests.hostile.markdown_oracle import code_spans, github_links, mentions, outside_code, raw_tags
 
