@@ -9,17 +9,17 @@ with ``raise ... from exc``.
     ├── UsageError                  exit 2  bad command-line arguments
     ├── ConfigError                 exit 1  reconciler.yaml or environment (credentials) is wrong
     ├── StateError                  exit 1  state/*.yaml failed to load or validate (carries Problems)
-    ├── ApiError                    exit 1  the API answered with an error (method, path, status, code)
-    │   ├── AuthError                       401, or the token request failed
-    │   ├── NotFoundError                   8015 / 8065 / 3010 and other "does not exist" codes
-    │   ├── MergedCustomerError             8069: the customer is a merge victim
-    │   ├── TransientError                  429, 5xx, 521, 461, transport failure: safe to retry a read
-    │   │   └── RateLimitedError            429 (carries retry_after)
-    │   ├── OutcomeUnknownError             a write was sent and no answer came: it may have committed
-    │   └── ReadOnlyViolation               the read-only client was asked to send a write
-    ├── BlockedError                exit 4  the plan holds a conflict, a merge or a budget breach
-    ├── StaleError                  exit 5  apply's re-plan differs from the reviewed checksum
-    └── PartialApplyError           exit 6  some writes failed
+    └── ApiError                    exit 1  the API answered with an error (method, path, status, code)
+        ├── AuthError                       401, or the token request failed
+        ├── NotFoundError                   8015 / 8065 / 3010 and other "does not exist" codes
+        ├── MergedCustomerError             8069: the customer is a merge victim
+        ├── TransientError                  429, 5xx, 521, 461, transport failure: safe to retry a read
+        │   └── RateLimitedError            429 (carries retry_after)
+        ├── OutcomeUnknownError             a write was sent and no answer came: it may have committed
+        └── ReadOnlyViolation               the read-only client was asked to send a write
+
+A blocked plan (exit 4), a stale apply (5) and a partial one (6) are outcomes, not errors: the command
+returns their exit code from the plan or the ``ApplyResult``, and no exception carries them.
 
 A failed write is classified (``failure_class``) by whether running apply again can help: TRANSIENT for
 5xx, 429, 461, 521, timeouts and lost answers (the org may answer next time), PERMANENT for the business
@@ -140,18 +140,6 @@ class OutcomeUnknownError(ApiError):
 
 class ReadOnlyViolation(ApiError):
     pass
-
-
-class BlockedError(ReconcilerError):
-    exit_code = EXIT_BLOCKED
-
-
-class StaleError(ReconcilerError):
-    exit_code = EXIT_STALE
-
-
-class PartialApplyError(ReconcilerError):
-    exit_code = EXIT_PARTIAL
 
 
 TRANSIENT = "transient"  # running apply again can help

@@ -1,4 +1,5 @@
-"""Shared fixtures. A guard refuses any socket connection beyond loopback: tests never leave the machine."""
+"""Shared fixtures. A guard refuses any socket connection beyond loopback: tests never leave the machine.
+The toolkit's fixtures (sandbox, workspace, mask key) come from ``tests/testing/plugin.py``."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from reconciler.mask import use_mask_key
-
 # Property tests run the same examples every time, with no per-example deadline: a loaded machine must
 # not fail them (a slow example is not a wrong one), and CI must not meet an example no local run saw.
 settings.register_profile("deterministic", derandomize=True, deadline=None, database=None)
 settings.load_profile("deterministic")
+
+pytest_plugins = ["tests.testing.plugin"]
 
 _real_connect = socket.socket.connect
 
@@ -36,17 +37,6 @@ def _guarded_connect(self: socket.socket, address: Any) -> Any:
     if not _is_loopback(address):
         raise RuntimeError(f"test tried to connect beyond loopback: {address!r}")
     return _real_connect(self, address)
-
-
-# Loopback sandboxes are real targets (only ``api.url: sandbox`` is not), so they need a masking key. This
-# test key equals the embedded sandbox's fixed one, so masked values (and golden files) read the same.
-TEST_MASK_KEY = "reconciler-default-mask-key-v1"
-
-
-@pytest.fixture(autouse=True)
-def _mask_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RECONCILER_MASK_KEY", TEST_MASK_KEY)
-    use_mask_key(None)  # no key chosen by an earlier test's workspace: RECONCILER_MASK_KEY
 
 
 @pytest.fixture(scope="session")

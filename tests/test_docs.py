@@ -113,9 +113,3 @@ def test_code_and_tests_cite_only_documents_in_docs() -> None:
         for m in OUTSIDE_DOCS.finditer(text)
     ]
     assert not outside, "cited outside docs/: " + "; ".join(outside)
-
-
-def test_the_readme_points_at_the_docs() -> None:
-    readme = (ROOT / "README.md").read_text()
-    development = readme.split("## Development", 1)[-1]
-    assert "docs/architecture.md" in development and "docs/capillary-api.md" in development

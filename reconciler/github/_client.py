@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from reconciler.backoff import Backoff
 from reconciler.errors import ConfigError, ReconcilerError
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,9 @@ MAX_PAGES = 100  # 10,000 items: far beyond any pull request's comment count
 MAX_RETRIES = 4
 MAX_WAIT = 120.0
 _RETRIED_5XX = frozenset({500, 502, 503, 504})
+# The pause when GitHub names none: the client's policy (reconciler/backoff.py), from one second. Its
+# ``sleep`` is unused here (this client is synchronous and sleeps through its own ``sleep``).
+GITHUB_BACKOFF = Backoff(base=1.0, cap=MAX_WAIT)
 
 JSON = dict[str, Any]
 
@@ -50,13 +54,14 @@ class GitHubClient:
         timeout: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        backoff: Backoff = GITHUB_BACKOFF,
     ) -> None:
         if repo.count("/") != 1 or not all(repo.split("/")):
             raise ConfigError(f"GITHUB_REPOSITORY must be 'owner/name', got {repo!r}")
         self.repo = repo
         self.api_url = api_url.rstrip("/")
         self._token = token
-        self._sleep, self._clock = sleep, clock
+        self._sleep, self._clock, self._backoff = sleep, clock, backoff
         self._http = httpx.Client(
             base_url=self.api_url,
             transport=transport,
@@ -186,7 +191,7 @@ class GitHubClient:
             except httpx.HTTPError as exc:
                 raise GitHubError(self._redact(f"{where}: {type(exc).__name__}: {exc}")) from exc
             log.debug("%s -> %s", where, response.status_code)
-            wait = retry_wait(response, attempt, self._clock())
+            wait = retry_wait(response, attempt, self._clock(), self._backoff)
             if wait is None or attempt == MAX_RETRIES:
                 break
             log.warning("%s: HTTP %s, retrying in %.0f s", where, response.status_code, wait)
@@ -201,12 +206,15 @@ class GitHubClient:
         return text.replace(self._token, "***") if self._token else text
 
 
-def retry_wait(response: httpx.Response, attempt: int, now: float) -> float | None:
+def retry_wait(
+    response: httpx.Response, attempt: int, now: float, backoff: Backoff = GITHUB_BACKOFF
+) -> float | None:
     """Seconds to wait before retrying, or None when the answer is final.
 
     GitHub's secondary rate limit answers 403 or 429 with ``retry-after`` (seconds) or, with
     ``x-ratelimit-remaining: 0``, ``x-ratelimit-reset`` (epoch seconds); its 5xx are transient. Without
-    a header the wait doubles from one second. A wait beyond MAX_WAIT is not waited for: the run fails.
+    a header the wait is ``backoff``'s (the one policy, ``reconciler/backoff.py``: growing from one second,
+    jittered). A wait beyond MAX_WAIT is not waited for: the run fails.
     """
     status, headers = response.status_code, response.headers
     limited = status == 429 or (
@@ -214,7 +222,7 @@ def retry_wait(response: httpx.Response, attempt: int, now: float) -> float | No
     )
     if not (limited or status in _RETRIED_5XX):
         return None
-    wait = float(2**attempt)
+    wait = backoff.delay(attempt + 1)
     if (after := headers.get("retry-after", "")).isdigit():
         wait = float(after)
     elif (reset := headers.get("x-ratelimit-reset", "")).isdigit():

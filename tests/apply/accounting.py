@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from tests.apply.conftest import is_write, route_of
+from tests.testing import is_write, route_of
 
 REFUSED = {429, 521}  # documented refusals: the client resends these itself; nothing was executed
 

@@ -11,16 +11,8 @@ import httpx
 
 from reconciler.apply.journal import read_journal
 from reconciler.sandbox.server import SandboxServer
-from tests.apply.conftest import (
-    REPO,
-    VERIFIED,
-    Workspace,
-    assert_verified,
-    assert_verified_json,
-    is_write,
-    make_workspace,
-    route_of,
-)
+from tests.testing import REPO, Workspace, is_write, make_workspace, route_of
+from tests.testing.verified import VERIFIED, assert_verified, assert_verified_json
 
 DECLARED_FILES = ("bennets.yaml", "instore.yaml", "wechat.yaml")
 

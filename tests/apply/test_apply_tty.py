@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from tests.apply.conftest import Workspace, is_write
 from tests.ops.terminal import run_on_a_pty
+from tests.testing import Workspace, is_write
 
 PROMPT = re.compile(rb"Apply (\d+) API calls? to [^?]+\? \[y/N\]: ")
 

@@ -22,7 +22,8 @@ import pytest
 from reconciler.apply.journal import read_journal
 from tests.apply import population
 from tests.apply.accounting import assert_journal_accounts, assert_untouched
-from tests.apply.conftest import assert_verified_json, make_workspace, serve
+from tests.testing import make_workspace, serve
+from tests.testing.verified import assert_verified_json
 from tests.variants import FEW, label
 
 N = int(os.environ.get("RECONCILER_CHAOS_N", "200"))

@@ -17,8 +17,7 @@ import pytest
 from reconciler.errors import EXIT_BLOCKED, EXIT_OK, EXIT_PARTIAL
 from reconciler.sandbox import demo_fixture
 from reconciler.sandbox.server import SandboxServer
-
-from .conftest import is_write, make_workspace, serve
+from tests.testing import is_write, make_workspace, serve
 
 A, B = 9401, 9402
 CHANGE_ROUTE = "POST /v2/customers/{id}/changeIdentifier"

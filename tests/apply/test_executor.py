@@ -24,7 +24,7 @@ from reconciler.plan import Plan
 from reconciler.plan.live import make_plan
 from reconciler.sandbox.server import SandboxServer
 from reconciler.workspace import load_workspace
-from tests.apply.conftest import Workspace, is_write, make_workspace
+from tests.testing import Workspace, is_write, make_workspace
 
 BECKY = 564854790
 CHANGE_ROUTE = "POST /v2/customers/{id}/changeIdentifier"

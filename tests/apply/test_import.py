@@ -8,7 +8,7 @@ import yaml
 
 from reconciler.sandbox.server import SandboxServer
 from tests.apply import population
-from tests.apply.conftest import demo_state, make_workspace, serve
+from tests.testing import demo_state, make_workspace, serve
 
 
 def test_import_of_50_customers_validates_and_plans_empty(tmp_path: Path) -> None:

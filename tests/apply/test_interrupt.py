@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.apply.conftest import is_write
 from tests.hostile.journaling import assert_clean, interrupt_after, prepare
+from tests.testing import is_write
 
 
 def test_interrupted_apply_resumes_with_the_printed_commands(tmp_path: Path) -> None:

@@ -30,8 +30,9 @@ from reconciler.sandbox.app import SandboxApp
 from reconciler.sandbox.server import SandboxServer
 from tests.apply import population
 from tests.apply.accounting import assert_intents_cover, assert_journal_accounts, assert_untouched
-from tests.apply.conftest import assert_verified, is_write, make_workspace
 from tests.client.throttle import Receive, Scope, Send
+from tests.testing import is_write, make_workspace
+from tests.testing.verified import assert_verified
 
 N = 120
 LATENCY = {"*": {"latency_ms": 10}}  # requests overlap, so some are in the sandbox when the kill comes

@@ -16,8 +16,8 @@ import pytest
 import trustme
 
 from reconciler.sandbox.server import SandboxServer
-from tests.apply.conftest import demo_state, make_workspace
 from tests.apply.test_tls import _serve_tls
+from tests.testing import demo_state, make_workspace
 
 
 class ConnectProxy:

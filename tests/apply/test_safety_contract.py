@@ -31,8 +31,8 @@ from reconciler.plan import GENERATE_CARD, MERGE, Plan
 from reconciler.plan.live import make_plan
 from reconciler.sandbox.server import SandboxServer
 from reconciler.workspace import load_workspace
-from tests.apply.conftest import REPO, Workspace, is_write, make_workspace
 from tests.apply.held_proxy import GatedProxy
+from tests.testing import REPO, Workspace, is_write, make_workspace
 from tests.variants import ALL, label
 
 TOM, SID = 564854782, 564854846

@@ -15,7 +15,8 @@ import pytest
 import trustme
 
 from reconciler.sandbox.server import SandboxServer
-from tests.apply.conftest import assert_verified, demo_state, is_write, make_workspace
+from tests.testing import demo_state, is_write, make_workspace
+from tests.testing.verified import assert_verified
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from reconciler.plan.live import make_plan
 from reconciler.sandbox.server import SandboxServer
 from reconciler.workspace import load_workspace
 from tests.apply import population
-from tests.apply.conftest import Workspace, make_workspace, route_of, serve
+from tests.testing import Workspace, make_workspace, route_of, serve
 
 N = 16
 LATENCY = 0.5

@@ -12,7 +12,7 @@ from reconciler.capillary import Credentials, open_client
 from reconciler.config import ApiConfig, Config
 from reconciler.errors import AuthError
 from reconciler.sandbox.server import SandboxServer
-from tests.apply.conftest import demo_state, make_workspace
+from tests.testing import demo_state, make_workspace
 
 
 def _config(server: SandboxServer, auth: str) -> Config:

@@ -8,7 +8,7 @@ import time
 from reconciler.capillary import open_client
 from reconciler.capillary._limits import Limits, WindowLimiter, api_key
 from reconciler.sandbox.server import SandboxServer
-from tests.client.conftest import SANDBOX_OAUTH, config_for
+from tests.client.builders import SANDBOX_OAUTH, config_for
 
 
 def test_api_key_is_method_and_path_template() -> None:
@@ -81,11 +81,13 @@ def test_each_api_has_its_own_limiter() -> None:
     assert limits.for_key("GET /a") is not limits.for_key("POST /a")
 
 
-def test_a_request_waiting_for_its_apis_quota_leaves_its_slot_to_another_api(demo: SandboxServer) -> None:
+def test_a_request_waiting_for_its_apis_quota_leaves_its_slot_to_another_api(
+    demo_server: SandboxServer,
+) -> None:
     """One slot, one request per window per API: labels has used its quota; series must still go."""
 
     async def run() -> int:
-        config = config_for(demo.url, concurrency=1, requests_per_minute=1)
+        config = config_for(demo_server.url, concurrency=1, requests_per_minute=1)
         async with open_client(config, credentials=SANDBOX_OAUTH, rate_window=600) as reader:
             await reader.list_labels()
             waiting = asyncio.ensure_future(reader.list_labels())  # its quota is back in 600 s

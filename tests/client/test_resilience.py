@@ -12,7 +12,7 @@ from reconciler.capillary import open_client
 from reconciler.model import Identifier, LiveCustomer, LiveProfile, ProfileKey
 from reconciler.sandbox import Settings, Store
 from reconciler.sandbox.server import SandboxServer
-from tests.client.conftest import FIRST_ID, SANDBOX_OAUTH, config_for, many_customers
+from tests.client.builders import FIRST_ID, SANDBOX_OAUTH, config_for, many_customers
 from tests.client.throttle import Throttle
 
 READ_ROUTE = "GET /v2/customers/{id}"

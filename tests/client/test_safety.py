@@ -16,7 +16,7 @@ from reconciler.model import Identifier
 from reconciler.plan import CREATE_CARD
 from reconciler.sandbox import Settings
 from reconciler.sandbox.server import SandboxServer
-from tests.client.conftest import SANDBOX_OAUTH, card_call, config_for
+from tests.client.builders import SANDBOX_OAUTH, card_call, config_for
 from tests.variants import FEW, label
 
 WRITES = [
@@ -29,9 +29,11 @@ WRITES = [
 ]
 
 
-def test_read_only_client_refuses_every_write_at_every_layer(demo: SandboxServer) -> None:
+def test_read_only_client_refuses_every_write_at_every_layer(demo_server: SandboxServer) -> None:
     async def run() -> None:
-        async with open_client(config_for(demo.url, bulk_read=True), credentials=SANDBOX_OAUTH) as reader:
+        async with open_client(
+            config_for(demo_server.url, bulk_read=True), credentials=SANDBOX_OAUTH
+        ) as reader:
             assert type(reader) is CapillaryReader and reader.read_only
             assert not hasattr(reader, "send")
             await reader.get_customers([564854782])  # the token POST and the bulk-read POST are allowed
@@ -45,7 +47,7 @@ def test_read_only_client_refuses_every_write_at_every_layer(demo: SandboxServer
                 await CapillaryWriter(channel).send(card_call(CREATE_CARD, "X", 121212), {})
 
     asyncio.run(run())
-    counts = demo.request_log()["countsByRoute"]
+    counts = demo_server.request_log()["countsByRoute"]
     assert set(counts) == {"POST /v3/oauth/token/generate", "POST /v2/bulk/getCustomers"}
 
 

@@ -1,4 +1,4 @@
-"""The reader against the demo organisation on a real loopback sandbox."""
+"""The reader against the demo_server organisation on a real loopback sandbox."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from reconciler.errors import MergedCustomerError, NotFoundError
 from reconciler.model import Identifier, ProfileKey
 from reconciler.plan import UPDATE_CARD
 from reconciler.sandbox.server import SandboxServer
-from tests.client.conftest import SANDBOX_OAUTH, card_call, config_for
+from tests.client.builders import SANDBOX_OAUTH, card_call, config_for
 
 TOM = 564854782
 
 
-def test_customer_profiles_identifiers_and_cards(demo: SandboxServer) -> None:
+def test_customer_profiles_identifiers_and_cards(demo_server: SandboxServer) -> None:
     async def run() -> None:
-        async with open_client(config_for(demo.url), credentials=SANDBOX_OAUTH) as reader:
+        async with open_client(config_for(demo_server.url), credentials=SANDBOX_OAUTH) as reader:
             tom = await reader.get_customer(TOM)
         instore = tom.profile(ProfileKey("INSTORE"))
         assert instore is not None
@@ -31,9 +31,9 @@ def test_customer_profiles_identifiers_and_cards(demo: SandboxServer) -> None:
     asyncio.run(run())
 
 
-def test_identifier_holders_plain_campaign_victim_and_nobody(demo: SandboxServer) -> None:
+def test_identifier_holders_plain_campaign_victim_and_nobody(demo_server: SandboxServer) -> None:
     async def run() -> None:
-        async with open_client(config_for(demo.url), credentials=SANDBOX_OAUTH) as reader:
+        async with open_client(config_for(demo_server.url), credentials=SANDBOX_OAUTH) as reader:
             tom = await reader.find_identifier_holder(Identifier("mobile", "919876543210"))
             campaign = await reader.find_identifier_holder(Identifier("mobile", "919812300001"))
             victim = await reader.find_identifier_holder(Identifier("mobile", "919812300017"))
@@ -46,9 +46,9 @@ def test_identifier_holders_plain_campaign_victim_and_nobody(demo: SandboxServer
     asyncio.run(run())
 
 
-def test_cards_series_and_labels(demo: SandboxServer) -> None:
+def test_cards_series_and_labels(demo_server: SandboxServer) -> None:
     async def run() -> None:
-        async with open_client(config_for(demo.url), credentials=SANDBOX_OAUTH) as reader:
+        async with open_client(config_for(demo_server.url), credentials=SANDBOX_OAUTH) as reader:
             gold = await reader.get_card("GOLD0000001")
             missing = await reader.get_card("NOPE0000000")
             series = await reader.list_series()
@@ -61,11 +61,11 @@ def test_cards_series_and_labels(demo: SandboxServer) -> None:
     asyncio.run(run())
 
 
-def test_get_customers_concurrent_and_bulk_agree(demo: SandboxServer) -> None:
+def test_get_customers_concurrent_and_bulk_agree(demo_server: SandboxServer) -> None:
     ids = [TOM, 564854783, 564854801, 999]
 
     async def read(bulk: bool) -> dict[int, object]:
-        config = config_for(demo.url, bulk_read=bulk, bulk_batch_size=2)
+        config = config_for(demo_server.url, bulk_read=bulk, bulk_batch_size=2)
         async with open_client(config, credentials=SANDBOX_OAUTH) as reader:
             return dict(await reader.get_customers(ids))
 
@@ -73,12 +73,12 @@ def test_get_customers_concurrent_and_bulk_agree(demo: SandboxServer) -> None:
     assert one_by_one.keys() == bulk.keys() == set(ids)
     assert isinstance(one_by_one[999], NotFoundError) and isinstance(bulk[999], NotFoundError)
     assert one_by_one[TOM] == bulk[TOM]
-    assert demo.request_log()["countsByRoute"]["POST /v2/bulk/getCustomers"] == 2
+    assert demo_server.request_log()["countsByRoute"]["POST /v2/bulk/getCustomers"] == 2
 
 
-def test_reading_a_merge_victim_is_a_typed_error(demo: SandboxServer) -> None:
+def test_reading_a_merge_victim_is_a_typed_error(demo_server: SandboxServer) -> None:
     async def run() -> None:
-        async with open_client(config_for(demo.url), credentials=SANDBOX_OAUTH) as reader:
+        async with open_client(config_for(demo_server.url), credentials=SANDBOX_OAUTH) as reader:
             try:
                 await reader.get_customer(564855017)
             except MergedCustomerError as exc:

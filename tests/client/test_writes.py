@@ -18,7 +18,7 @@ from reconciler.errors import ApiError, OutcomeUnknownError, TransientError
 from reconciler.model import Identifier, ProfileKey
 from reconciler.plan import CHANGE_IDENTIFIER, CREATE_CARD, GENERATE_CARD, UPDATE_CARD, Call, CallItem
 from reconciler.sandbox.server import SandboxServer
-from tests.client.conftest import SANDBOX_OAUTH, card_call, change_call, config_for
+from tests.client.builders import SANDBOX_OAUTH, card_call, change_call, config_for
 
 TOM = 564854782
 CHANGE = "POST /v2/customers/{id}/changeIdentifier"
@@ -42,27 +42,27 @@ def tom_has_external_id(server: SandboxServer) -> bool:
     return any(i["value"] == "EXT564854782" for p in tom["profiles"] for i in p["identifiers"])
 
 
-def test_write_dropped_after_commit_is_outcome_unknown_and_not_resent(demo: SandboxServer) -> None:
-    demo.set_faults({"endpoints": {CHANGE: {"drop_after_commit": 1.0}}})
+def test_write_dropped_after_commit_is_outcome_unknown_and_not_resent(demo_server: SandboxServer) -> None:
+    demo_server.set_faults({"endpoints": {CHANGE: {"drop_after_commit": 1.0}}})
     with pytest.raises(OutcomeUnknownError) as info:
-        asyncio.run(remove_external_id(demo))
+        asyncio.run(remove_external_id(demo_server))
     assert (info.value.method, info.value.path) == ("POST", f"/v2/customers/{TOM}/changeIdentifier")
-    assert change_posts(demo) == [0]  # one POST, dropped, never resent
-    assert not tom_has_external_id(demo)  # ... and it had committed
+    assert change_posts(demo_server) == [0]  # one POST, dropped, never resent
+    assert not tom_has_external_id(demo_server)  # ... and it had committed
 
 
-def test_write_answered_500_is_outcome_unknown_and_not_resent(demo: SandboxServer) -> None:
-    demo.set_faults({"endpoints": {CHANGE: {"error_500": 1.0}}})
+def test_write_answered_500_is_outcome_unknown_and_not_resent(demo_server: SandboxServer) -> None:
+    demo_server.set_faults({"endpoints": {CHANGE: {"error_500": 1.0}}})
     with pytest.raises(OutcomeUnknownError, match="HTTP 500"):
-        asyncio.run(remove_external_id(demo))
-    assert change_posts(demo) == [500]
+        asyncio.run(remove_external_id(demo_server))
+    assert change_posts(demo_server) == [500]
 
 
-def test_write_refused_with_521_is_retried_until_it_succeeds(demo: SandboxServer) -> None:
-    demo.set_faults({"endpoints": {CHANGE: {"error_521": 1.0, "limit": 2}}})
-    asyncio.run(remove_external_id(demo))
-    assert change_posts(demo) == [521, 521, 200]
-    assert not tom_has_external_id(demo)
+def test_write_refused_with_521_is_retried_until_it_succeeds(demo_server: SandboxServer) -> None:
+    demo_server.set_faults({"endpoints": {CHANGE: {"error_521": 1.0, "limit": 2}}})
+    asyncio.run(remove_external_id(demo_server))
+    assert change_posts(demo_server) == [521, 521, 200]
+    assert not tom_has_external_id(demo_server)
 
 
 def test_write_that_could_not_connect_is_retried_then_transient() -> None:
@@ -131,9 +131,9 @@ def test_write_whose_connect_timed_out_is_retried_then_transient(silent_port: in
     assert len(pauses) == 2  # three attempts, a pause between each
 
 
-def test_card_writes_and_identifier_change_reach_the_sandbox(demo: SandboxServer) -> None:
+def test_card_writes_and_identifier_change_reach_the_sandbox(demo_server: SandboxServer) -> None:
     async def run() -> None:
-        async with open_client(config_for(demo.url), write=True, credentials=SANDBOX_OAUTH) as writer:
+        async with open_client(config_for(demo_server.url), write=True, credentials=SANDBOX_OAUTH) as writer:
             assert isinstance(writer, CapillaryWriter)
             await writer.send(card_call(CREATE_CARD, "GOLD0000777", 121212), {})
             await writer.send(card_call(CREATE_CARD, "DIGI00000777", "DIGI01", "NOT_ISSUED"), {})
@@ -149,7 +149,7 @@ def test_card_writes_and_identifier_change_reach_the_sandbox(demo: SandboxServer
         profile = tom.profile(ProfileKey("INSTORE"))
         assert profile is not None and Identifier("email", "tom.new@example.com") in profile.identifiers
         assert card is not None and card.status == "ACTIVE"
-        assert await_none_missing(demo, ["GOLD0000777", "DIGI00000777"])
+        assert await_none_missing(demo_server, ["GOLD0000777", "DIGI00000777"])
 
     asyncio.run(run())
 
@@ -164,7 +164,7 @@ def all_posts(server: SandboxServer) -> list[str]:
     return [r["route"] for r in server.request_log()["requests"] if "oauth" not in r["route"]]
 
 
-def test_a_generated_card_whose_number_is_unknown_is_never_sent_empty(demo: SandboxServer) -> None:
+def test_a_generated_card_whose_number_is_unknown_is_never_sent_empty(demo_server: SandboxServer) -> None:
     """A link or status change of a generated card needs the number its generate returned: without it
     the call is refused before sending, never sent with an empty card number."""
     gen = CallItem("cardnumber", None, 131313, None, "ACTIVE", generated_by="c0")
@@ -172,7 +172,7 @@ def test_a_generated_card_whose_number_is_unknown_is_never_sent_empty(demo: Sand
     status = Call("c2", 0, UPDATE_CARD, ("c0",), (), card=gen)
 
     async def run() -> list[str]:
-        async with open_client(config_for(demo.url), write=True, credentials=SANDBOX_OAUTH) as writer:
+        async with open_client(config_for(demo_server.url), write=True, credentials=SANDBOX_OAUTH) as writer:
             assert isinstance(writer, CapillaryWriter)
             messages = []
             for call in (link, status):
@@ -183,4 +183,4 @@ def test_a_generated_card_whose_number_is_unknown_is_never_sent_empty(demo: Sand
 
     messages = asyncio.run(run())
     assert all("c0" in m and "not sent" in m for m in messages)
-    assert all_posts(demo) == []  # nothing reached the API
+    assert all_posts(demo_server) == []  # nothing reached the API

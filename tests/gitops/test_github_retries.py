@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from reconciler.backoff import Backoff
 from reconciler.github import GitHubClient, GitHubError, reviewed_checksum
 from reconciler.github._client import MAX_RETRIES, MAX_WAIT
 
@@ -15,6 +16,10 @@ from .fake_github import FakeGitHub
 
 MERGE_SHA = "9c1d5e0b7a3f2e4d6c8b0a1f3e5d7c9b1a2f4e6d"
 NOW = 1_714_723_200.0
+
+
+# The backoff policy at the top of its jitter: each pause is its ceiling, 1, 2, 4, ... seconds.
+CEILING = Backoff(base=1.0, cap=MAX_WAIT, uniform=lambda low, high: high)
 
 
 @pytest.fixture
@@ -25,7 +30,9 @@ def slept() -> list[float]:
 @pytest.fixture
 def patient(fake: FakeGitHub, slept: list[float]) -> Iterator[GitHubClient]:
     transport = httpx.MockTransport(fake.handle)
-    with GitHubClient(fake.repo, fake.token, transport=transport, sleep=slept.append, clock=lambda: NOW) as c:
+    with GitHubClient(
+        fake.repo, fake.token, transport=transport, sleep=slept.append, clock=lambda: NOW, backoff=CEILING
+    ) as c:
         yield c
 
 
@@ -53,7 +60,7 @@ def test_a_transient_answer_is_waited_out_then_the_call_succeeds(
     assert slept == [wait]
 
 
-def test_without_headers_the_waits_double(
+def test_without_headers_the_waits_follow_the_backoff_policy(
     fake: FakeGitHub, patient: GitHubClient, slept: list[float]
 ) -> None:
     fake.fail_next = [(500, {}), (502, {}), (504, {})]
@@ -97,3 +104,13 @@ def test_the_served_fake_answers_a_rate_limit_with_its_headers(fake: FakeGitHub)
     )
     assert (answer.status_code, answer.headers["retry-after"]) == (429, "3")
     assert answer.json()["documentation_url"].startswith("https://docs.github.com/")
+
+
+def test_the_default_pause_is_jittered_within_the_policy() -> None:
+    from reconciler.github._client import retry_wait
+
+    answer = httpx.Response(502)
+    waits = [retry_wait(answer, attempt, NOW) for attempt in range(3) for _ in range(20)]
+    for attempt, ceiling in enumerate((1.0, 2.0, 4.0)):
+        for wait in waits[attempt * 20 : (attempt + 1) * 20]:
+            assert wait is not None and ceiling / 2 <= wait <= ceiling

@@ -21,7 +21,7 @@ from reconciler.apply.journal import read_journal
 from reconciler.sandbox.server import SandboxServer
 from tests.apply import population
 from tests.apply.accounting import journal_classes, log_classes
-from tests.apply.conftest import Workspace, make_workspace, serve
+from tests.testing import Workspace, make_workspace, serve
 
 N = 96  # customers; every one has at least one write
 WRITE_ROUTES = (

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from reconciler.desired.importer import dump
 from reconciler.yaml.reader import ParsedFile, parse_bytes
 from tests.apply import population
-from tests.apply.conftest import make_workspace, serve
+from tests.testing import make_workspace, serve
 
 NUMBER_SHAPES = [
     r"[-+]?[0-9]{1,25}",

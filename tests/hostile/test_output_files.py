@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.sandbox.server import SandboxServer
-from tests.apply.conftest import Workspace, demo_state, is_write, make_workspace, serve
+from tests.testing import Workspace, demo_state, is_write, make_workspace, serve
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from reconciler.workspace import Workspace as Loaded
 from reconciler.workspace import load_workspace, shard_rate
-from tests.apply.conftest import Workspace, is_write
+from tests.testing import Workspace, is_write
 
 CHECKSUM = re.compile(r"Checksum: ([0-9a-f]{64})")
 

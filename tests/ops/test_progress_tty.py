@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from reconciler.sandbox import demo_fixture
-from tests.apply.conftest import Workspace, serve
 from tests.ops.terminal import run_on_a_pty
+from tests.testing import Workspace, serve
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
 
@@ -56,15 +56,13 @@ def _workspace(root: Path, n: int) -> Workspace:
     server = serve(_org(n))
     # 1,000 writes at 8 in flight and 8 ms each take 1 s at least, whatever the machine's speed
     server.set_faults({"endpoints": {"*": {"latency_ms": 8}}})
-    (root / "reconciler.yaml").write_text(
-        f"api:\n  url: {server.url}\n  auth: basic\n  concurrency: 8\n  requests_per_minute: 1000000\n"
-        "  bulk_read: true\n"
-        "manage:\n  identifiers: [mobile]\n  cards: false\n"
-        "safety:\n  max_removals: 100000\n  max_removal_ratio: 1.0\n",
-        encoding="utf-8",
+    return Workspace(
+        root,
+        server,
+        api={"auth": "basic", "concurrency": 8, "requests_per_minute": 1000000, "bulk_read": True},
+        manage={"identifiers": ["mobile"], "cards": False},
+        safety={"max_removals": 100000, "max_removal_ratio": 1.0},
     )
-    (root / "state").mkdir()
-    return Workspace(root, server)
 
 
 def _phases(out: str) -> set[str]:

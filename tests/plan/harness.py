@@ -1,27 +1,18 @@
-"""A temp workspace (reconciler.yaml + state files) planned against a real loopback sandbox."""
+"""The plan tests' data: seed customers and cards, declared customers, and readings of a plan."""
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
-import yaml
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from reconciler.cli import main
-from reconciler.commands.plan import compute_plan
 from reconciler.plan import Plan
 from reconciler.sandbox import demo_fixture
-from reconciler.sandbox.server import SandboxServer
-from reconciler.workspace import load_workspace, resolve_scope
 
 GOLD, DIGI = 121212, 131313
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-READ_POSTS = frozenset({"POST /v3/oauth/token/generate", "POST /v2/bulk/getCustomers"})
 
 
 def base_org() -> dict[str, Any]:
@@ -88,87 +79,6 @@ def declared(
     if merge_with:
         out["allow"] = {"merge_with": list(merge_with)}
     return out
-
-
-class Workspace:
-    """A directory with reconciler.yaml pointing at ``server`` and state files written by the test."""
-
-    def __init__(self, root: Path, server: SandboxServer) -> None:
-        self.root = root
-        self.server = server
-        (root / "state").mkdir(parents=True, exist_ok=True)
-        self.configure()
-
-    @property
-    def config_path(self) -> Path:
-        return self.root / "reconciler.yaml"
-
-    def configure(self, url: str | None = None, **sections: Mapping[str, Any]) -> None:
-        """Write reconciler.yaml: the server's url, OAuth, and any overridden sections."""
-        config: dict[str, Any] = {
-            "api": {"url": url or self.server.url, "auth": "oauth", "concurrency": 16},
-            "manage": {"identifiers": ["mobile", "email", "externalId"], "cards": True},
-            "state_dir": "state",
-        }
-        for name, values in sections.items():
-            config[name] = {**config.get(name, {}), **values}
-        self.config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-
-    def write_state(self, customers: Sequence[Mapping[str, Any]], name: str = "customers.yaml") -> Path:
-        """One state file declaring ``customers``."""
-        path = self.root / "state" / name
-        path.write_text(yaml.safe_dump({"customers": list(customers)}, sort_keys=False), encoding="utf-8")
-        return path
-
-    def seed(
-        self,
-        customers: Iterable[dict[str, Any]],
-        cards: Iterable[dict[str, Any]] = (),
-        *,
-        max_active: int | None = None,
-    ) -> None:
-        """Reset the sandbox to the demo org with these customers and cards (``max_active``: every series'
-        maxActiveCardsPerCustomer instead of the demo's 1); forget the request log."""
-        fixture = seed_fixture(customers, cards)
-        for series in fixture["series"] if max_active is not None else ():
-            series["maxActiveCardsPerCustomer"] = max_active
-        self.server.reset()
-        self.server.seed(fixture)
-        self.server.clear_log()
-
-    def cli(self, *args: str) -> Result:
-        """``reconciler plan --config ... ARGS`` in-process; stdout and stderr kept apart."""
-        return CliRunner().invoke(main, ["plan", "--config", str(self.config_path), *args])
-
-    def plan(
-        self, *, changed_since: str | None = None, shard: str | None = None, force: bool = False
-    ) -> Plan:
-        """The Plan object, through the same glue the command uses."""
-        ws = load_workspace(self.config_path)
-        scope = resolve_scope(ws, False, changed_since, shard)
-        return asyncio.run(compute_plan(ws, scope, force=force, progress=False))
-
-    def requests(self) -> list[dict[str, Any]]:
-        """The sandbox's logged requests (admin calls excluded)."""
-        return list(self.server.request_log()["requests"])
-
-
-def route_counts(requests: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-    """``{"GET /v2/customers/{id}": n, ...}`` from logged requests."""
-    out: dict[str, int] = {}
-    for r in requests:
-        key = f"{r['method']} {r['route']}"
-        out[key] = out.get(key, 0) + 1
-    return out
-
-
-def writes(requests: Iterable[Mapping[str, Any]]) -> list[str]:
-    """Every logged request that is not a read (the token and bulk-read POSTs are reads)."""
-    return [
-        f"{r['method']} {r['path']}"
-        for r in requests
-        if r["method"] in WRITE_METHODS and f"{r['method']} {r['route']}" not in READ_POSTS
-    ]
 
 
 def summary(plan: Plan) -> list[tuple[int, str, str, str | None, str, bool]]:

@@ -6,8 +6,8 @@ from typing import Any
 
 from reconciler.errors import EXIT_BLOCKED, EXIT_OK
 from reconciler.plan import CHANGE_IDENTIFIER, CREATE_CARD, GENERATE_CARD, UPDATE_CARD, Action
-
-from .harness import DIGI, GOLD, Workspace, declared, live_card, live_customer, summary
+from tests.plan.harness import DIGI, GOLD, declared, live_card, live_customer, summary
+from tests.testing import Workspace
 
 A, B = 9101, 9102
 MOBILE_A, MOBILE_B = {"mobile": "919800001001"}, {"mobile": "919800001002"}
@@ -48,7 +48,7 @@ def test_link_create_generate_delink_and_status(ws: Workspace) -> None:
     create_call = next(c for c in plan.calls if c.op == CREATE_CARD)
     link_call = next(c for c in plan.calls if link_new.id in c.actions)
     assert create_call.id in link_call.after
-    shown = ws.cli()
+    shown = ws.plan_cli()
     assert shown.exit_code == EXIT_OK, shown.stdout
 
 
@@ -109,7 +109,7 @@ def test_card_moving_between_declared_customers_is_delinked_first(ws: Workspace)
     assert link.depends_on == (delink.id,)
     first, second = plan.calls
     assert first.customer_id == A and second.after == (first.id,)
-    assert ws.cli().exit_code == EXIT_OK
+    assert ws.plan_cli().exit_code == EXIT_OK
 
 
 def test_card_kept_by_another_customer_is_a_conflict(ws: Workspace) -> None:
@@ -121,7 +121,7 @@ def test_card_kept_by_another_customer_is_a_conflict(ws: Workspace) -> None:
     plan = ws.plan()
     assert summary(plan) == [(A, "link", "cardnumber", "GOLD0000081", "conflict", True)]
     assert plan.actions[0].holder == B
-    assert ws.cli().exit_code == EXIT_BLOCKED
+    assert ws.plan_cli().exit_code == EXIT_BLOCKED
 
 
 def test_card_that_cannot_be_linked_is_blocked_with_its_state(ws: Workspace) -> None:
@@ -130,7 +130,7 @@ def test_card_that_cannot_be_linked_is_blocked_with_its_state(ws: Workspace) -> 
     plan = ws.plan()
     assert summary(plan) == [(A, "link", "cardnumber", "GOLD0000082", "blocked", True)]
     assert "EXPIRED" in plan.actions[0].reason
-    assert ws.cli().exit_code == EXIT_BLOCKED
+    assert ws.plan_cli().exit_code == EXIT_BLOCKED
 
 
 def test_a_link_past_the_series_active_card_limit_is_blocked_with_3036(ws: Workspace) -> None:
@@ -161,6 +161,6 @@ def test_a_link_past_the_series_active_card_limit_is_blocked_with_3036(ws: Works
     by_value = {a.value: a for a in plan.actions}
     assert by_value["GOLD0000081"].blocked and "3036" in by_value["GOLD0000081"].reason
     assert not by_value["GOLD0000083"].blocked and not by_value["GOLD0000082"].blocked
-    result = ws.cli()
+    result = ws.plan_cli()
     assert result.exit_code == EXIT_BLOCKED, result.stdout
     assert "Simulated apply: 2 of 2 customers reach the declared state" in result.stdout

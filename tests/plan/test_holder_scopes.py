@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from reconciler.capillary import SCOPES_UNKNOWN
 from reconciler.errors import EXIT_BLOCKED
-
-from .harness import Workspace, base_org, declared, live_customer
+from tests.plan.harness import base_org, declared, live_customer
+from tests.testing import Workspace
 
 A, HOLDER = 9501, 9502
 EMAIL = "shared@example.com"
@@ -54,7 +54,7 @@ def _email_action(ws: Workspace) -> tuple[str, bool, str]:
 
 def test_an_org_without_card_series_still_has_its_accounts_searched(ws: Workspace) -> None:
     _seed(ws)
-    result = ws.cli()
+    result = ws.plan_cli()
     assert result.exit_code == EXIT_BLOCKED, result.output
     risk, blocked, _ = _email_action(ws)
     assert (risk, blocked) == ("merge", True)
@@ -65,7 +65,7 @@ def test_sources_in_the_config_are_searched_when_the_org_does_not_list_them(ws: 
     _seed(ws, sources_api=False)
     accounts = "'WECHAT:wechat-con1', 'WECHAT:wechat-con2', 'FACEBOOK:fbpage-7', 'FACEBOOK:fbpage-8'"
     _configure_sources(ws, f"[INSTORE, {accounts}]")
-    result = ws.cli()
+    result = ws.plan_cli()
     assert result.exit_code == EXIT_BLOCKED, result.output
     lookups = [r for r in ws.requests() if r["route"] == "/v2/customers/lookup/customerDetails"]
     assert len(lookups) == 5  # source ALL, two WECHAT and two FACEBOOK accounts
@@ -75,7 +75,7 @@ def test_sources_in_the_config_are_searched_when_the_org_does_not_list_them(ws: 
 
 def test_every_add_is_blocked_when_no_scope_can_be_enumerated(ws: Workspace) -> None:
     _seed(ws, sources_api=False)
-    result = ws.cli()
+    result = ws.plan_cli()
     assert result.exit_code == EXIT_BLOCKED, result.output
     _, blocked, reason = _email_action(ws)
     assert blocked and SCOPES_UNKNOWN in reason

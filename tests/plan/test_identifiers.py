@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from reconciler.errors import EXIT_BLOCKED, EXIT_CHANGES, EXIT_OK
 from reconciler.plan import CHANGE_IDENTIFIER
-
-from .harness import Workspace, declared, live_customer, plan_json, summary
+from tests.plan.harness import declared, live_customer, plan_json, summary
+from tests.testing import Workspace
 
 A, B, C, D = 9001, 9002, 9003, 9004
 
@@ -48,14 +48,14 @@ def test_mobile_change_is_one_call_with_an_add_and_a_remove(ws: Workspace) -> No
         ],
     }
     assert [c.id for c in plan.customers] == [A, B, C]
-    assert ws.cli().exit_code == EXIT_OK
-    assert ws.cli("--detailed-exitcode").exit_code == EXIT_CHANGES
+    assert ws.plan_cli().exit_code == EXIT_OK
+    assert ws.plan_cli("--detailed-exitcode").exit_code == EXIT_CHANGES
 
 
 def test_no_changes_exits_zero_even_with_detailed_exitcode(ws: Workspace) -> None:
     ws.seed([live_customer(A, {"mobile": "919800000001"})])
     ws.write_state([declared(A, {"mobile": "919800000001"})])
-    result = ws.cli("--detailed-exitcode", "--format", "json")
+    result = ws.plan_cli("--detailed-exitcode", "--format", "json")
     assert result.exit_code == EXIT_OK, result.output
     data = plan_json(result)
     assert data["actions"] == [] and data["calls"] == [] and data["summary"]["customers_in_scope"] == 1
@@ -82,7 +82,7 @@ def test_identifier_moving_between_declared_customers_releases_first(ws: Workspa
     first, second = plan.calls
     assert (first.customer_id, second.customer_id) == (A, B)
     assert second.after == (first.id,)
-    assert ws.cli().exit_code == EXIT_OK
+    assert ws.plan_cli().exit_code == EXIT_OK
 
 
 def test_identifier_kept_by_another_customer_in_the_same_scope_is_a_conflict(ws: Workspace) -> None:
@@ -102,7 +102,7 @@ def test_identifier_kept_by_another_customer_in_the_same_scope_is_a_conflict(ws:
     plan = ws.plan()
     assert summary(plan) == [(A, "add", "email", "taken@example.com", "conflict", True)]
     assert plan.actions[0].holder == B and "8007" in plan.actions[0].reason
-    result = ws.cli()
+    result = ws.plan_cli()
     assert result.exit_code == EXIT_BLOCKED
     assert "conflict" in result.stdout and "BLOCKED" in result.stdout
 
@@ -115,7 +115,7 @@ def test_conflict_with_an_undeclared_holder_in_the_same_scope(ws: Workspace) -> 
         ("remove", "plain", False, None),
         ("add", "conflict", True, B),
     ]
-    assert ws.cli().exit_code == EXIT_BLOCKED
+    assert ws.plan_cli().exit_code == EXIT_BLOCKED
 
 
 def _merge_seed(ws: Workspace) -> None:
@@ -136,7 +136,7 @@ def test_identifier_held_in_another_source_by_an_undeclared_customer_is_a_blocke
     add = next(a for a in plan.actions if a.kind == "add")
     assert (add.risk, add.blocked, add.holder) == ("merge", True, B)
     assert "allow.merge_with" in add.reason and "WECHAT:wechat-con1" in add.reason
-    result = ws.cli()
+    result = ws.plan_cli()
     assert result.exit_code == EXIT_BLOCKED and "merge, BLOCKED" in result.stdout
 
 
@@ -152,11 +152,11 @@ def test_merge_allowed_when_both_customers_list_each_other(ws: Workspace) -> Non
     add = next(a for a in plan.actions if a.customer_id == A and a.kind == "add")
     assert (add.risk, add.blocked, add.holder) == ("merge", False, B)
     assert "irreversible" in add.reason
-    assert not plan.blocked and ws.cli().exit_code == EXIT_OK
+    assert not plan.blocked and ws.plan_cli().exit_code == EXIT_OK
     one_sided = [
         declared(A, {"mobile": "919800000099"}, merge_with=[B]),
         declared(B, wechat={"wechat-con1": {"mobile": "919800000099"}}),
     ]
     ws.write_state(one_sided)
-    assert ws.cli().exit_code == EXIT_BLOCKED
-    assert ws.cli("--force").exit_code == EXIT_BLOCKED  # --force never lets a merge pass
+    assert ws.plan_cli().exit_code == EXIT_BLOCKED
+    assert ws.plan_cli("--force").exit_code == EXIT_BLOCKED  # --force never lets a merge pass

@@ -16,9 +16,10 @@ import pytest
 
 from reconciler.errors import EXIT_BLOCKED, EXIT_ERROR
 from reconciler.sandbox.server import SandboxServer
+from tests.plan.harness import GOLD, declared, live_card, live_customer, plan_json
+from tests.testing import Workspace
 
 from . import bulk
-from .harness import GOLD, Workspace, declared, live_card, live_customer, plan_json
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).parent / "golden"
@@ -36,7 +37,7 @@ def test_markdown_of_5000_changed_customers_is_bounded_and_no_raw_value_leaks(ws
         blocks[i] = _without_email(i, bulk.mobile(i, 8))
         blocks[i] += f"    cards:\n      - number: GOLDN{i:06d}\n        series: {GOLD}\n"
     bulk.write_files(ws.root / "state", blocks)
-    md, js = ws.cli("--format", "markdown"), ws.cli("--format", "json")
+    md, js = ws.plan_cli("--format", "markdown"), ws.plan_cli("--format", "json")
     assert md.exit_code == js.exit_code == EXIT_BLOCKED
     data = plan_json(js)
     assert len(md.stdout) < 60_000
@@ -182,7 +183,7 @@ def test_demo_plan_matches_the_golden_file(demo_repo: Path, fmt: str, name: str)
 
 
 def test_demo_plan_over_loopback_equals_the_embedded_one(demo_repo: Path) -> None:
-    from .harness import Workspace as Ws
+    from tests.testing import Workspace as Ws
 
     embedded = Ws.__new__(Ws)
     embedded.root = demo_repo

@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 
 from reconciler.plan.scope import in_shard
+from tests.plan.harness import DIGI, GOLD, declared, live_card, live_customer
+from tests.testing import Workspace, route_counts, writes
 
 from . import bulk
-from .harness import DIGI, GOLD, Workspace, declared, live_card, live_customer, route_counts, writes
 
 A, B, C = 9301, 9302, 9303
 
@@ -37,7 +38,7 @@ def test_plan_reads_exactly_what_it_needs_and_never_writes(ws: Workspace, fmt: s
             declared(C, {"mobile": "919800003003"}),  # unchanged
         ]
     )
-    result = ws.cli("--format", fmt)
+    result = ws.plan_cli("--format", fmt)
     assert result.exit_code == 0, result.output
     requests = ws.requests()
     assert writes(requests) == []

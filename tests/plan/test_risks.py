@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from reconciler.errors import EXIT_BLOCKED, EXIT_OK
-
-from .harness import Workspace, declared, live_customer, summary
+from tests.plan.harness import declared, live_customer, summary
+from tests.testing import Workspace
 
 A, B, VICTIM, SURVIVOR, CAMPAIGN, SUSPENDED, UNKNOWN = 9201, 9202, 9203, 9204, 9205, 9206, 9299
 
@@ -40,7 +40,7 @@ def test_identifier_held_by_a_victim_or_a_campaign_account_is_blocked(ws: Worksp
     assert "merge victim" in adds[A].reason
     assert (adds[B].risk, adds[B].blocked, adds[B].holder) == ("blocked", True, CAMPAIGN)
     assert "campaign account" in adds[B].reason
-    result = ws.cli()
+    result = ws.plan_cli()
     assert result.exit_code == EXIT_BLOCKED and "campaign account" in result.stdout
 
 
@@ -61,7 +61,7 @@ def test_unknown_victim_and_suspended_customers_are_blocked_with_the_reason(ws: 
     assert all(a.blocked and a.risk == "blocked" for a in plan.actions)
     assert {a.customer_id for a in plan.actions} == {UNKNOWN, VICTIM, SUSPENDED}
     assert plan.calls == () or all(c.customer_id not in errors for c in plan.calls)
-    result = ws.cli()
+    result = ws.plan_cli()
     assert result.exit_code == EXIT_BLOCKED
     assert "not found (8015)" in result.stdout and "merge victim (8069)" in result.stdout
 
@@ -79,7 +79,7 @@ def test_removal_budget_exceeded_is_blocked_with_the_budget_named(ws: Workspace)
     assert not any(a.blocked for a in plan.actions) and plan.blocked
     exceeded = [b for b in plan.budgets if b.exceeded]
     assert [(b.name, b.limit, b.actual, b.forced) for b in exceeded] == [("safety.max_removals", 2, 3, False)]
-    result = ws.cli()
+    result = ws.plan_cli()
     assert result.exit_code == EXIT_BLOCKED
     assert "safety.max_removals: 3 of at most 2, exceeded" in result.stdout
 
@@ -88,7 +88,7 @@ def test_force_lets_budgets_pass_but_never_merges(ws: Workspace) -> None:
     _budget_state(ws)
     forced = ws.plan(force=True)
     assert not forced.blocked and [b.forced for b in forced.budgets if b.exceeded] == [True]
-    result = ws.cli("--force")
+    result = ws.plan_cli("--force")
     assert result.exit_code == EXIT_OK and "overridden by --force" in result.stdout
     ws.seed(
         [
@@ -97,7 +97,7 @@ def test_force_lets_budgets_pass_but_never_merges(ws: Workspace) -> None:
         ]
     )
     ws.write_state([declared(A, {"email": "b@example.com"})])
-    assert ws.cli("--force").exit_code == EXIT_BLOCKED
+    assert ws.plan_cli("--force").exit_code == EXIT_BLOCKED
     assert ws.plan(force=True).actions[-1].risk == "merge"
 
 
@@ -115,7 +115,7 @@ def test_unmanaged_types_undeclared_profiles_and_customers_are_untouched(ws: Wor
     ws.write_state([declared(A, {"mobile": "919800002001"}, wechat={"wechat-con1": {"wechat": "oA"}})])
     plan = ws.plan()
     assert plan.actions == () and plan.customers_in_scope == 1
-    assert ws.cli("--detailed-exitcode").exit_code == EXIT_OK
+    assert ws.plan_cli("--detailed-exitcode").exit_code == EXIT_OK
     ws.write_state([declared(A, {"mobile": "919800002011"})])
     assert summary(ws.plan()) == [
         (A, "remove", "mobile", "919800002001", "plain", False),

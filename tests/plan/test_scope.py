@@ -13,9 +13,10 @@ from reconciler.plan.scope import parse_shard, select_scope
 from reconciler.sandbox import Store
 from reconciler.sandbox.server import SandboxServer
 from reconciler.workspace import load_workspace
+from tests.plan.harness import GOLD, live_card, seed_fixture
+from tests.testing import Workspace, route_counts, writes
 
 from . import bulk
-from .harness import GOLD, Workspace, live_card, route_counts, seed_fixture, writes
 
 NEW = 30_000_001
 X = 9_000  # unchanged in the YAML, but its live email drifted to the value customer 8 now declares
@@ -95,7 +96,7 @@ def test_customer_removed_from_the_yaml_is_reported_as_no_longer_managed(ws: Wor
     base = bulk.commit_all(ws.root, "declare")
     bulk.write_files(ws.root / "state", {i: bulk.block(i) for i in (0, 2)})
     ws.server.clear_log()
-    result = ws.cli("--changed-since", base, "--detailed-exitcode")
+    result = ws.plan_cli("--changed-since", base, "--detailed-exitcode")
     assert result.exit_code == EXIT_OK, result.output
     assert "no longer managed" in result.stdout.lower() and str(bulk.cid(1)) in result.stdout
     assert ws.requests() == [] or route_counts(ws.requests()).get("GET /v2/customers/{id}", 0) == 0
@@ -106,7 +107,7 @@ def test_changed_since_an_unknown_ref_is_a_one_line_usage_error(ws: Workspace) -
     ws.seed(bulk.seed_customers(1))
     bulk.write_files(ws.root / "state", {0: bulk.block(0)})
     bulk.commit_all(ws.root, "declare")
-    result = ws.cli("--changed-since", "no-such-ref")
+    result = ws.plan_cli("--changed-since", "no-such-ref")
     assert result.exit_code == 2
     assert result.stderr.startswith("error: --changed-since") and len(result.stderr.splitlines()) == 1
 

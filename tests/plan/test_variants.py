@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from reconciler.sandbox.server import SandboxServer
+from tests.plan.harness import declared, live_customer
+from tests.testing import Workspace, writes
 from tests.variants import ALL, label
-
-from .harness import Workspace, declared, live_customer, writes
 
 A, B, C, VICTIM, SURVIVOR, CAMPAIGN = 9301, 9302, 9303, 9304, 9305, 9306
 

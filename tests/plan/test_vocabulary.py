@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from reconciler.cli import main
 from reconciler.errors import EXIT_BLOCKED
-
-from .harness import Workspace, base_org, declared, live_customer, writes
+from tests.plan.harness import base_org, declared, live_customer
+from tests.testing import Workspace, writes
 
 A, B = 9301, 9302
 TYPO = "wechat-cn1"
@@ -40,7 +40,7 @@ def _typo_state(ws: Workspace) -> None:
 def test_an_unknown_account_is_blocked_with_the_known_accounts(ws: Workspace) -> None:
     _seed(ws)
     _typo_state(ws)
-    result = ws.cli()
+    result = ws.plan_cli()
     assert result.exit_code == EXIT_BLOCKED, result.output
     assert f"unknown account WECHAT:{TYPO}" in result.stdout
     assert "WECHAT:wechat-con1, WECHAT:wechat-con2" in result.stdout
@@ -53,7 +53,7 @@ def test_an_unknown_account_is_blocked_with_the_known_accounts(ws: Workspace) ->
 def test_apply_of_a_plan_with_an_unknown_account_writes_nothing(ws: Workspace) -> None:
     _seed(ws)
     _typo_state(ws)
-    shown = ws.cli("--all")
+    shown = ws.plan_cli("--all")
     checksum = re.search(r"Checksum: ([0-9a-f]{64})", shown.stdout)
     approval = ["--checksum", checksum.group(1)] if checksum else ["--auto-approve"]
     args = ["apply", "--config", str(ws.config_path), *approval]
@@ -65,7 +65,7 @@ def test_apply_of_a_plan_with_an_unknown_account_writes_nothing(ws: Workspace) -
 def test_an_unknown_source_is_blocked(ws: Workspace) -> None:
     _seed(ws)
     ws.write_state([{"id": A, "identifiers": {"LINE:acme-line": {"line": "U123"}}}])
-    result = ws.cli()
+    result = ws.plan_cli()
     assert result.exit_code == EXIT_BLOCKED, result.output
     assert "unknown source LINE (the org's sources: INSTORE, WECHAT)" in result.stdout
 
@@ -75,14 +75,14 @@ def test_the_config_sources_list_is_used_when_the_api_does_not_tell(ws: Workspac
     _typo_state(ws)
     # Nothing tells the accounts: the vocabulary is unchecked, and no holder can be ruled out, so every
     # add is blocked with what to configure (never "nobody holds it").
-    unchecked = ws.cli()
+    unchecked = ws.plan_cli()
     assert unchecked.exit_code == EXIT_BLOCKED and "unknown account" not in unchecked.stdout
     assert (
         unchecked.stdout.count("list every source and account in sources: in reconciler.yaml") == 2
     )  # two adds
     text = ws.config_path.read_text(encoding="utf-8")
     ws.config_path.write_text(text + "sources: [INSTORE, 'WECHAT:wechat-con1']\n", encoding="utf-8")
-    result = ws.cli()
+    result = ws.plan_cli()
     assert result.exit_code == EXIT_BLOCKED, result.output
     assert f"unknown account WECHAT:{TYPO} (the org's WECHAT accounts: WECHAT:wechat-con1)" in result.stdout
 
@@ -90,6 +90,6 @@ def test_the_config_sources_list_is_used_when_the_api_does_not_tell(ws: Workspac
 def test_a_malformed_sources_entry_is_one_located_line(ws: Workspace) -> None:
     text = ws.config_path.read_text(encoding="utf-8")
     ws.config_path.write_text(text + "sources: ['wechat con1']\n", encoding="utf-8")
-    result = ws.cli()
+    result = ws.plan_cli()
     assert result.exit_code == 1
     assert re.search(r"reconciler\.yaml:\d+:\d+: sources\.0: 'wechat con1' is not valid", result.output)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sandbox.conftest import Api, codes
+from tests.testing import Api, codes
 
 TOM, HUCK, BECKY, VICTIM, CAMPAIGN, POLLY, JOE = (
     564854782,

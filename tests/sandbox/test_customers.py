@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.sandbox.conftest import Api, codes
+from tests.testing import Api, codes
 
 TOM, HUCK, VICTIM, CAMPAIGN, SUSPENDED, POLLY = (
     564854782,

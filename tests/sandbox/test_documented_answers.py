@@ -10,8 +10,7 @@ import pytest
 
 from reconciler.sandbox import create_app
 from reconciler.sandbox.store import DEFAULT_LABELS
-
-from .conftest import Api, codes
+from tests.testing import Api, codes
 
 TOM = 564854782  # INSTORE mobile, email, externalId; holds GOLD0000001 (series 121212, at its limit of 1)
 LINK = {"type": "cardnumber", "seriesId": 121212, "statusLabel": "ACTIVE"}

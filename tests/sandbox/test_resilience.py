@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from reconciler.sandbox.envelope import ConnectionDropped
-from tests.sandbox.conftest import Api, codes
+from tests.testing import Api, codes
 
 TOM, HUCK, JOE = 564854782, 564854783, 564854815
 CHANGE = "POST /v2/customers/{id}/changeIdentifier"

@@ -15,7 +15,7 @@ from reconciler.plan import Action, Plan
 from reconciler.plan.calls import build_calls
 from reconciler.simulate import Simulation, simulate
 from reconciler.workspace import load_workspace
-from tests.plan.harness import Workspace
+from tests.testing import Workspace
 
 
 def unblock(plan: Plan, which: Callable[[Action], bool]) -> Plan:

@@ -23,7 +23,7 @@ from reconciler.sandbox.server import SandboxServer
 from reconciler.simulate import PASSED, Simulation
 from reconciler.workspace import load_workspace, resolve_scope
 from tests.apply import population
-from tests.plan.harness import Workspace
+from tests.testing import Workspace
 from tests.variants import FEW, label
 
 REPO = Path(__file__).resolve().parents[2]

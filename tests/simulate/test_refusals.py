@@ -19,7 +19,8 @@ import pytest
 from reconciler.errors import EXIT_BLOCKED, EXIT_OK
 from reconciler.plan import GENERATE_CARD, Plan
 from reconciler.simulate import DIVERGED, PASSED, Simulation
-from tests.plan.harness import DIGI, GOLD, Workspace, declared, live_card, live_customer
+from tests.plan.harness import DIGI, GOLD, declared, live_card, live_customer
+from tests.testing import Workspace
 
 from .plant import relabel, reverse_releases, run_twin, unblock
 
@@ -294,10 +295,10 @@ def test_an_allowed_merge_that_moves_a_card_to_the_survivor_is_caught_by_the_end
             ),
         ]
     )
-    shown = ws.cli()
+    shown = ws.plan_cli()
     assert shown.exit_code == EXIT_BLOCKED, shown.stdout
     assert f"customer {H1}: still to delink …0050" in shown.stdout
     assert "GOLD0000050" not in shown.stdout
-    off = ws.cli("--no-simulate")
+    off = ws.plan_cli("--no-simulate")
     assert off.exit_code == EXIT_OK, off.stdout  # what the plan alone would have let through
     assert "Simulated apply" not in off.stdout

@@ -13,7 +13,8 @@ from click.testing import CliRunner
 from reconciler.cli import main
 from reconciler.errors import EXIT_BLOCKED, EXIT_OK
 from reconciler.sandbox.server import SandboxServer
-from tests.plan.harness import DIGI, GOLD, Workspace, declared, live_card, live_customer, route_counts, writes
+from tests.plan.harness import DIGI, GOLD, declared, live_card, live_customer
+from tests.testing import Workspace, route_counts, writes
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_LINE = (
@@ -90,7 +91,7 @@ def test_a_simulated_plan_makes_exactly_the_requests_of_an_unsimulated_one(
         counts = {}
         for args in ((), ("--no-simulate",)):
             server.clear_log()
-            shown = ws.cli(*args)
+            shown = ws.plan_cli(*args)
             assert shown.exit_code == EXIT_BLOCKED, shown.stdout
             assert ("Simulated apply: 9 of 9" in shown.stdout) == (not args)
             counts[args] = route_counts(ws.requests())

@@ -1,17 +1,13 @@
-"""Fixtures for the client tests: a real sandbox on loopback, seeded fixtures, and configs pointing at it."""
+"""The client tests' data: seed fixtures, calls as a plan describes them, configs pointing at a sandbox."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from reconciler.capillary import Credentials
 from reconciler.config import ApiConfig, Config
 from reconciler.model import Identifier, ProfileKey
 from reconciler.plan import CHANGE_IDENTIFIER, Call, CallItem, Op
-from reconciler.sandbox.server import SandboxServer
 
 SANDBOX_OAUTH = Credentials.oauth("sandbox", "sandbox")
 FIRST_ID = 700_000_000
@@ -56,10 +52,3 @@ def card_call(op: Op, number: str | None, series: int | str | None = None, label
 def config_for(url: str, **api: Any) -> Config:
     """A Config whose API is the sandbox at ``url``."""
     return Config(api=ApiConfig(url=url, **api))
-
-
-@pytest.fixture
-def demo() -> Iterator[SandboxServer]:
-    """The sandbox with the demo organisation, on loopback."""
-    with SandboxServer(seed="demo") as server:
-        yield server

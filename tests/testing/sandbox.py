@@ -1,19 +1,23 @@
-"""Fixtures: the sandbox as a real loopback server and in-process, behind one small request interface."""
+"""The sandbox in tests: a real loopback server (``serve``; the ``server``, ``demo_server`` fixtures) or the
+same app in-process through ``httpx.ASGITransport`` (``Api`` in either mode; the ``api`` fixture)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
-from reconciler.sandbox import Settings, create_app, demo_fixture
+from reconciler.sandbox import Settings, demo_fixture
 from reconciler.sandbox.app import SandboxApp
 from reconciler.sandbox.faults import Faults, parse_faults
 from reconciler.sandbox.runtime import Runtime
 from reconciler.sandbox.server import SandboxServer
+
+
+def serve(seed: Any = None, **kw: Any) -> SandboxServer:
+    """A started loopback sandbox seeded with ``seed`` ("demo", a fixture, or None: empty); stop it."""
+    return SandboxServer(seed=seed, **kw).start()
 
 
 class Api:
@@ -78,21 +82,14 @@ def _fresh(app: SandboxApp) -> None:
     rt.clear_log()
 
 
-@pytest.fixture(scope="session")
-def loopback_server() -> Iterator[SandboxServer]:
-    with SandboxServer() as server:
-        yield server
-
-
-@pytest.fixture(params=["loopback", "inprocess"])
-def api(request: pytest.FixtureRequest) -> Api:
-    if request.param == "loopback":
-        server: SandboxServer = request.getfixturevalue("loopback_server")
-        _fresh(server.app)
-        return Api("loopback", server.app, server.url)
-    app = create_app()
-    _fresh(app)
-    return Api("inprocess", app, "http://sandbox")
+def fresh_demo(app: SandboxApp) -> None:
+    """Reset ``app`` to the demo org, default settings, no faults, empty rate windows and request log."""
+    rt = app.runtime
+    rt.store.reset()
+    rt.store.seed(demo_fixture())
+    rt.settings, rt.faults = Settings(), Faults()
+    rt.windows.clear()
+    rt.clear_log()
 
 
 def codes(response: httpx.Response, key: str = "errors") -> list[int]:

@@ -1,0 +1,25 @@
+"""The suite's one toolkit: the sandbox (on loopback and in-process), the workspace, the mask key, and the
+request-log helpers. Every test takes these from here (fixtures through ``tests/testing/plugin.py``, which
+``tests/conftest.py`` loads); a folder's own helpers build its data only.
+"""
+
+from tests.testing.mask import TEST_MASK_KEY
+from tests.testing.requests import WRITE_METHODS, is_write, route_counts, route_of, writes
+from tests.testing.sandbox import Api, codes, serve
+from tests.testing.workspace import REPO, Workspace, demo_state, make_workspace
+
+__all__ = [
+    "REPO",
+    "TEST_MASK_KEY",
+    "WRITE_METHODS",
+    "Api",
+    "Workspace",
+    "codes",
+    "demo_state",
+    "is_write",
+    "make_workspace",
+    "route_counts",
+    "route_of",
+    "serve",
+    "writes",
+]
