@@ -37,6 +37,7 @@ def test_a_named_config_that_does_not_exist_is_an_error_not_defaults(demo: Path,
     assert one_error(done) == "error: --config reconciler.yml: no such file"
 
 
+@pytest.mark.slow
 def test_a_checksum_in_upper_case_is_the_same_checksum(demo: Path) -> None:
     plan = run(demo, "plan")
     found = re.search(r"Checksum: ([0-9a-f]{64})", plan.stdout)
@@ -86,6 +87,7 @@ def test_without_reconciler_yaml_the_defaults_apply(demo: Path) -> None:
     assert "Target: embedded sandbox (demo data)" in done.stdout
 
 
+@pytest.mark.slow
 def test_a_config_directory_is_read_and_one_without_the_file_is_refused(demo: Path, tmp_path: Path) -> None:
     assert run(demo, "validate", "--config", ".").returncode == 0
     assert run(demo, "plan", "--config", str(demo)).returncode == 0

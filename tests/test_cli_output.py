@@ -44,6 +44,7 @@ def raw_values() -> set[str]:
     return {v for v in values if len(v) >= 6}
 
 
+@pytest.mark.slow
 def test_demo_plan_is_blocked_by_the_merge_and_logs_no_raw_value(demo: Path) -> None:
     text = run(demo, "-vv", "plan")
     assert text.returncode == 4, text.stderr
@@ -56,6 +57,7 @@ def test_demo_plan_is_blocked_by_the_merge_and_logs_no_raw_value(demo: Path) -> 
         assert not leaked, f"raw values in {fmt} output or -vv logs: {sorted(leaked)[:3]}"
 
 
+@pytest.mark.slow
 def test_apply_logs_no_raw_value_and_converges(demo: Path) -> None:
     state = demo / "state" / "bennets.yaml"
     state.write_text(state.read_text().replace('mobile: "919876543343"', 'mobile: "919876543336"'))

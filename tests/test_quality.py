@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
     [("ruff", ["check", "."]), ("ruff", ["format", "--check", "."]), ("mypy", [])],
     ids=["ruff-check", "ruff-format", "mypy"],
 )
+@pytest.mark.slow
 def test_tool_passes(module: str, args: list[str]) -> None:
     if importlib.util.find_spec(module) is None:
         message = f"{module} is not installed: python -m pip install -e '.[test]'"

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from reconciler.apply.journal import read_journal
 from reconciler.sandbox.server import SandboxServer
@@ -30,6 +31,7 @@ def _cards_of(dump: dict[str, Any], cid: int) -> dict[str, str]:
     return {c["number"]: c["statusLabel"] for c in dump["cards"] if c.get("customerId") == cid}
 
 
+@pytest.mark.slow
 def test_validate_plan_apply_then_plan_is_empty(demo_ws: Workspace) -> None:
     assert demo_ws.cli("validate").returncode == 0
     checksum = demo_ws.checksum()
@@ -48,6 +50,7 @@ def test_validate_plan_apply_then_plan_is_empty(demo_ws: Workspace) -> None:
     assert merged == {c["id"] for c in before["customers"] if c.get("mergedInto")}
 
 
+@pytest.mark.slow
 def test_undeclared_customers_are_byte_for_byte_unchanged(demo_ws: Workspace) -> None:
     plan = json.loads(demo_ws.cli("plan", "--all", "--format", "json").stdout)
     touched = {c["customer_id"] for c in plan["calls"]}
@@ -61,6 +64,7 @@ def test_undeclared_customers_are_byte_for_byte_unchanged(demo_ws: Workspace) ->
             assert json.dumps(after[cid], sort_keys=True) == json.dumps(customer, sort_keys=True), cid
 
 
+@pytest.mark.slow
 def test_writes_are_exactly_the_plans_calls(demo_ws: Workspace) -> None:
     plan = json.loads(demo_ws.cli("plan", "--all", "--format", "json").stdout)
     demo_ws.server.clear_log()
@@ -75,6 +79,7 @@ def test_writes_are_exactly_the_plans_calls(demo_ws: Workspace) -> None:
     assert_verified_json(json.loads(done.stdout))
 
 
+@pytest.mark.slow
 def test_live_change_after_review_is_stale_and_writes_nothing(demo_ws: Workspace) -> None:
     checksum = demo_ws.checksum()
     srv = demo_ws.server
@@ -89,6 +94,7 @@ def test_live_change_after_review_is_stale_and_writes_nothing(demo_ws: Workspace
     assert not [e for e in srv.request_log()["requests"] if is_write(e)]
 
 
+@pytest.mark.slow
 def test_blocked_plan_is_refused(tmp_path: Path, demo_server: SandboxServer) -> None:
     state = {n: (REPO / "state" / n).read_text() for n in DECLARED_FILES}  # Lydia's merge stays in
     ws = make_workspace(tmp_path, demo_server, state)
@@ -99,6 +105,7 @@ def test_blocked_plan_is_refused(tmp_path: Path, demo_server: SandboxServer) -> 
     assert not [e for e in demo_server.request_log()["requests"] if is_write(e)]
 
 
+@pytest.mark.slow
 def test_apply_needs_checksum_or_approval_off_a_terminal(demo_ws: Workspace) -> None:
     done = demo_ws.cli("apply")
     assert done.returncode == 2 and "--auto-approve" in done.stderr
@@ -106,6 +113,7 @@ def test_apply_needs_checksum_or_approval_off_a_terminal(demo_ws: Workspace) -> 
     assert demo_ws.cli("apply", "--checksum", "0" * 64, "--auto-approve").returncode == 2
 
 
+@pytest.mark.slow
 def test_journal_masks_values_and_pairs_every_intent_with_an_outcome(demo_ws: Workspace) -> None:
     assert demo_ws.cli("apply", "--auto-approve", "--journal", "run.jsonl").returncode == 0
     text = (demo_ws.root / "run.jsonl").read_text()
@@ -120,6 +128,7 @@ def test_journal_masks_values_and_pairs_every_intent_with_an_outcome(demo_ws: Wo
     assert "/v2/customers/{id}/changeIdentifier" in routes and "/v2/card/generate" in routes
 
 
+@pytest.mark.slow
 def test_result_formats(demo_ws: Workspace) -> None:
     done = demo_ws.cli("apply", "--auto-approve", "--format", "markdown")
     assert done.returncode == 0

@@ -24,6 +24,7 @@ def _run_at_a_terminal(ws: Workspace, answer: bytes, timeout: float = 60) -> tup
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+@pytest.mark.slow
 def test_at_a_terminal_no_writes_nothing_and_yes_applies(demo_ws: Workspace) -> None:
     srv = demo_ws.server
     srv.clear_log()

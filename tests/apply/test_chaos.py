@@ -26,6 +26,9 @@ from tests.testing import make_workspace, serve
 from tests.testing.verified import assert_verified_json
 from tests.variants import FEW, label
 
+# End to end (CLI subprocesses, a GitHub job run, signals, a full scenario): `-m "not slow"` skips it.
+pytestmark = pytest.mark.slow
+
 N = int(os.environ.get("RECONCILER_CHAOS_N", "200"))
 SHARES = {
     "error_500": 0.10,

@@ -66,6 +66,7 @@ def org_server() -> Iterator[SandboxServer]:
     server.stop()
 
 
+@pytest.mark.slow
 def test_a_permanent_error_says_re_running_will_not_help(tmp_path: Path, org_server: SandboxServer) -> None:
     ws = make_workspace(tmp_path, org_server, {"c.yaml": VALID_STATE})
     # the org refuses every changeIdentifier with 8011, as it refuses an account it does not have
@@ -84,6 +85,7 @@ def test_a_permanent_error_says_re_running_will_not_help(tmp_path: Path, org_ser
     assert failed[0]["calls"][0]["failure"] == "permanent"
 
 
+@pytest.mark.slow
 def test_an_unknown_account_is_blocked_at_plan_even_when_the_org_hides_its_sources(
     tmp_path: Path, blind_server: SandboxServer
 ) -> None:
@@ -96,6 +98,7 @@ def test_an_unknown_account_is_blocked_at_plan_even_when_the_org_hides_its_sourc
     assert not [e for e in blind_server.request_log()["requests"] if is_write(e)]
 
 
+@pytest.mark.slow
 def test_a_transient_error_says_re_run_and_re_running_finishes(
     tmp_path: Path, org_server: SandboxServer
 ) -> None:

@@ -71,6 +71,7 @@ def test_a_customer_changed_between_plan_and_write_is_skipped_as_stale(demo_ws: 
     [("drop_after_commit", 0, [True]), ("drop_before", 1, [False])],
     ids=["lost-after-commit-is-not-resent", "dropped-before-is-resent-after-proof"],
 )
+@pytest.mark.slow
 def test_a_write_with_an_unknown_outcome_is_settled_by_reading(
     demo_ws: Workspace, fault: str, extra_sends: int, verdicts: list[bool]
 ) -> None:
@@ -85,6 +86,7 @@ def test_a_write_with_an_unknown_outcome_is_settled_by_reading(
     assert [e["applied"] for e in events if e["event"] == "resolved"] == verdicts
 
 
+@pytest.mark.slow
 def test_a_write_that_never_gets_an_answer_stops_after_max_sends(demo_ws: Workspace) -> None:
     srv = demo_ws.server
     srv.set_faults({"seed": 1, "endpoints": {CHANGE_ROUTE: {"error_500": 1.0}}})
@@ -111,6 +113,7 @@ def test_a_write_that_never_gets_an_answer_stops_after_max_sends(demo_ws: Worksp
     assert sorted(pauses) == sorted(growing * len(sends))
 
 
+@pytest.mark.slow
 def test_lost_generations_stop_at_their_cap_and_the_spare_cards_are_reported(demo_ws: Workspace) -> None:
     srv = demo_ws.server
     srv.set_faults({"seed": 1, "endpoints": {"POST /v2/card/generate": {"drop_after_commit": 1.0}}})
@@ -202,6 +205,7 @@ def test_verification_reports_its_own_phase_and_a_terminal_draws_it(
     assert f"{ERASE}verifying: 1/{n} (50%)" in shown.getvalue() and shown.getvalue().endswith(ERASE)
 
 
+@pytest.mark.slow
 def test_a_failed_plan_leaves_no_read_running(demo_ws: Workspace) -> None:
     """The sources are read beside the customers: when a customer read fails the plan, the sources read
     (shared by every caller) is stopped too, not left running after the plan has failed."""

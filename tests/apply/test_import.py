@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from reconciler.sandbox.server import SandboxServer
@@ -11,6 +12,7 @@ from tests.apply import population
 from tests.testing import demo_state, make_workspace, serve
 
 
+@pytest.mark.slow
 def test_import_of_50_customers_validates_and_plans_empty(tmp_path: Path) -> None:
     server = serve(population.fixture(50, 0))
     try:
@@ -35,6 +37,7 @@ def test_import_of_50_customers_validates_and_plans_empty(tmp_path: Path) -> Non
         server.stop()
 
 
+@pytest.mark.slow
 def test_import_per_customer_files_is_deterministic(tmp_path: Path, demo_server: SandboxServer) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
@@ -49,6 +52,7 @@ def test_import_per_customer_files_is_deterministic(tmp_path: Path, demo_server:
         assert (a.root / "state" / name).read_bytes() == (b.root / "state" / name).read_bytes()
 
 
+@pytest.mark.slow
 def test_import_warns_about_a_victim_and_skips_it(tmp_path: Path, demo_server: SandboxServer) -> None:
     ws = make_workspace(tmp_path, demo_server, {})
     done = ws.cli("import", "--id", "564854782", "--id", "564855017")
@@ -59,6 +63,7 @@ def test_import_warns_about_a_victim_and_skips_it(tmp_path: Path, demo_server: S
     assert "merge victim" in by_lookup.stderr and "919812300017" not in by_lookup.stderr
 
 
+@pytest.mark.slow
 def test_import_warns_about_an_identifier_shared_with_another_account(tmp_path: Path) -> None:
     fixture = population.fixture(2, 0)
     wechat = {"source": "WECHAT", "accountId": "wechat-con1"}
@@ -75,6 +80,7 @@ def test_import_warns_about_an_identifier_shared_with_another_account(tmp_path: 
         server.stop()
 
 
+@pytest.mark.slow
 def test_import_refuses_bad_requests(tmp_path: Path, demo_server: SandboxServer) -> None:
     ws = make_workspace(tmp_path, demo_server, {})
     assert ws.cli("import").returncode == 2
@@ -84,6 +90,7 @@ def test_import_refuses_bad_requests(tmp_path: Path, demo_server: SandboxServer)
     assert bad.returncode == 2 and "bad.txt:2:" in bad.stderr and "Traceback" not in bad.stderr
 
 
+@pytest.mark.slow
 def test_import_of_an_already_declared_customer_writes_nothing(
     tmp_path: Path, demo_server: SandboxServer
 ) -> None:
@@ -98,6 +105,7 @@ def test_import_of_an_already_declared_customer_writes_nothing(
     assert ws.cli("validate").returncode == 0  # the repository still validates
 
 
+@pytest.mark.slow
 def test_an_import_that_does_not_validate_is_set_aside(tmp_path: Path, demo_server: SandboxServer) -> None:
     ws = make_workspace(tmp_path, demo_server, {})
     (tmp_path / "state" / "tom.yaml").write_text(  # Tom's externalId, on someone undeclared by import
@@ -110,6 +118,7 @@ def test_an_import_that_does_not_validate_is_set_aside(tmp_path: Path, demo_serv
     assert (tmp_path / "state" / "imported.yaml.rejected").exists()
 
 
+@pytest.mark.slow
 def test_import_into_an_invalid_state_writes_nothing(tmp_path: Path, demo_server: SandboxServer) -> None:
     ws = make_workspace(tmp_path, demo_server, {"bad.yaml": "customers:\n  - id: x\n"})
     done = ws.cli("import", "--id", "564854782")
@@ -121,6 +130,7 @@ def test_import_into_an_invalid_state_writes_nothing(tmp_path: Path, demo_server
     assert sorted(p.name for p in (tmp_path / "state").iterdir()) == ["bad.yaml"]
 
 
+@pytest.mark.slow
 def test_a_second_rejected_import_keeps_the_first(tmp_path: Path, demo_server: SandboxServer) -> None:
     ws = make_workspace(tmp_path, demo_server, {})
     (tmp_path / "state" / "tom.yaml").write_text(

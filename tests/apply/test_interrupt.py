@@ -17,6 +17,9 @@ import pytest
 from tests.hostile.journaling import assert_clean, interrupt_after, prepare
 from tests.testing import is_write
 
+# End to end (CLI subprocesses, a GitHub job run, signals, a full scenario): `-m "not slow"` skips it.
+pytestmark = pytest.mark.slow
+
 
 def test_interrupted_apply_resumes_with_the_printed_commands(tmp_path: Path) -> None:
     run = prepare(tmp_path, 41)

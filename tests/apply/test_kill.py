@@ -34,6 +34,9 @@ from tests.client.throttle import Receive, Scope, Send
 from tests.testing import is_write, make_workspace
 from tests.testing.verified import assert_verified
 
+# End to end (CLI subprocesses, a GitHub job run, signals, a full scenario): `-m "not slow"` skips it.
+pytestmark = pytest.mark.slow
+
 N = 120
 LATENCY = {"*": {"latency_ms": 10}}  # requests overlap, so some are in the sandbox when the kill comes
 LIVENESS = 300  # seconds; only a hung run waits this long

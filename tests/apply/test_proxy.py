@@ -79,6 +79,7 @@ def proxy() -> Iterator[ConnectProxy]:
         yield running
 
 
+@pytest.mark.slow
 def test_a_plan_against_an_https_target_goes_through_https_proxy(
     proxy: ConnectProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

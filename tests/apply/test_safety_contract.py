@@ -111,6 +111,7 @@ def _last_line_verifies(stdout: str) -> None:
 # ----- one apply per target ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_two_applies_of_one_plan_started_together_write_once(demo_ws: Workspace) -> None:
     proxy = GatedProxy(demo_ws.server.port)
     try:
@@ -141,6 +142,7 @@ def test_two_applies_of_one_plan_started_together_write_once(demo_ws: Workspace)
     assert generates and len(new_cards) == generates + created  # no extra generated card
 
 
+@pytest.mark.slow
 def test_a_dead_applys_lock_is_taken_over_and_said_so(demo_ws: Workspace) -> None:
     space = load_workspace(demo_ws.root / "reconciler.yaml")
     path = lock_path(target_key(space.config))
@@ -186,6 +188,7 @@ def _branches(tmp_path: Path, server: SandboxServer) -> tuple[Workspace, Workspa
 
 
 @pytest.mark.parametrize("variants", ALL, ids=label)
+@pytest.mark.slow
 def test_a_value_taken_between_plan_and_write_is_not_added(
     tmp_path: Path, demo_server: SandboxServer, variants: dict[str, str]
 ) -> None:
@@ -208,6 +211,7 @@ def test_a_value_taken_between_plan_and_write_is_not_added(
 
 
 @pytest.mark.parametrize("together", [False, True], ids=["one-after-the-other", "started-together"])
+@pytest.mark.slow
 def test_two_branches_adding_one_value_never_merge(
     tmp_path: Path, demo_server: SandboxServer, monkeypatch: pytest.MonkeyPatch, together: bool
 ) -> None:
@@ -229,6 +233,7 @@ def test_two_branches_adding_one_value_never_merge(
     assert len(_holders_of(demo_server, SHARED)) == 1
 
 
+@pytest.mark.slow
 def test_a_second_checkouts_apply_to_the_same_target_is_refused_while_the_first_runs(
     tmp_path: Path, demo_server: SandboxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -279,6 +284,7 @@ def _lookalikes() -> tuple[str, str]:
         n += 1
 
 
+@pytest.mark.slow
 def test_a_lookalike_value_does_not_pass_as_the_reviewed_one(
     tmp_path: Path, demo_server: SandboxServer
 ) -> None:
@@ -302,6 +308,7 @@ def test_a_lookalike_value_does_not_pass_as_the_reviewed_one(
 
 @pytest.mark.parametrize("key", [None, "", "short-key"], ids=["unset", "empty", "short"])
 @pytest.mark.parametrize("command", ["plan", "apply"])
+@pytest.mark.slow
 def test_a_real_target_without_a_secret_masking_key_is_refused(
     demo_ws: Workspace, monkeypatch: pytest.MonkeyPatch, key: str | None, command: str
 ) -> None:

@@ -43,6 +43,7 @@ def tls_server(ca: trustme.CA, tmp_path: Path) -> Iterator[SandboxServer]:
     server.stop()
 
 
+@pytest.mark.slow
 def test_plan_apply_and_plan_again_over_https(
     ca: trustme.CA, tls_server: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -62,6 +63,7 @@ def test_plan_apply_and_plan_again_over_https(
     assert again.returncode == 0, again.stdout + again.stderr
 
 
+@pytest.mark.slow
 def test_an_untrusted_certificate_is_one_line_and_nothing_reaches_the_api(
     tls_server: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -78,6 +80,7 @@ def test_an_untrusted_certificate_is_one_line_and_nothing_reaches_the_api(
     assert tls_server.request_log()["total"] == 0
 
 
+@pytest.mark.slow
 def test_a_certificate_for_another_host_is_one_line(
     ca: trustme.CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -94,6 +97,7 @@ def test_a_certificate_for_another_host_is_one_line(
     assert len(errors) == 1 and "not valid for the host in api.url" in errors[0], done.stderr
 
 
+@pytest.mark.slow
 def test_a_missing_ca_bundle_is_one_line(
     tls_server: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -63,6 +63,7 @@ def _customer(entry: dict[str, Any]) -> int:
     return int(entry["path"].split("/")[3])
 
 
+@pytest.mark.slow
 def test_customers_are_verified_while_others_are_still_written(tmp_path: Path, server: SandboxServer) -> None:
     ws = make_workspace(tmp_path, server, {"population.yaml": population.state_yaml(N)})
     server.set_faults({"endpoints": {CHANGE_ROUTE: {"latency_ms": LATENCY * 1000}}})
@@ -106,6 +107,7 @@ def test_moves_and_merges_entangle_their_customers(tmp_path: Path, server: Sandb
     assert loose and all(groups[c] == {c} for c in loose)
 
 
+@pytest.mark.slow
 def test_a_cancelled_verifier_starts_no_re_read_and_verify_checks_a_partial_group(
     tmp_path: Path, server: SandboxServer
 ) -> None:

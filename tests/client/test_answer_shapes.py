@@ -35,6 +35,7 @@ def test_a_401_with_an_xml_body_is_one_authentication_error(auth: str) -> None:
 
 
 @pytest.mark.parametrize("shape", ["data", "entity"])
+@pytest.mark.slow
 def test_a_generated_card_is_linked_whichever_shape_the_generate_answer_has(
     tmp_path: Path, shape: str
 ) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from reconciler.capillary import open_client
 from reconciler.capillary._limits import Limits, WindowLimiter, api_key
 from reconciler.sandbox.server import SandboxServer
@@ -28,6 +30,7 @@ async def _hammer(limiter: WindowLimiter, tasks: int, each: int, sends: list[flo
     await asyncio.gather(*(one() for _ in range(tasks)))
 
 
+@pytest.mark.slow
 def test_no_window_ever_holds_more_than_the_limit() -> None:
     limiter = WindowLimiter(10, window=0.3)
     sends: list[float] = []
@@ -43,6 +46,7 @@ def test_limiter_admits_the_limit_at_once_and_no_more() -> None:
     assert [limiter.try_acquire() for _ in range(21)] == [True] * 20 + [False]
 
 
+@pytest.mark.slow
 def test_requests_of_one_api_take_its_quota_in_the_order_they_asked() -> None:
     """FIFO under a binding window: a plan's first customers are read first (and their holder lookups
     can start while the rest still wait for the window)."""

@@ -67,6 +67,7 @@ def faulty() -> Iterator[tuple[SandboxServer, Throttle]]:
         yield server, gate
 
 
+@pytest.mark.slow
 def test_2000_reads_through_faults_all_correct(
     faulty: tuple[SandboxServer, Throttle],
 ) -> None:
@@ -86,6 +87,7 @@ def test_2000_reads_through_faults_all_correct(
     assert len(gate.throttled) > 10
 
 
+@pytest.mark.slow
 def test_rate_limit_never_exceeded_in_any_minute_at_concurrency_32() -> None:
     server, _ = serve(100, Settings(rate_limit_per_minute=25))
     with server:
@@ -115,6 +117,7 @@ async def _until_answered(server: SandboxServer, count: int) -> None:
         await asyncio.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_sliding_window_holds_across_many_windows() -> None:
     server, _ = serve(200)
     with server:
@@ -130,6 +133,7 @@ def test_sliding_window_holds_across_many_windows() -> None:
     assert len(times) == 120 and windows_max(times, 0.25) <= 20
 
 
+@pytest.mark.slow
 def test_429_retry_after_pauses_every_task_of_that_api() -> None:
     server, gate = serve(40, share=1.0, limit=1, retry_after=1)
     with server:
@@ -149,6 +153,7 @@ def test_429_retry_after_pauses_every_task_of_that_api() -> None:
     assert len(during_pause) <= 7
 
 
+@pytest.mark.slow
 def test_token_expiring_mid_run_is_refreshed_without_a_failure() -> None:
     # The client refreshes at 80% of the ttl, so a request sent with the old token has 20% of it (1 s) to
     # reach the server: the margin a loaded machine needs. 300 reads, 4 at a time, >= 70 ms each: the run

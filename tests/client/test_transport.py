@@ -266,6 +266,7 @@ def test_read_timeout_then_a_fresh_connection() -> None:
     run(silent_first, scenario)
 
 
+@pytest.mark.slow
 def test_slow_trickle_within_read_timeout_is_not_a_timeout() -> None:
     # The body takes longer than the read timeout (20 gaps of >= 0.1 s: >= 2 s > 1.5 s), each gap far
     # less: server and client share one event loop, so a stall of the whole process longer than

@@ -105,6 +105,7 @@ def silent_port() -> Iterator[int]:
         sock.close()
 
 
+@pytest.mark.slow
 def test_write_whose_connect_timed_out_is_retried_then_transient(silent_port: int) -> None:
     pauses: list[float] = []
 

@@ -46,6 +46,7 @@ def big_plan(n: int) -> tuple[Plan, set[str]]:
     return make_plan(declared, lives, holders=holders, force=True), values
 
 
+@pytest.mark.slow
 def test_markdown_of_5000_customers_stays_under_limit_with_full_summary() -> None:
     plan, _ = big_plan(5000)
     text = render_markdown(plan)
@@ -58,6 +59,7 @@ def test_markdown_of_5000_customers_stays_under_limit_with_full_summary() -> Non
     assert f"Checksum: `{plan.checksum}`" in text
 
 
+@pytest.mark.slow
 def test_no_raw_value_in_json_or_markdown() -> None:
     plan, values = big_plan(300)
     for output in (render_json(plan), render_markdown(plan, limit=10_000_000)):

@@ -8,6 +8,7 @@ import string
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -72,6 +73,7 @@ def check_outcome(path: Path) -> list[Any]:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(doc=documents)
+@pytest.mark.slow
 def test_generated_documents_load_or_fail_located(tmp_path_factory: Any, doc: Any) -> None:
     directory = tmp_path_factory.mktemp("gen")
     path = directory / "g.yaml"
@@ -99,6 +101,7 @@ def test_generated_documents_load_or_fail_located(tmp_path_factory: Any, doc: An
     ),
     raw=st.booleans(),
 )
+@pytest.mark.slow
 def test_mutated_files_never_escape(
     tmp_path_factory: Any, edits: list[tuple[int, int, str]], raw: bool
 ) -> None:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.desired.conftest import Write
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,6 +44,7 @@ def test_text_format_lists_every_problem_sorted(write: Write, tmp_path: Path) ->
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_github_and_json_formats(write: Write, tmp_path: Path) -> None:
     path = write("x.yaml", "customers:\n  - id: 0\n")
     github = run("--format", "github", str(path), cwd=tmp_path)
@@ -73,6 +76,7 @@ def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
     assert run("nope/", cwd=tmp_path).returncode == 2
 
 
+@pytest.mark.slow
 def test_every_problem_is_said_in_one_run_whatever_else_is_wrong(write: Write, tmp_path: Path) -> None:
     """Issue 20, 6: a config with an unknown key, a customer block with an unknown key and a value that
     block shares with another file: all three in one run of validate, and of plan."""

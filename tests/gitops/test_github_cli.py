@@ -26,6 +26,7 @@ def assert_no_secret(served: Served, *outputs: str) -> None:
         assert served.fake.token not in out
 
 
+@pytest.mark.slow
 def test_comment_updates_the_plan_comment_in_place(served: Served, tmp_path: Path) -> None:
     plan = write(tmp_path, "plan.md", f"## Plan\n\n2 to add\n\n<!-- reconciler-plan checksum={NEW} -->\n")
     env = github_env(served, GITHUB_SERVER_URL="https://github.com", GITHUB_RUN_ID="777")
@@ -40,12 +41,14 @@ def test_comment_updates_the_plan_comment_in_place(served: Served, tmp_path: Pat
     assert_no_secret(served, first.stdout, first.stderr, second.stdout, second.stderr)
 
 
+@pytest.mark.slow
 def test_reviewed_checksum_prints_only_the_checksum_on_stdout(served: Served) -> None:
     done = run_cli(["github", "reviewed-checksum", "--sha", MERGE_SHA], github_env(served))
     assert (done.returncode, done.stdout) == (0, REVIEWED + "\n")
     assert "plan reviewed on #42" in done.stderr
 
 
+@pytest.mark.slow
 def test_reviewed_checksum_of_a_direct_push_fails_with_one_line(served: Served) -> None:
     done = run_cli(["github", "reviewed-checksum", "--sha", "a" * 40], github_env(served))
     assert done.returncode == 1 and done.stdout == ""
@@ -53,6 +56,7 @@ def test_reviewed_checksum_of_a_direct_push_fails_with_one_line(served: Served) 
     assert done.stderr == expected
 
 
+@pytest.mark.slow
 def test_post_result_comments_on_the_merged_pull_request(served: Served, tmp_path: Path) -> None:
     result = write(tmp_path, "result.md", "## Applied\n\n2 changes applied.\n")
     done = run_cli(["github", "post-result", "--sha", MERGE_SHA, "--file", str(result)], github_env(served))
@@ -61,6 +65,7 @@ def test_post_result_comments_on_the_merged_pull_request(served: Served, tmp_pat
     assert "2 changes applied" in served.fake.comments[42][-1]["body"]
 
 
+@pytest.mark.slow
 def test_drift_issue_updates_then_closes_on_an_empty_report(served: Served, tmp_path: Path) -> None:
     env = github_env(served)
     drift = write(tmp_path, "drift.md", "## Drift\n\n4 customers differ.\n")
@@ -83,11 +88,13 @@ def test_drift_issue_updates_then_closes_on_an_empty_report(served: Served, tmp_
     ],
     ids=["bad-sha", "bad-pr", "missing-file", "drift-needs-input", "bad-exit-code"],
 )
+@pytest.mark.slow
 def test_bad_arguments_are_usage_errors(served: Served, args: list[str], code: int, message: str) -> None:
     done = run_cli(["github", *args], github_env(served))
     assert done.returncode == code and message in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_wrong_token_fails_without_printing_it(served: Served) -> None:
     env = github_env(served) | {"GITHUB_TOKEN": "ghp_leakedLeakedLeaked0123"}
     done = run_cli(["-vv", "github", "reviewed-checksum", "--sha", MERGE_SHA], env)
@@ -95,12 +102,14 @@ def test_wrong_token_fails_without_printing_it(served: Served) -> None:
     assert "ghp_leakedLeakedLeaked0123" not in done.stdout + done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_missing_token_is_a_configuration_error(served: Served) -> None:
     env = {k: v for k, v in github_env(served).items() if k != "GITHUB_TOKEN"}
     done = run_cli(["github", "reviewed-checksum", "--sha", MERGE_SHA], env)
     assert done.returncode == 1 and done.stderr.startswith("error: GITHUB_TOKEN is not set")
 
 
+@pytest.mark.slow
 def test_unreachable_api_is_one_line(tmp_path: Path, served: Served) -> None:
     env = github_env(served) | {"GITHUB_API_URL": "http://127.0.0.1:9"}
     done = run_cli(["github", "reviewed-checksum", "--sha", MERGE_SHA], env)

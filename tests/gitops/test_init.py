@@ -44,6 +44,7 @@ def resolves(path: Path) -> Path:
     return schema
 
 
+@pytest.mark.slow
 def test_init_writes_the_repository_and_says_which_secrets_to_create(repo: Path) -> None:
     names = {p.relative_to(repo).as_posix() for p in repo.rglob("*") if p.is_file()}
     assert {"reconciler.yaml", "state/customers.yaml", ".gitignore", ".pre-commit-config.yaml"} <= names
@@ -67,12 +68,14 @@ def test_its_workflows_call_the_reusable_ones_at_the_pinned_version_and_pass_act
         assert job["uses"].endswith("@v0.1.0") and job["with"]["install"] == "capillary-reconciler==0.1.0"
 
 
+@pytest.mark.slow
 def test_it_validates_and_plans_on_the_sandbox(repo: Path) -> None:
     assert reconciler(repo, "validate").returncode == 0
     planned = reconciler(repo, "plan", "--detailed-exitcode")
     assert planned.returncode == 0 and "No changes." in planned.stdout, planned.stderr
 
 
+@pytest.mark.slow
 def test_modelines_resolve_in_the_repository_and_one_directory_down(repo: Path) -> None:
     done = reconciler(repo, "import", "--id", "564854782", "--file-per-customer", "--out", "state/customers/")
     assert done.returncode == 0, done.stderr

@@ -43,6 +43,7 @@ def run(
     return run_step_script(s.run, env | resolve_env(s.env, context), work)
 
 
+@pytest.mark.slow
 def test_plan_workflow_comment_step_updates_the_one_plan_comment(
     served: Served, runner_env: dict[str, str]
 ) -> None:
@@ -65,6 +66,7 @@ def test_plan_workflow_comment_step_updates_the_one_plan_comment(
     ],
     ids=["drift", "clean"],
 )
+@pytest.mark.slow
 def test_drift_workflow_report_step_keeps_one_issue(
     served: Served, runner_env: dict[str, str], shards: dict[str, str], state: str, summary: str
 ) -> None:

@@ -77,6 +77,7 @@ HINTS = [
 
 
 @pytest.mark.parametrize(("body", "expected"), HINTS, ids=["mobile", "number 0012345", "number 4000E0001"])
+@pytest.mark.slow
 def test_a_quote_it_hint_quotes_the_exact_text(repo: Repo, body: str, expected: str) -> None:
     key = "    identifiers:\n" if "mobile" in body else "    cards:\n"
     repo.state(HEADER + key + body)
@@ -115,6 +116,7 @@ def test_an_integer_of_5000_digits_is_one_problem(repo: Repo) -> None:
 
 
 @pytest.mark.parametrize("value", [2**63, 0, -1])
+@pytest.mark.slow
 def test_a_customer_id_outside_64_bits_is_refused_before_any_call(repo: Repo, value: int) -> None:
     repo.state(f"customers:\n  - id: {value}\n")
     line = repo.validate()
@@ -152,12 +154,14 @@ def test_a_directory_named_like_a_state_file_is_one_problem(repo: Repo) -> None:
     assert repo.validate() == "state/d.yaml:1:1: is a directory, not a regular file"
 
 
+@pytest.mark.slow
 def test_a_device_is_refused(repo: Repo) -> None:
     (repo.root / "state" / "null.yaml").symlink_to("/dev/null")  # outside the repository, and a device
     assert repo.validate().startswith("state/null.yaml:1:1: resolves outside the repository")
     assert repo.validate("/dev/null") == "/dev/null:1:1: is a character device, not a regular file"
 
 
+@pytest.mark.slow
 def test_a_link_out_of_the_repository_is_refused_and_never_read(repo: Repo, tmp_path: Path) -> None:
     secret = tmp_path / "elsewhere.yaml"
     secret.write_text("customers:\n  - id: 5\n    identifiers: {INSTORE: {email: SECRET-VALUE}}\n")
@@ -209,6 +213,7 @@ def test_a_value_nobody_can_see_is_one_problem(repo: Repo, value: str, message: 
     assert repo.validate() == f"state/a.yaml:4:29: {message}"
 
 
+@pytest.mark.slow
 def test_a_wechat_value_with_a_newline_is_refused_before_any_write(repo: Repo) -> None:
     repo.state(f'{HEADER}    identifiers:\n      WECHAT:wx-1: {{wechat: "oX\\u2028y"}}\n')
     line = repo.validate()

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -43,6 +44,7 @@ def _read_back(text: str) -> Any:
 
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.one_of(numbers, identifiers), min_size=1, max_size=8))
+@pytest.mark.slow
 def test_every_string_reads_back_as_the_same_string(values: list[str]) -> None:
     body = {"customers": [{"id": 1, "identifiers": {"INSTORE": {f"t{i}": v for i, v in enumerate(values)}}}]}
     text = dump(body)
@@ -63,6 +65,7 @@ def test_the_strings_from_the_issue_are_quoted() -> None:
     ]
 
 
+@pytest.mark.slow
 def test_import_through_the_cli_reads_back_what_it_wrote(tmp_path: Path) -> None:
     fixture = population.fixture(1, 0)
     [profile] = fixture["customers"][0]["profiles"]

@@ -16,6 +16,9 @@ from reconciler.apply.journal import RESERVE_BYTES
 from tests.apply.accounting import journal_classes, log_classes
 from tests.hostile.journaling import assert_clean, end_line, prepare
 
+# End to end (CLI subprocesses, a GitHub job run, signals, a full scenario): `-m "not slow"` skips it.
+pytestmark = pytest.mark.slow
+
 ROOM = RESERVE_BYTES + 24 * 1024  # the reserve and about forty writes' lines
 
 

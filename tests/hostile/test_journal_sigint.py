@@ -16,6 +16,9 @@ from tests.hostile.journaling import (
     prepare,
 )
 
+# End to end (CLI subprocesses, a GitHub job run, signals, a full scenario): `-m "not slow"` skips it.
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("seed", [11, 12, 13, 14])
 def test_sigint_among_writes_keeps_every_answered_write(tmp_path: Path, seed: int) -> None:

@@ -60,6 +60,7 @@ def test_apply_journal_that_cannot_be_written_is_refused_before_anything_is_sent
     assert not [e for e in ws.server.request_log()["requests"] if is_write(e)]
 
 
+@pytest.mark.slow
 def test_good_paths_are_left_as_they_were_when_nothing_is_written(ws: Workspace) -> None:
     # the check creates nothing it does not need: a refused run leaves no empty output file behind
     done = ws.cli("plan", "--out", "new/plan.md", "--json-out", "a-dir")
@@ -70,6 +71,7 @@ def test_good_paths_are_left_as_they_were_when_nothing_is_written(ws: Workspace)
     assert done.returncode == 1 and kept.read_text() == "the last plan\n"
 
 
+@pytest.mark.slow
 def test_stdout_that_fails_mid_run_is_one_line_not_a_traceback(ws: Workspace) -> None:
     with open("/dev/full", "w") as full:
         done = subprocess.run(

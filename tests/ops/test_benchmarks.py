@@ -12,6 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# End to end (CLI subprocesses, a GitHub job run, signals, a full scenario): `-m "not slow"` skips it.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 FAST = ["--latency-ms", "0", "--window", "1"]
 FIGURES = r"\[{regime}\]: calls \d+, seconds [\d.]+, bound [\d.]+, ratio [\d.]+, client CPU [\d.]+ ms/call"

@@ -67,6 +67,7 @@ def failed(rows: dict[str, str]) -> set[str]:
     return {name for name, status in rows.items() if status == "FAIL"}
 
 
+@pytest.mark.slow
 def test_the_demo_org_passes_every_check_read_only(repo: Path, server: SandboxServer) -> None:
     code, rows, out = doctor(repo)
     assert code == 0, out
@@ -76,6 +77,7 @@ def test_the_demo_org_passes_every_check_read_only(repo: Path, server: SandboxSe
     assert writes(server) == []
 
 
+@pytest.mark.slow
 def test_wrong_credentials_fail_the_credentials_row_and_leave_the_rest_unknown(repo: Path) -> None:
     code, rows, out = doctor(repo, CAPILLARY_OAUTH_KEY="sandbox", CAPILLARY_OAUTH_SECRET="wrong-secret")
     assert code == 1
@@ -90,6 +92,7 @@ def test_wrong_credentials_fail_the_credentials_row_and_leave_the_rest_unknown(r
         ("token_ttl_seconds", 10, "token lifetime"),
     ],
 )
+@pytest.mark.slow
 def test_the_other_variant_of_a_behaviour_fails_exactly_its_row(
     repo: Path, server: SandboxServer, setting: str, value: object, row: str
 ) -> None:
@@ -100,6 +103,7 @@ def test_the_other_variant_of_a_behaviour_fails_exactly_its_row(
     assert writes(server) == []
 
 
+@pytest.mark.slow
 def test_an_unknown_account_in_the_state_fails_the_sources_row(repo: Path) -> None:
     path = repo / "state" / "wechat.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("wechat-con1", "wechat-cn1"), encoding="utf-8")

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from reconciler.workspace import Workspace as Loaded
 from reconciler.workspace import load_workspace, shard_rate
 from tests.testing import Workspace, is_write
@@ -22,6 +24,7 @@ def _changed_customers(ws: Workspace) -> list[int]:
     return sorted({a["customer_id"] for a in json.loads(done.stdout)["actions"]})
 
 
+@pytest.mark.slow
 def test_a_customer_plan_applies_to_that_customer_only_and_not_to_a_wider_scope(demo_ws: Workspace) -> None:
     changed = _changed_customers(demo_ws)
     assert len(changed) >= 2
@@ -44,6 +47,7 @@ def test_a_customer_plan_applies_to_that_customer_only_and_not_to_a_wider_scope(
     assert other in _changed_customers(demo_ws)
 
 
+@pytest.mark.slow
 def test_customer_composes_with_shard_and_an_undeclared_one_is_refused(demo_ws: Workspace) -> None:
     one = _changed_customers(demo_ws)[0]
     shards = [
@@ -55,6 +59,7 @@ def test_customer_composes_with_shard_and_an_undeclared_one_is_refused(demo_ws: 
     assert bad.returncode == 2 and bad.stderr.startswith("error: --customer 999999999: not declared")
 
 
+@pytest.mark.slow
 def test_outside_a_repository_every_command_says_so_and_exits_2(tmp_path: Path) -> None:
     env = {**os.environ, "NO_COLOR": "1"}
     for args in (["validate"], ["plan"], ["apply", "--auto-approve"], ["import", "--customer", "1"]):
@@ -66,6 +71,7 @@ def test_outside_a_repository_every_command_says_so_and_exits_2(tmp_path: Path) 
     assert list(tmp_path.iterdir()) == []  # no demo sandbox database, no state written
 
 
+@pytest.mark.slow
 def test_generated_cards_appear_masked_with_series_and_customer(demo_ws: Workspace, tmp_path: Path) -> None:
     before = {c["number"] for c in demo_ws.server.dump()["cards"]}
     journal = tmp_path / "journal.jsonl"
@@ -83,6 +89,7 @@ def test_generated_cards_appear_masked_with_series_and_customer(demo_ws: Workspa
     assert in_journal == [(c["customer_id"], c["series"], c["card"]) for c in cards]
 
 
+@pytest.mark.slow
 def test_verbose_and_quiet_may_follow_the_subcommand(demo_ws: Workspace) -> None:
     done = demo_ws.cli("plan", "-vv", "--quiet")
     assert done.returncode == 0, done.stderr

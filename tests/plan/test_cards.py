@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from reconciler.errors import EXIT_BLOCKED, EXIT_OK
 from reconciler.plan import CHANGE_IDENTIFIER, CREATE_CARD, GENERATE_CARD, UPDATE_CARD, Action
 from tests.plan.harness import DIGI, GOLD, declared, live_card, live_customer, summary
@@ -91,6 +93,7 @@ def test_cards_absent_means_unmanaged_and_empty_list_delinks_all(ws: Workspace) 
     assert plan.actions[0].label == "NOT_ISSUED"
 
 
+@pytest.mark.slow
 def test_card_moving_between_declared_customers_is_delinked_first(ws: Workspace) -> None:
     ws.seed(
         [live_customer(A, MOBILE_A), live_customer(B, MOBILE_B)],
@@ -133,6 +136,7 @@ def test_card_that_cannot_be_linked_is_blocked_with_its_state(ws: Workspace) -> 
     assert ws.plan_cli().exit_code == EXIT_BLOCKED
 
 
+@pytest.mark.slow
 def test_a_link_past_the_series_active_card_limit_is_blocked_with_3036(ws: Workspace) -> None:
     """The plan foresees the API's 3036 (issue 21): a series at its maxActiveCardsPerCustomer takes no
     further card, counting the delinks and status changes that run before the links."""

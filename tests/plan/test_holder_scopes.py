@@ -9,6 +9,8 @@ is blocked with one line naming what to configure, and no lookup is sent.
 
 from __future__ import annotations
 
+import pytest
+
 from reconciler.capillary import SCOPES_UNKNOWN
 from reconciler.errors import EXIT_BLOCKED
 from tests.plan.harness import base_org, declared, live_customer
@@ -52,6 +54,7 @@ def _email_action(ws: Workspace) -> tuple[str, bool, str]:
     return action.risk, action.blocked, action.reason
 
 
+@pytest.mark.slow
 def test_an_org_without_card_series_still_has_its_accounts_searched(ws: Workspace) -> None:
     _seed(ws)
     result = ws.plan_cli()
@@ -61,6 +64,7 @@ def test_an_org_without_card_series_still_has_its_accounts_searched(ws: Workspac
     assert f"customer {HOLDER}" in result.stdout
 
 
+@pytest.mark.slow
 def test_sources_in_the_config_are_searched_when_the_org_does_not_list_them(ws: Workspace) -> None:
     _seed(ws, sources_api=False)
     accounts = "'WECHAT:wechat-con1', 'WECHAT:wechat-con2', 'FACEBOOK:fbpage-7', 'FACEBOOK:fbpage-8'"
@@ -73,6 +77,7 @@ def test_sources_in_the_config_are_searched_when_the_org_does_not_list_them(ws: 
     assert (risk, blocked) == ("merge", True)
 
 
+@pytest.mark.slow
 def test_every_add_is_blocked_when_no_scope_can_be_enumerated(ws: Workspace) -> None:
     _seed(ws, sources_api=False)
     result = ws.plan_cli()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from reconciler.errors import EXIT_BLOCKED, EXIT_CHANGES, EXIT_OK
 from reconciler.plan import CHANGE_IDENTIFIER
 from tests.plan.harness import declared, live_customer, plan_json, summary
@@ -10,6 +12,7 @@ from tests.testing import Workspace
 A, B, C, D = 9001, 9002, 9003, 9004
 
 
+@pytest.mark.slow
 def test_mobile_change_is_one_call_with_an_add_and_a_remove(ws: Workspace) -> None:
     ws.seed(
         [
@@ -107,6 +110,7 @@ def test_identifier_kept_by_another_customer_in_the_same_scope_is_a_conflict(ws:
     assert "conflict" in result.stdout and "BLOCKED" in result.stdout
 
 
+@pytest.mark.slow
 def test_conflict_with_an_undeclared_holder_in_the_same_scope(ws: Workspace) -> None:
     ws.seed([live_customer(A, {"mobile": "919800000001"}), live_customer(B, {"mobile": "919800000002"})])
     ws.write_state([declared(A, {"mobile": "919800000002"})])
@@ -127,6 +131,7 @@ def _merge_seed(ws: Workspace) -> None:
     )
 
 
+@pytest.mark.slow
 def test_identifier_held_in_another_source_by_an_undeclared_customer_is_a_blocked_merge(
     ws: Workspace,
 ) -> None:
@@ -140,6 +145,7 @@ def test_identifier_held_in_another_source_by_an_undeclared_customer_is_a_blocke
     assert result.exit_code == EXIT_BLOCKED and "merge, BLOCKED" in result.stdout
 
 
+@pytest.mark.slow
 def test_merge_allowed_when_both_customers_list_each_other(ws: Workspace) -> None:
     _merge_seed(ws)
     ws.write_state(

@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).parent / "golden"
 
 
+@pytest.mark.slow
 def test_markdown_of_5000_changed_customers_is_bounded_and_no_raw_value_leaks(ws: Workspace) -> None:
     n = 5_000
     # Bulk reads and mostly removals keep this to a few hundred requests (the masking and the size
@@ -84,6 +85,7 @@ def _state(
     ]
 
 
+@pytest.mark.slow
 def test_checksum_is_stable_across_runs_and_processes_and_follows_every_action(ws: Workspace) -> None:
     _checksum_world(ws)
     ws.write_state(_state())
@@ -126,6 +128,7 @@ def _plan_subprocess(ws: Workspace) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ws.root, timeout=60)
 
 
+@pytest.mark.slow
 def test_invalid_state_reports_every_problem_at_its_position_without_a_traceback(ws: Workspace) -> None:
     ws.seed([])
     (ws.root / "state" / "bad.yaml").write_text(
@@ -142,6 +145,7 @@ def test_invalid_state_reports_every_problem_at_its_position_without_a_traceback
     assert any("colour" in line for line in lines)
 
 
+@pytest.mark.slow
 def test_unreachable_api_is_a_one_line_error(ws: Workspace) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

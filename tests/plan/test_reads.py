@@ -85,6 +85,7 @@ def _shard_of(customer_id: int, other: int) -> str:
     raise AssertionError("no shard separates the two customers")
 
 
+@pytest.mark.slow
 def test_bulk_reads_fill_every_batch_and_lookups_start_with_the_first_chunks(ws: Workspace) -> None:
     """500 customers in bulk batches of 100 are five requests (chunks of 250 split each into 100/100/50:
     six). Without bulk reads, the first holder lookup is sent long before the last customer read: the lookups

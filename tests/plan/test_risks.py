@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from reconciler.errors import EXIT_BLOCKED, EXIT_OK
 from tests.plan.harness import declared, live_customer, summary
 from tests.testing import Workspace
@@ -84,6 +86,7 @@ def test_removal_budget_exceeded_is_blocked_with_the_budget_named(ws: Workspace)
     assert "safety.max_removals: 3 of at most 2, exceeded" in result.stdout
 
 
+@pytest.mark.slow
 def test_force_lets_budgets_pass_but_never_merges(ws: Workspace) -> None:
     _budget_state(ws)
     forced = ws.plan(force=True)
@@ -101,6 +104,7 @@ def test_force_lets_budgets_pass_but_never_merges(ws: Workspace) -> None:
     assert ws.plan(force=True).actions[-1].risk == "merge"
 
 
+@pytest.mark.slow
 def test_unmanaged_types_undeclared_profiles_and_customers_are_untouched(ws: Workspace) -> None:
     ws.seed(
         [

@@ -64,6 +64,7 @@ SIZES = [10_000, 50_000]  # 50,000: about 5 s (the YAML load dominates)
 
 
 @pytest.mark.parametrize("big", SIZES, indirect=True, ids=lambda n: f"{n}-customers")
+@pytest.mark.slow
 def test_changed_since_reads_only_changed_customers_and_their_adds_holders(
     big: tuple[Workspace, int],
 ) -> None:
@@ -90,6 +91,7 @@ def test_changed_since_reads_only_changed_customers_and_their_adds_holders(
     assert (bulk.cid(10), "delink") in kinds and (NEW, "add") in kinds and not plan.blocked
 
 
+@pytest.mark.slow
 def test_customer_removed_from_the_yaml_is_reported_as_no_longer_managed(ws: Workspace) -> None:
     ws.seed(bulk.seed_customers(3))
     bulk.write_files(ws.root / "state", {i: bulk.block(i) for i in range(3)})
@@ -127,6 +129,7 @@ def _facts(actions: Iterable[Action]) -> set[tuple[object, ...]]:
     return {(a.customer_id, a.kind, a.type, a.value, a.risk, a.blocked, a.holder) for a in actions}
 
 
+@pytest.mark.slow
 def test_shards_partition_customers_and_their_plans_union_to_the_full_plan(ws: Workspace) -> None:
     _shard_world(ws, 120)
     full = ws.plan()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import main
@@ -37,6 +38,7 @@ def _typo_state(ws: Workspace) -> None:
     )
 
 
+@pytest.mark.slow
 def test_an_unknown_account_is_blocked_with_the_known_accounts(ws: Workspace) -> None:
     _seed(ws)
     _typo_state(ws)

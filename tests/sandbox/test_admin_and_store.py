@@ -15,6 +15,7 @@ from reconciler.sandbox.seeding import FixtureError
 from reconciler.sandbox.server import SandboxServer
 
 
+@pytest.mark.slow
 def test_admin_api_over_loopback() -> None:
     with SandboxServer(seed="demo") as srv:
         assert len(srv.dump()["customers"]) == 25

@@ -35,6 +35,7 @@ def _wait(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise AssertionError("sandbox did not start")
 
 
+@pytest.mark.slow
 def test_serve_demo_answers_the_documented_example(tmp_path: Path) -> None:
     port = _free_port()
     faults = tmp_path / "faults.json"
@@ -58,6 +59,7 @@ def test_serve_demo_answers_the_documented_example(tmp_path: Path) -> None:
         proc.wait(timeout=60)
 
 
+@pytest.mark.slow
 def test_serve_bad_seed_is_one_line_usage_error(tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "reconciler", "sandbox", "serve", "--seed", str(tmp_path / "missing.json")]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
@@ -69,6 +71,7 @@ def test_serve_bad_seed_is_one_line_usage_error(tmp_path: Path) -> None:
     assert done.returncode == 2 and "error_500" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_serve_https_with_a_certificate(tmp_path: Path) -> None:
     ca = trustme.CA()
     cert = ca.issue_cert("127.0.0.1")

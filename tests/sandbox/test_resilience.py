@@ -66,6 +66,7 @@ def _concurrent_changes(api: Api, bodies: Sequence[Mapping[str, object]]) -> lis
     return asyncio.run(run())
 
 
+@pytest.mark.slow
 def test_overlapping_writes_get_521(api: Api) -> None:
     # The second write must arrive while the first holds the customer: 1.5 s of slack for a loaded machine.
     api.faults({"endpoints": {CHANGE: {"latency_ms": 1500}}})
@@ -121,6 +122,7 @@ def test_an_injected_429_carries_the_fault_plans_retry_after(api: Api) -> None:
     assert response.status_code == 429 and response.headers["Retry-After"] == "7"
 
 
+@pytest.mark.slow
 def test_faults_are_deterministic(api: Api) -> None:
     spec = {"seed": 3, "endpoints": {"GET /v2/card": {"error_500": 0.5}}}
     runs = []

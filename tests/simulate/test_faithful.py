@@ -141,6 +141,7 @@ def _run(tmp_path: Path, fixture: dict[str, Any], state: dict[str, Any], setting
     assert twin == {cid: _shape(c, known) for cid, c in real.items()}
 
 
+@pytest.mark.slow
 def test_the_demo_twin_ends_where_the_sandbox_ends(tmp_path: Path, oauth_env: None) -> None:
     fixture, state = _demo()
     # the demo's one blocked change (a merge nobody allowed) is left out, so the plan applies whole

@@ -186,6 +186,7 @@ FORESEEN: dict[str, tuple[Scenario, int, int | str]] = {
 
 
 @pytest.mark.parametrize("name", list(FORESEEN))
+@pytest.mark.slow
 def test_a_refusal_the_plan_foresees_is_the_twins_refusal_too(ws: Workspace, name: str) -> None:
     (customers, cards, state, _), customer, code = FORESEEN[name]
     ws.seed(customers, cards)
@@ -229,6 +230,7 @@ def _one_move(ws: Workspace) -> Plan:
     [(_move_chain, C), (_one_move, B)],
     ids=["a move chain across three customers taken from the end", "a release ordered after its add"],
 )
+@pytest.mark.slow
 def test_a_move_in_an_order_that_cannot_work_diverges(
     ws: Workspace, make: Callable[[Workspace], Plan], first: int
 ) -> None:

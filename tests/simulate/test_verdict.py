@@ -80,6 +80,7 @@ def test_the_config_key_turns_it_off(demo_repo: Path) -> None:
     assert "Simulated apply" not in CliRunner().invoke(main, ["plan"]).stdout
 
 
+@pytest.mark.slow
 def test_a_simulated_plan_makes_exactly_the_requests_of_an_unsimulated_one(
     tmp_path: Path, oauth_env: None
 ) -> None:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from reconciler.github import RESULT_HEADING, read_plan_marker
 from reconciler.github._queue import APPLIED_TAG
 
@@ -29,6 +31,9 @@ from .helpers import (
     result_comment,
     reviewed,
 )
+
+# End to end (CLI subprocesses, a GitHub job run, signals, a full scenario): `-m "not slow"` skips it.
+pytestmark = pytest.mark.slow
 
 
 def test_reviewed_plan_is_applied_a_rerun_keeps_it_and_a_stale_one_is_approved_by_hand(world: World) -> None:

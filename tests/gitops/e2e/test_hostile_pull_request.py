@@ -13,6 +13,9 @@ from reconciler.sandbox.server import SandboxServer
 from ..world import World
 from .helpers import TOM, TOM_EMAIL, plan_comment
 
+# End to end (CLI subprocesses, a GitHub job run, signals, a full scenario): `-m "not slow"` skips it.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def elsewhere() -> Iterator[SandboxServer]:

@@ -22,6 +22,9 @@ from .helpers import (
     reviewed,
 )
 
+# End to end (CLI subprocesses, a GitHub job run, signals, a full scenario): `-m "not slow"` skips it.
+pytestmark = pytest.mark.slow
+
 
 def _customers_in_write_order(world: World) -> list[int]:
     """The customers written to, each once, in the order of their first write."""
