@@ -232,3 +232,12 @@ def test_the_readme_test_command_is_what_ci_runs() -> None:
     assert commands[0].endswith("reconciler plan") and len(commands) == 2
     ci = (ROOT / ".ci/run").read_text().strip().splitlines()[-1]
     assert ci.startswith(commands[1]), f".ci/run runs {ci!r}, README says {commands[1]!r}"
+
+
+def test_ci_runs_on_a_change_to_anything_these_tests_read() -> None:
+    """A docs-only change runs the docs tests: CI's path filters name every file they check."""
+    ci = yaml.safe_load((ROOT / ".github/workflows/ci.yml").read_text())
+    triggers = ci.get("on") or ci[True]  # YAML 1.1 reads the key `on` as true
+    for event in ("push", "pull_request"):
+        paths = set(triggers[event]["paths"])
+        assert {"docs/**", "README.md", "CONTRIBUTING.md", "state/**", "reconciler.yaml"} <= paths, event

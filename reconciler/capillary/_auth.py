@@ -50,8 +50,9 @@ class OAuthAuth(Auth):
     renewable = True
     kind = "oauth"
 
-    def __init__(self, fetch: TokenFetch) -> None:
+    def __init__(self, fetch: TokenFetch, clock: Callable[[], float] = time.monotonic) -> None:
         self._fetch = fetch
+        self._clock = clock  # injectable: tests move time instead of waiting for it
         self._token = ""
         self._refresh_at = 0.0
         self._lock = asyncio.Lock()
@@ -64,21 +65,21 @@ class OAuthAuth(Auth):
         A fetch that failed (it retries transient failures itself) fails every request for the next
         ``FAILURE_HOLD`` seconds with the same error, instead of each queued request asking again in turn.
         """
-        if not self._token or time.monotonic() >= self._refresh_at:
+        if not self._token or self._clock() >= self._refresh_at:
             async with self._lock:
-                if self._failure is not None and time.monotonic() < self._failed_until:
+                if self._failure is not None and self._clock() < self._failed_until:
                     raise self._failure.with_traceback(None)
-                if not self._token or time.monotonic() >= self._refresh_at:
+                if not self._token or self._clock() >= self._refresh_at:
                     await self._renew()
         token = self._token
         return {TOKEN_HEADER: token}, token
 
     async def _renew(self) -> None:
-        started = time.monotonic()
+        started = self._clock()
         try:
             token, ttl = await self._fetch()
         except Exception as exc:
-            self._failure, self._failed_until = exc, time.monotonic() + FAILURE_HOLD
+            self._failure, self._failed_until = exc, self._clock() + FAILURE_HOLD
             raise
         self._failure = None
         self._token, self._refresh_at, self.ttl = token, started + REFRESH_AT * ttl, ttl

@@ -9,7 +9,7 @@ import secrets
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,12 +36,13 @@ class Runtime:
     log: list[dict[str, Any]] = field(default_factory=list)
     in_flight: int = 0  # requests arrived and not yet answered
     lock: threading.Lock = field(default_factory=threading.Lock)
+    clock: Callable[[], float] = time.monotonic  # tokens expire by it; tests move it instead of waiting
 
     def issue_token(self) -> str:
         """A new OAuth token valid for ``token_ttl_seconds``."""
         token = "sbx." + secrets.token_urlsafe(24)
         with self.lock:
-            self.tokens[token] = time.monotonic() + self.settings.token_ttl_seconds
+            self.tokens[token] = self.clock() + self.settings.token_ttl_seconds
         return token
 
     def authorised(self, headers: dict[str, str]) -> bool:
@@ -52,7 +53,7 @@ class Runtime:
         if token is not None:
             with self.lock:
                 expiry = self.tokens.get(token)
-            return expiry is not None and time.monotonic() < expiry
+            return expiry is not None and self.clock() < expiry
         return secrets.compare_digest(headers.get("authorization", ""), self.basic_header())
 
     def basic_header(self) -> str:
