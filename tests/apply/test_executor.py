@@ -25,6 +25,7 @@ from reconciler.plan.live import make_plan
 from reconciler.sandbox.server import SandboxServer
 from reconciler.workspace import load_workspace
 from tests.testing import Workspace, is_write, make_workspace
+from tests.testing.clock import Clock
 
 BECKY = 564854790
 CHANGE_ROUTE = "POST /v2/customers/{id}/changeIdentifier"
@@ -143,17 +144,6 @@ def test_journal_survives_in_a_missing_directory(tmp_path: Path) -> None:
     assert sorted(e["n"] for e in read_journal(tmp_path / "deep" / "er" / "j.jsonl")) == list(range(50))
 
 
-class Ticking:
-    """A clock one second later at each reading: every report after the first is drawn."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        self.now += 1.0
-        return self.now
-
-
 TWO_CHANGED = """customers:
   - id: 564854782
     identifiers:
@@ -190,8 +180,10 @@ def test_verification_reports_its_own_phase_and_a_terminal_draws_it(
                 )
             finally:
                 journal.close()
-            # the same verification again, into the terminal's reporter
-            await verify(plan, writer, done.customers, {}, ProgressReporter(shown, clock=Ticking(), tty=True))
+            # the same verification again, into the terminal's reporter; the clock is one second later at
+            # each reading, so every report after the first is drawn
+            reporter = ProgressReporter(shown, clock=Clock(step=1.0), tty=True)
+            await verify(plan, writer, done.customers, {}, reporter)
             return done
 
     result = asyncio.run(run())

@@ -5,6 +5,7 @@ the test moves time instead of waiting for it (the end-to-end run over loopback 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
@@ -12,20 +13,17 @@ import pytest
 from reconciler.capillary import Credentials
 from reconciler.capillary._auth import FAILURE_HOLD, REFRESH_AT, TOKEN_PATH, OAuthAuth
 from reconciler.sandbox import Settings, create_app, demo_fixture
+from tests.testing.clock import Clock
 
 TTL = 100.0
 CUSTOMER = "/v2/customers/564854782?source=INSTORE"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+Read = Callable[[dict[str, str]], Awaitable[int]]
+Steps = Callable[[OAuthAuth, Read, list[str]], Awaitable[None]]
 
 
-def _scenario(clock: Clock, steps: object) -> None:
+def _scenario(clock: Clock, steps: Steps) -> None:
     app = create_app(settings=Settings(token_ttl_seconds=int(TTL)))
     app.runtime.store.seed(demo_fixture())
     app.runtime.clock = clock
@@ -46,15 +44,15 @@ def _scenario(clock: Clock, steps: object) -> None:
             async def read(headers: dict[str, str]) -> int:
                 return (await client.get(CUSTOMER, headers=headers)).status_code
 
-            await steps(auth, read, fetched)  # type: ignore[operator]
+            await steps(auth, read, fetched)
 
     asyncio.run(run())
 
 
 def test_the_token_is_kept_until_its_refresh_point_then_replaced_before_it_expires() -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
 
-    async def steps(auth: OAuthAuth, read, fetched: list[str]) -> None:  # type: ignore[no-untyped-def]
+    async def steps(auth: OAuthAuth, read: Read, fetched: list[str]) -> None:
         first, _ = await auth.headers()
         assert await read(first) == 200 and len(fetched) == 1
         clock.now += REFRESH_AT * TTL - 1  # just before the refresh point: the same token
@@ -71,7 +69,7 @@ def test_the_token_is_kept_until_its_refresh_point_then_replaced_before_it_expir
 
 
 def test_a_failed_fetch_is_answered_from_memory_until_the_hold_ends() -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     calls = [0]
 
     async def failing() -> tuple[str, float]:

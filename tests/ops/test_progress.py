@@ -5,18 +5,11 @@ from __future__ import annotations
 import io
 
 from reconciler.commands.progress import ERASE, ProgressReporter
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.testing.clock import Clock
 
 
 def _reporter(tty: bool) -> tuple[ProgressReporter, io.StringIO, Clock]:
-    out, clock = io.StringIO(), Clock()
+    out, clock = io.StringIO(), Clock(100.0)
     return ProgressReporter(out, clock=clock, tty=tty), out, clock
 
 

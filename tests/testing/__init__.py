@@ -1,8 +1,9 @@
-"""The suite's one toolkit: the sandbox (on loopback and in-process), the workspace, the mask key, and the
-request-log helpers. Every test takes these from here (fixtures through ``tests/testing/plugin.py``, which
-``tests/conftest.py`` loads); a folder's own helpers build its data only.
+"""The suite's one toolkit: the sandbox (on loopback and in-process), the workspace, the mask key, a clock
+to move, and the request-log helpers. Every test takes these from here (fixtures through
+``tests/testing/plugin.py``, which ``tests/conftest.py`` loads); a folder's own helpers build its data only.
 """
 
+from tests.testing.clock import Clock
 from tests.testing.mask import TEST_MASK_KEY
 from tests.testing.requests import WRITE_METHODS, is_write, route_counts, route_of, writes
 from tests.testing.sandbox import Api, codes, serve
@@ -13,6 +14,7 @@ __all__ = [
     "TEST_MASK_KEY",
     "WRITE_METHODS",
     "Api",
+    "Clock",
     "Workspace",
     "codes",
     "demo_state",
