@@ -7,7 +7,6 @@ Each subcommand lives in ``reconciler/commands/<name>.py`` and returns an exit c
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import signal
 from typing import Any
 
@@ -58,10 +57,7 @@ def _with_verbosity(command: click.Command) -> None:
 def _register() -> None:
     main.params.extend(verbosity_options())
     for name in COMMAND_MODULES:
-        module_name = f"reconciler.commands.{name}"
-        if importlib.util.find_spec(module_name) is None:
-            continue  # not built yet
-        command = importlib.import_module(module_name).command
+        command = importlib.import_module(f"reconciler.commands.{name}").command
         _with_verbosity(command)
         main.add_command(command)
 

@@ -107,9 +107,6 @@ class Location:
         return f"{self.file}:{self.line}:{self.col}"
 
 
-NOWHERE = Location("<live>", 0, 0)
-
-
 @dataclass(frozen=True, slots=True, order=True)
 class ProfileKey:
     """A customer's profile: ``SOURCE`` or ``SOURCE:accountId``. Also the identifier uniqueness scope."""

@@ -91,11 +91,6 @@ def visible_problem(what: str, value: str) -> str | None:
     return None
 
 
-def identifier_problem(source: str, type_: str, value: str) -> str | None:
-    """Why ``type_: value`` cannot be declared in a profile of ``source``, or None."""
-    return type_problem(source, type_) or value_problem(type_, value)
-
-
 def type_problem(source: str, type_: str) -> str | None:
     """Why identifiers of ``type_`` cannot be declared in a profile of ``source``, or None."""
     if is_card_type(type_):

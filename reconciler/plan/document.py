@@ -320,10 +320,6 @@ class Plan:
         """Customer id -> live-facts digest, for every customer with actions."""
         return {c.id: c.facts for c in self.customers}
 
-    def actions_of(self, customer_id: int) -> tuple[Action, ...]:
-        """The actions of one customer, in plan order."""
-        return tuple(a for a in self.actions if a.customer_id == customer_id)
-
     def to_dict(self) -> dict[str, Any]:
         """Canonical, masked, JSON-ready form (``format_version`` 1); no raw value ever appears."""
         return {

@@ -22,8 +22,6 @@ VARIANTS = {
     name: CHOICES[name]
     for name in ("holder_codes_on_lookup", "holder_codes_on_write", "merge_codes", "lookup_account_id")
 } | {"merge_created_id": CHOICES["merge_created_id"]}
-# Answer shapes the client must read either way (tests/client cover each): not multiplied into VARIANTS.
-SHAPES = {name: CHOICES[name] for name in ("generate_answer", "auth_error_body")}
 
 
 @dataclass(frozen=True, slots=True)
