@@ -24,6 +24,18 @@ class Workspace:
     state: DesiredState
 
 
+@dataclass(frozen=True, slots=True)
+class ScopeOptions:
+    """Which customers a plan or apply covers, as the scope options say (``--all``, ``--changed-since``,
+    ``--shard``, ``--customer``, ``--full-rate``); ``resolve_scope`` makes the ``Scope`` of them."""
+
+    all: bool = False
+    changed_since: str | None = None
+    shard: str | None = None
+    customers: tuple[int, ...] = ()
+    full_rate: bool = False
+
+
 def load_repository(config_path: Path) -> Config:
     """reconciler.yaml, which must exist: a command that writes (import) never falls back to the default
     target, the demo sandbox; outside a repository it says so (exit 2)."""
@@ -71,30 +83,24 @@ def load_workspace(config_path: Path) -> Workspace:
     return Workspace(config, load_state([find_state_dir(config, config_path)], root=config.root))
 
 
-def resolve_scope(
-    ws: Workspace,
-    all_: bool,
-    changed_since: str | None,
-    shard: str | None,
-    customer_ids: tuple[int, ...] = (),
-) -> Scope:
+def resolve_scope(ws: Workspace, options: ScopeOptions) -> Scope:
     """The scope the options name; ``--all`` and ``--changed-since`` exclude each other."""
-    if all_ and changed_since:
+    if options.all and options.changed_since:
         raise UsageError("--all and --changed-since exclude each other")
     return select_scope(
         ws.state,
         ws.config,
-        changed_since=changed_since,
-        shard=parse_shard(shard) if shard else None,
-        selected=customer_ids,
+        changed_since=options.changed_since,
+        shard=parse_shard(options.shard) if options.shard else None,
+        selected=options.customers,
     )
 
 
-def shard_rate(ws: Workspace, shard: str | None, full_rate: bool) -> Workspace:
+def shard_rate(ws: Workspace, options: ScopeOptions) -> Workspace:
     """With ``--shard K/N``, the client runs at ``requests_per_minute / N``: N shards run at once (drift.yml),
     and together they must stay within the org's limit. ``--full-rate`` keeps the whole limit."""
-    if shard is None or full_rate:
+    if options.shard is None or options.full_rate:
         return ws
-    _, n = parse_shard(shard)
+    _, n = parse_shard(options.shard)
     api = replace(ws.config.api, requests_per_minute=max(1, ws.config.api.requests_per_minute // n))
     return Workspace(replace(ws.config, api=api), ws.state)

@@ -34,7 +34,7 @@ from reconciler.render.report import (
     render_stopped,
 )
 from reconciler.render.words import counted
-from reconciler.workspace import Workspace, load_workspace, resolve_scope, shard_rate
+from reconciler.workspace import ScopeOptions, Workspace, load_workspace, resolve_scope, shard_rate
 
 FORMATS = ("text", "markdown", "json")
 
@@ -186,11 +186,7 @@ def _report_stop(result: ApplyResult, stopper: Stopper, journal: Journal, opts: 
 def command(
     ctx: click.Context,
     config_path: Path,
-    all_: bool,
-    changed_since: str | None,
-    shard: str | None,
-    customer_ids: tuple[int, ...],
-    full_rate: bool,
+    scope: ScopeOptions,
     checksum: str | None,
     auto_approve: bool,
     journal: Path | None,
@@ -206,8 +202,8 @@ def command(
     if checksum is not None and (len(checksum) != 64 or any(c not in "0123456789abcdef" for c in checksum)):
         raise UsageError(f"--checksum {checksum!r}: expected the 64 hex digits a plan prints")
     ws = load_workspace(config_path)
-    scope = resolve_scope(ws, all_, changed_since, shard, customer_ids)
-    ws = shard_rate(ws, shard, full_rate)
+    covered = resolve_scope(ws, scope)
+    ws = shard_rate(ws, scope)
     journal = journal or default_journal_path(ws.config.root)
     check_writable(journal, "--journal")  # before the first API call: a bad journal sends nothing
     opts = ApplyOptions(
@@ -216,22 +212,17 @@ def command(
         journal,
         force,
         fmt,
-        _scope_args(ctx, changed_since, shard, customer_ids, full_rate),
+        _scope_args(ctx, scope),
     )
     stopper = Stopper(ws.config.api.concurrency)
-    return run_async(run_apply(ws, scope, opts, stopper), on_signal=stopper.on_signal)
+    return run_async(run_apply(ws, covered, opts, stopper), on_signal=stopper.on_signal)
 
 
-def _scope_args(
-    ctx: click.Context,
-    changed_since: str | None,
-    shard: str | None,
-    customer_ids: tuple[int, ...],
-    full_rate: bool,
-) -> list[str]:
+def _scope_args(ctx: click.Context, scope: ScopeOptions) -> list[str]:
     """The options that chose this run's scope (and its config), to repeat in the resume command."""
     config = ctx.params.get("config_path")
     args = [] if config is None or str(config) == CONFIG_FILE else ["--config", str(config)]
-    args += ["--changed-since", changed_since] if changed_since else ["--all"]
-    args += [a for cid in customer_ids for a in ("--customer", str(cid))]
-    return args + (["--shard", shard] if shard else []) + (["--full-rate"] if shard and full_rate else [])
+    args += ["--changed-since", scope.changed_since] if scope.changed_since else ["--all"]
+    args += [a for cid in scope.customers for a in ("--customer", str(cid))]
+    shard = ["--shard", scope.shard] if scope.shard else []
+    return args + shard + (["--full-rate"] if scope.shard and scope.full_rate else [])

@@ -5,6 +5,7 @@ Options turn the command line into plain values; loading them is ``reconciler/wo
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,6 +15,7 @@ import click
 from reconciler.commands.outputs import configure_logging
 from reconciler.config import CONFIG_FILE
 from reconciler.errors import UsageError
+from reconciler.workspace import ScopeOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -77,7 +79,26 @@ def config_option(f: F) -> F:
 
 
 def scope_options(f: F) -> F:
-    """``--all | --changed-since REF``, ``--shard K/N`` and ``--customer ID`` (repeatable)."""
+    """``--all | --changed-since REF``, ``--shard K/N``, ``--customer ID`` (repeatable) and ``--full-rate``,
+    given to the command as one ``scope: ScopeOptions``."""
+
+    @functools.wraps(f)
+    def with_scope(
+        *args: Any,
+        all_: bool,
+        changed_since: str | None,
+        shard: str | None,
+        customer_ids: tuple[int, ...],
+        full_rate: bool,
+        **kwargs: Any,
+    ) -> Any:
+        options = ScopeOptions(all_, changed_since, shard, customer_ids, full_rate)
+        return f(*args, scope=options, **kwargs)
+
+    return _scope_click_options(with_scope)  # type: ignore[return-value]
+
+
+def _scope_click_options(f: F) -> F:
     f = click.option(
         "--customer",
         "customer_ids",

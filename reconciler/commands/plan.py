@@ -21,7 +21,7 @@ from reconciler.render.json import render_json
 from reconciler.render.markdown import render_markdown
 from reconciler.render.text import render_text
 from reconciler.simulate import NOT_SIMULATED, Simulation, simulate, twin_settings
-from reconciler.workspace import Workspace, load_workspace, resolve_scope, shard_rate
+from reconciler.workspace import ScopeOptions, Workspace, load_workspace, resolve_scope, shard_rate
 
 FORMATS = ("text", "markdown", "json")
 
@@ -122,11 +122,7 @@ def exit_code(plan: Plan, detailed: bool, simulation: Simulation | None = None) 
 )
 def command(
     config_path: Path,
-    all_: bool,
-    changed_since: str | None,
-    shard: str | None,
-    customer_ids: tuple[int, ...],
-    full_rate: bool,
+    scope: ScopeOptions,
     fmt: str,
     out: Path | None,
     json_out: Path | None,
@@ -139,12 +135,12 @@ def command(
     if show_values and fmt != "text":
         raise UsageError("--show-values is for the text format only; markdown and json stay masked")
     ws = load_workspace(config_path)
-    scope = resolve_scope(ws, all_, changed_since, shard, customer_ids)
-    ws = shard_rate(ws, shard, full_rate)
+    covered = resolve_scope(ws, scope)
+    ws = shard_rate(ws, scope)
     for path, option in ((out, "--out"), (json_out, "--json-out")):
         if path is not None:
             check_writable(path, option)
-    plan = run_async(compute_plan(ws, scope, force=force))
+    plan = run_async(compute_plan(ws, covered, force=force))
     simulation = None if no_simulate or not ws.config.simulate else run_async(simulate_plan(plan, ws))
     text = render(plan, fmt, show_values=show_values, to_tty=out is None, simulation=simulation)
     write_output(text, out, styled=out is None and fmt == "text")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.workspace import ScopeOptions, load_workspace, shard_rate
 from reconciler.workspace import Workspace as Loaded
-from reconciler.workspace import load_workspace, shard_rate
 from tests.testing import Workspace, is_write
 
 CHECKSUM = re.compile(r"Checksum: ([0-9a-f]{64})")
@@ -99,6 +99,6 @@ def test_verbose_and_quiet_may_follow_the_subcommand(demo_ws: Workspace) -> None
 def test_a_shard_runs_at_its_share_of_the_rate_limit(demo_ws: Workspace) -> None:
     ws: Loaded = load_workspace(demo_ws.root / "reconciler.yaml")
     limit = ws.config.api.requests_per_minute
-    assert shard_rate(ws, "2/4", full_rate=False).config.api.requests_per_minute == limit // 4
-    assert shard_rate(ws, "2/4", full_rate=True).config.api.requests_per_minute == limit
-    assert shard_rate(ws, None, full_rate=False) is ws
+    assert shard_rate(ws, ScopeOptions(shard="2/4")).config.api.requests_per_minute == limit // 4
+    assert shard_rate(ws, ScopeOptions(shard="2/4", full_rate=True)).config.api.requests_per_minute == limit
+    assert shard_rate(ws, ScopeOptions()) is ws

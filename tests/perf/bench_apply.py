@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from reconciler.commands.apply import ApplyOptions, run_apply
 from reconciler.commands.runner import run_async
 from reconciler.plan.scope import Scope
-from reconciler.workspace import Workspace, load_workspace, resolve_scope
+from reconciler.workspace import ScopeOptions, Workspace, load_workspace, resolve_scope
 from tests.apply import population
 
 
@@ -73,7 +73,7 @@ def run(tmp: Path, url: str, n: int, regime: Regime, pid: int) -> float:
     # the regime's limit (0, none, is not a valid requests_per_minute in a file) and concurrency
     api = replace(ws.config.api, concurrency=regime.concurrency, requests_per_minute=regime.limit)
     ws = replace(ws, config=replace(ws.config, api=api))
-    scope = resolve_scope(ws, True, None, None)
+    scope = resolve_scope(ws, ScopeOptions(all=True))
     opts = ApplyOptions(None, True, tmp / f"journal-{regime.name}.jsonl", False, "json")
     set_latency(url, regime.latency_ms)
     clear_log(url)

@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, 
 from reconciler.commands.plan import compute_plan
 from reconciler.commands.runner import run_async
 from reconciler.plan.scope import Scope
-from reconciler.workspace import Workspace, load_workspace, resolve_scope
+from reconciler.workspace import ScopeOptions, Workspace, load_workspace, resolve_scope
 from tests.plan import bulk
 from tests.plan.harness import seed_fixture
 
@@ -85,7 +85,7 @@ def workspace(root: Path, url: str, blocks: dict[int, str], *, bulk_read: bool =
 def loaded(config_path: Path, changed_since: str | None = None) -> tuple[Workspace, Scope]:
     """The workspace and its scope, as the CLI loads them (not timed)."""
     ws = load_workspace(config_path)
-    return ws, resolve_scope(ws, False, changed_since, None)
+    return ws, resolve_scope(ws, ScopeOptions(changed_since=changed_since))
 
 
 def measure(ws: Workspace, scope: Scope, url: str, regime: Regime) -> Measured:

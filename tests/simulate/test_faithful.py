@@ -21,7 +21,7 @@ from reconciler.model import LiveCustomer
 from reconciler.sandbox import demo_fixture
 from reconciler.sandbox.server import SandboxServer
 from reconciler.simulate import PASSED, Simulation
-from reconciler.workspace import load_workspace, resolve_scope
+from reconciler.workspace import ScopeOptions, load_workspace, resolve_scope
 from tests.apply import population
 from tests.testing import Workspace
 from tests.variants import FEW, label
@@ -121,7 +121,7 @@ def _run(tmp_path: Path, fixture: dict[str, Any], state: dict[str, Any], setting
         )
         ws.write_state(state["customers"])
         loaded = load_workspace(ws.config_path)
-        scope = resolve_scope(loaded, True, None, None)
+        scope = resolve_scope(loaded, ScopeOptions(all=True))
         plan = asyncio.run(compute_plan(loaded, scope, progress=False))
         assert not plan.blocked, [a.reason for a in plan.blocked_actions][:3]
         sim: Simulation = asyncio.run(simulate_plan(plan, loaded))

@@ -24,7 +24,7 @@ from reconciler.cli import main
 from reconciler.commands.plan import compute_plan
 from reconciler.plan import Plan
 from reconciler.sandbox.server import SandboxServer
-from reconciler.workspace import load_workspace, resolve_scope
+from reconciler.workspace import ScopeOptions, load_workspace, resolve_scope
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -96,7 +96,7 @@ class Workspace:
     ) -> Plan:
         """The Plan object, through the same glue the command uses."""
         ws = load_workspace(self.config_path)
-        scope = resolve_scope(ws, False, changed_since, shard)
+        scope = resolve_scope(ws, ScopeOptions(changed_since=changed_since, shard=shard))
         return asyncio.run(compute_plan(ws, scope, force=force, progress=False))
 
     def requests(self) -> list[dict[str, Any]]:
