@@ -4,8 +4,8 @@ Two phases, so ``live.py`` reads holders only for what the diff adds::
 
     changes = compute_changes(desired, live, config)          # reconciler.plan.diff
     idents, cards = holders_needed(changes)                   # look these up (None = nobody)
-    plan = build_plan(changes, holders, card_holders, series, labels, config, all_declared,
-                      target=describe_target(config, org))
+    observed = Observed(live, holders, card_holders, series, labels, sources)  # reconciler.model
+    plan = build_plan(changes, observed, config, all_declared, target=describe_target(config, org))
 
 ``plan.blocked``/``plan.has_changes`` choose the exit code, ``plan.checksum`` binds apply to the review,
 ``plan.calls`` (ordered, with ``after`` dependencies) is what apply sends, ``plan.facts[customer_id]`` is

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from reconciler.config import Config
-from reconciler.model import CardLabel, DesiredCustomer, Holder, Identifier, LiveCard, Series
+from reconciler.model import DesiredCustomer, Observed
 from reconciler.plan.budget import count_removals, evaluate_budgets
 from reconciler.plan.calls import build_calls
 from reconciler.plan.diff import Changes
@@ -17,24 +17,21 @@ SANDBOX_TARGET = "embedded sandbox (demo data)"
 
 def build_plan(
     changes: Changes,
-    holders: Mapping[Identifier, Holder | None],
-    card_holders: Mapping[str, LiveCard | None],
-    series: Sequence[Series],
-    labels: Sequence[CardLabel],
+    observed: Observed,
     config: Config,
     all_declared: Mapping[int, DesiredCustomer],
     *,
     target: str,
     force: bool = False,
-    sources: Mapping[str, frozenset[str]] | None = None,
 ) -> Plan:
     """The Plan: actions with risks, budgets, the ordered API calls and the per-customer live facts.
 
-    ``holders``/``card_holders`` must hold an entry (``None`` = nobody / no such card) for everything
-    ``holders_needed(changes)`` returned; a missing entry blocks that action rather than guessing.
-    ``sources`` (None: unknown) blocks actions in a source or account the org does not have.
+    ``observed.holders``/``observed.cards`` must hold an entry (``None`` = nobody / no such card) for
+    everything ``holders_needed(changes)`` returned; a missing entry blocks that action rather than
+    guessing. ``observed.sources`` (None: unknown) blocks actions in a source or account the org does not
+    have. The plan keeps ``observed`` (never in its checksum) for the simulated apply.
     """
-    actions = tuple(assess(changes, holders, card_holders, series, labels, all_declared, sources))
+    actions = tuple(assess(changes, observed, all_declared))
     removals = count_removals(actions)
     live_managed = sum(cc.managed_live for cc in changes.customers)
     budgets = evaluate_budgets(removals, live_managed, config.safety, force=force)
@@ -48,6 +45,7 @@ def build_plan(
         customers_in_scope=len(changes.customers),
         force=force,
         target_key=target_key(config),
+        observed=observed,
     )
 
 

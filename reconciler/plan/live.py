@@ -14,7 +14,6 @@ import contextlib
 import functools
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
 
 from reconciler.config import Config
 from reconciler.errors import ApiError, MergedCustomerError, NotFoundError
@@ -171,20 +170,8 @@ async def make_plan(
                 read.cancel()  # a failed read ends the plan: do not leave these running
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await read
-    plan = build_plan(
-        changes,
-        holders,
-        cards,
-        series,
-        label_list,
-        config,
-        all_declared,
-        target=target,
-        force=force,
-        sources=sources,
-    )
     observed = Observed(live, holders, cards, tuple(series), tuple(label_list), sources)
-    return replace(plan, observed=observed)
+    return build_plan(changes, observed, config, all_declared, target=target, force=force)
 
 
 async def _read_scope(

@@ -15,20 +15,19 @@ A holder that is a declared customer outside this plan's scope keeps what it hol
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.model import (
     COUNTED_CARD_STATUSES,
     DEAD_CARD_STATUSES,
-    CardLabel,
     DesiredCustomer,
     Holder,
     Identifier,
     LiveCard,
+    Observed,
     ProfileKey,
-    Series,
     transition_problem,
 )
 from reconciler.plan.catalog import Catalog
@@ -427,15 +426,8 @@ def _release_or_move(a: Action, movers: dict[str, int], blocked: dict[str, int])
     return a
 
 
-def assess(
-    changes: Changes,
-    holders: Mapping[Identifier, Holder | None],
-    card_holders: Mapping[str, LiveCard | None],
-    series: Sequence[Series],
-    labels: Sequence[CardLabel],
-    all_declared: Mapping[int, DesiredCustomer],
-    sources: Mapping[str, frozenset[str]] | None = None,
-) -> list[Action]:
-    """Every change of ``changes`` as an Action with its risk, reason and dependencies."""
-    catalog = Catalog(series, labels, sources)
-    return Assessor(changes, holders, card_holders, catalog, all_declared).run()
+def assess(changes: Changes, observed: Observed, all_declared: Mapping[int, DesiredCustomer]) -> list[Action]:
+    """Every change of ``changes`` as an Action with its risk, reason and dependencies, judged against
+    what the plan ``observed`` (holders, cards, series, labels, sources)."""
+    catalog = Catalog(observed.series, observed.labels, observed.sources)
+    return Assessor(changes, observed.holders, observed.cards, catalog, all_declared).run()

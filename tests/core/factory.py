@@ -20,6 +20,7 @@ from reconciler.model import (
     LiveCustomer,
     LiveProfile,
     Location,
+    Observed,
     ProfileKey,
     Series,
 )
@@ -133,4 +134,5 @@ def make_plan(
     cards: dict[str, LiveCard | None] = {n: None for n in numbers}
     cards.update(card_holders or {})
     every = {d.id: d for d in (*declared, *others)}
-    return build_plan(changes, found, cards, SERIES, LABELS, cfg, every, target=target, force=force)
+    observed = Observed(dict(lives), found, cards, tuple(SERIES), tuple(LABELS), None)
+    return build_plan(changes, observed, cfg, every, target=target, force=force)

@@ -181,13 +181,13 @@ def test_status_change_of_expired_card_blocks() -> None:
 
 def test_unlooked_up_holder_blocks_rather_than_guesses() -> None:
     from reconciler.config import Config
-    from reconciler.model import DesiredState
+    from reconciler.model import DesiredState, Observed
     from reconciler.plan import build_plan
     from reconciler.plan.diff import compute_changes
 
     d = desired(1, {"INSTORE": {"mobile": MOBILE}})
     changes = compute_changes(DesiredState((d,)), {1: live(1)}, Config())
-    plan = build_plan(changes, {}, {}, [], [], Config(), {1: d}, target="t")
+    plan = build_plan(changes, Observed({}, {}, {}, (), (), None), Config(), {1: d}, target="t")
     assert plan.blocked and "not looked up" in plan.actions[0].reason
 
 
