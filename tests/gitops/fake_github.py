@@ -1,8 +1,10 @@
 """A stateful stand-in for the GitHub REST endpoints the workflows use, answering in the real shapes.
 
-Every object carries the fields GitHub's REST description (api.github.com.json) marks required for it:
-simple-user, issue-comment, issue, label, pull-request-simple, git-ref; the recorded fixtures are built
-from the description's own examples. Writes change the in-memory state so a test can assert on the
+Every object carries the fields GitHub's REST description marks required for it (simple-user,
+issue-comment, issue, label, reaction-rollup, pull-request-simple and its base and head repository,
+git-ref), nested objects included: ``test_fake_shapes.py`` checks every answer against the pinned lists in
+tests/data/github-rest/required-fields.json. The recorded fixtures are built from the description's own
+examples. Writes change the in-memory state so a test can assert on the
 comments, issues and tags that result. Pagination follows GitHub: ``per_page``/``page`` and a ``Link``
 header with ``rel="next"``. ``fail_next`` makes the next answers a secondary rate limit or a 5xx.
 """
@@ -43,6 +45,12 @@ def simple_user(login: str, user_id: int, kind: str = "User") -> dict[str, Any]:
     user |= {"following_url": f"{url}/following{{/other_user}}", "gists_url": f"{url}/gists{{/gist_id}}"}
     user |= {"starred_url": f"{url}/starred{{/owner}}{{/repo}}", "events_url": f"{url}/events{{/privacy}}"}
     return user
+
+
+def reaction_rollup(url: str) -> dict[str, Any]:
+    """A ``reaction-rollup`` with no reactions yet."""
+    counts = dict.fromkeys(("+1", "-1", "laugh", "confused", "heart", "hooray", "eyes", "rocket"), 0)
+    return {"url": url, "total_count": 0, **counts}
 
 
 BOT = simple_user("github-actions[bot]", 41898282, "Bot")
@@ -128,6 +136,7 @@ class FakeGitHub:
         comment |= {"issue_url": f"{base}/issues/{number}", "user": copy.deepcopy(self.author)}
         comment |= {"body": json.loads(request.content)["body"], "created_at": NOW, "updated_at": NOW}
         comment |= {"author_association": "NONE", "performed_via_github_app": None}
+        comment |= {"reactions": reaction_rollup(f"{base}/issues/comments/{cid}/reactions")}
         self.comments.setdefault(int(number), []).append(comment)
         return httpx.Response(201, json=comment)
 
@@ -160,6 +169,7 @@ class FakeGitHub:
         issue |= {"labels_url": f"{base}/labels{{/name}}", "user": copy.deepcopy(self.author)}
         issue |= {"html_url": f"https://github.com/{self.repo}/issues/{number}", "closed_at": None}
         issue |= {"created_at": NOW, "updated_at": NOW, "state_reason": None}
+        issue |= {"reactions": reaction_rollup(f"{base}/reactions")}
         label = issue["labels"][0]
         issue["labels"] = [
             label | {"name": n, "url": label["url"].rsplit("/", 1)[0] + f"/{n}"} for n in data["labels"]
