@@ -258,3 +258,20 @@ def test_the_architecture_map_names_every_top_level_folder() -> None:
     table = text[text.index("### 2.4 Folders and names") : text.index("## 3.")]
     unnamed = sorted(f for f in folders if f"| `{f}/` |" not in table)
     assert not unnamed, f"docs/architecture.md 2.4 does not say what these folders own: {', '.join(unnamed)}"
+
+
+def test_module_names_do_not_repeat_but_where_the_architecture_doc_says_why() -> None:
+    """One name per module in the package; a command module may share its subsystem's name, and the doc
+    lists each such pair (docs/architecture.md 2.4)."""
+    package = ROOT / "reconciler"
+    names = [p.name for p in package.rglob("*.py") if p.name != "__init__.py"]
+    assert sorted({n for n in names if names.count(n) > 1}) == []
+    paired = sorted(
+        p.stem.rstrip("_")
+        for p in (package / "commands").glob("*.py")
+        if (package / p.stem.rstrip("_")).is_dir()
+    )
+    text = _text(ROOT / "docs/architecture.md")
+    beside = re.search(r"`reconciler/commands/<name>\.py` beside `reconciler/<name>/` \(([^)]*)\)", text)
+    assert beside, "docs/architecture.md 2.4 names the command modules that share a subsystem's name"
+    assert sorted(re.findall(r"`(\w+)`", beside.group(1))) == paired

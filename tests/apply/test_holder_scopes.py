@@ -17,7 +17,7 @@ import pytest
 from reconciler.apply import STALE
 from reconciler.sandbox.server import SandboxServer
 from tests.apply.test_executor import _plan_then_apply
-from tests.plan.harness import live_customer, seed_fixture
+from tests.plan.org import live_customer, seed_fixture
 from tests.testing import is_write, make_workspace
 
 A, OTHER = 9601, 9602

@@ -8,7 +8,7 @@ import pytest
 
 from reconciler.errors import EXIT_BLOCKED, EXIT_OK
 from reconciler.plan import CHANGE_IDENTIFIER, CREATE_CARD, GENERATE_CARD, UPDATE_CARD, Action
-from tests.plan.harness import DIGI, GOLD, declared, live_card, live_customer, summary
+from tests.plan.org import DIGI, GOLD, declared, live_card, live_customer, summary
 from tests.testing import Workspace
 
 A, B = 9101, 9102

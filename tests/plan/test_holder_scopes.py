@@ -13,7 +13,7 @@ import pytest
 
 from reconciler.capillary import SCOPES_UNKNOWN
 from reconciler.errors import EXIT_BLOCKED
-from tests.plan.harness import base_org, declared, live_customer
+from tests.plan.org import base_org, declared, live_customer
 from tests.testing import Workspace
 
 A, HOLDER = 9501, 9502

@@ -6,7 +6,7 @@ import pytest
 
 from reconciler.errors import EXIT_BLOCKED, EXIT_CHANGES, EXIT_OK
 from reconciler.plan import CHANGE_IDENTIFIER
-from tests.plan.harness import declared, live_customer, plan_json, summary
+from tests.plan.org import declared, live_customer, plan_json, summary
 from tests.testing import Workspace
 
 A, B, C, D = 9001, 9002, 9003, 9004

@@ -16,7 +16,7 @@ import pytest
 
 from reconciler.errors import EXIT_BLOCKED, EXIT_ERROR
 from reconciler.sandbox.server import SandboxServer
-from tests.plan.harness import GOLD, declared, live_card, live_customer, plan_json
+from tests.plan.org import GOLD, declared, live_card, live_customer, plan_json
 from tests.testing import Workspace
 
 from . import bulk

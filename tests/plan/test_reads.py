@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from reconciler.plan.scope import in_shard
-from tests.plan.harness import DIGI, GOLD, declared, live_card, live_customer
+from tests.plan.org import DIGI, GOLD, declared, live_card, live_customer
 from tests.testing import Workspace, route_counts, writes
 
 from . import bulk

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reconciler.errors import EXIT_BLOCKED, EXIT_OK
-from tests.plan.harness import declared, live_customer, summary
+from tests.plan.org import declared, live_customer, summary
 from tests.testing import Workspace
 
 A, B, VICTIM, SURVIVOR, CAMPAIGN, SUSPENDED, UNKNOWN = 9201, 9202, 9203, 9204, 9205, 9206, 9299

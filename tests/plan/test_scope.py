@@ -13,7 +13,7 @@ from reconciler.plan.scope import parse_shard, select_scope
 from reconciler.sandbox import Store
 from reconciler.sandbox.server import SandboxServer
 from reconciler.workspace import load_workspace
-from tests.plan.harness import GOLD, live_card, seed_fixture
+from tests.plan.org import GOLD, live_card, seed_fixture
 from tests.testing import Workspace, route_counts, writes
 
 from . import bulk

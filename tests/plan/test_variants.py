@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.sandbox.server import SandboxServer
-from tests.plan.harness import declared, live_customer
+from tests.plan.org import declared, live_customer
 from tests.testing import Workspace, writes
 from tests.variants import ALL, label
 

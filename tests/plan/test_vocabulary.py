@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from reconciler.cli import main
 from reconciler.errors import EXIT_BLOCKED
-from tests.plan.harness import base_org, declared, live_customer
+from tests.plan.org import base_org, declared, live_customer
 from tests.testing import Workspace, writes
 
 A, B = 9301, 9302

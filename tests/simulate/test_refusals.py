@@ -19,7 +19,7 @@ import pytest
 from reconciler.errors import EXIT_BLOCKED, EXIT_OK
 from reconciler.plan import GENERATE_CARD, Plan
 from reconciler.simulate import DIVERGED, PASSED, Simulation
-from tests.plan.harness import DIGI, GOLD, declared, live_card, live_customer
+from tests.plan.org import DIGI, GOLD, declared, live_card, live_customer
 from tests.testing import Workspace
 
 from .plant import relabel, reverse_releases, run_twin, unblock

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from reconciler.cli import main
 from reconciler.errors import EXIT_BLOCKED, EXIT_OK
 from reconciler.sandbox.server import SandboxServer
-from tests.plan.harness import DIGI, GOLD, declared, live_card, live_customer
+from tests.plan.org import DIGI, GOLD, declared, live_card, live_customer
 from tests.testing import Workspace, route_counts, writes
 
 REPO = Path(__file__).resolve().parents[2]

@@ -73,15 +73,6 @@ class Api:
         raise KeyError(cid)
 
 
-def _fresh(app: SandboxApp) -> None:
-    rt = app.runtime
-    rt.store.reset()
-    rt.store.seed(demo_fixture())
-    rt.settings, rt.faults = Settings(), Faults()
-    rt.windows.clear()
-    rt.clear_log()
-
-
 def fresh_demo(app: SandboxApp) -> None:
     """Reset ``app`` to the demo org, default settings, no faults, empty rate windows and request log."""
     rt = app.runtime

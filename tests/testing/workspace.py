@@ -76,7 +76,7 @@ class Workspace:
     ) -> None:
         """Reset the sandbox to the demo org with these customers and cards (``max_active``: every series'
         maxActiveCardsPerCustomer instead of the demo's 1); forget the request log."""
-        from tests.plan.harness import seed_fixture
+        from tests.plan.org import seed_fixture
 
         fixture = seed_fixture(customers, cards)
         for series in fixture["series"] if max_active is not None else ():
