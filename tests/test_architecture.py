@@ -92,3 +92,14 @@ def test_commands_return_their_exit_code(module: str) -> None:
     calls = (n for n in ast.walk(tree) if isinstance(n, ast.Raise | ast.Call))
     lines = sorted(n.lineno for n in calls if _exits(n))
     assert not lines, f"{module} exits by itself at line(s) {lines}"
+
+
+def test_no_test_imports_a_conftest() -> None:
+    """Fixtures come from conftests by name; helpers and types from modules (tests/testing, a folder's own)."""
+    found = [
+        f"{p.relative_to(ROOT)}:{n}"
+        for p in (ROOT / "tests").rglob("*.py")
+        for n, line in enumerate(p.read_text().splitlines(), 1)
+        if line.startswith(("from tests.", "from .")) and "conftest import" in line
+    ]
+    assert not found, "imports from a conftest: " + ", ".join(found)

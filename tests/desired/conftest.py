@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Collection
 from pathlib import Path
 
 import pytest
 
-from reconciler.desired import collect_problems
-
-Write = Callable[..., Path]
+from tests.desired.writing import Write
 
 
 @pytest.fixture
@@ -28,10 +25,3 @@ def write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Write:
         return path
 
     return _write
-
-
-def problems_of(
-    *paths: Path, labels: Collection[str] | None = None, series: Collection[int | str] | None = None
-) -> list[str]:
-    """Every problem of loading ``paths``, as ``file:line:col: message`` strings."""
-    return [str(p) for p in collect_problems(list(paths), labels=labels, series=series)]

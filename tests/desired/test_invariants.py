@@ -7,7 +7,7 @@ import pytest
 from reconciler.desired import fingerprint, load_state
 from reconciler.errors import StateError
 from reconciler.model import ProfileKey
-from tests.desired.conftest import Write, problems_of
+from tests.desired.writing import Write, problems_of
 
 TOM = """
 customers:

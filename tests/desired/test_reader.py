@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.desired.conftest import Write, problems_of
+from tests.desired.writing import Write, problems_of
 
 CASES = [
     ("tab", "customers:\n\t- id: 1\n", "s.yaml:2:1: YAML syntax: tab character: indent with spaces"),

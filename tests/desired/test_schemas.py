@@ -12,7 +12,7 @@ import yaml
 
 from reconciler.config import load_config
 from reconciler.desired import collect
-from tests.desired.conftest import Write
+from tests.desired.writing import Write
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "reconciler" / "schemas"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.desired.conftest import Write
+from tests.desired.writing import Write
 
 ROOT = Path(__file__).resolve().parents[2]
 BAD = "customers:\n  - id: 1\n    identifiers: {INSTORE: {mobile: '12ab'}}\n  - id: 1\n"
