@@ -95,7 +95,7 @@ def test_commands_return_their_exit_code(module: str) -> None:
 
 
 def test_no_test_imports_a_conftest() -> None:
-    """Fixtures come from conftests by name; helpers and types from modules (tests/testing, a folder's own)."""
+    """Fixtures come from conftests by name; helpers and types from modules (tests/testing, a folder's)."""
     found = [
         f"{p.relative_to(ROOT)}:{n}"
         for p in (ROOT / "tests").rglob("*.py")
