@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 import jsonschema
@@ -223,6 +224,38 @@ def test_the_configuration_examples_are_valid() -> None:
     for document, name in ((config, "config"), (state, "state")):
         schema = json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text())
         jsonschema.validate(document, schema)
+
+
+def _keys(schema: dict[str, Any], prefix: str = "") -> set[str]:
+    out = set()
+    for name, sub in schema.get("properties", {}).items():
+        out.add(prefix + name)
+        out |= _keys(sub, f"{prefix}{name}.")
+        if sub.get("type") == "array" and isinstance(sub.get("items"), dict):
+            out |= _keys(sub["items"], f"{prefix}{name}[].")
+    return out
+
+
+def _present(document: Any, prefix: str = "") -> set[str]:
+    out: set[str] = set()
+    if isinstance(document, dict):
+        for name, value in document.items():
+            out |= {prefix + str(name)} | _present(value, f"{prefix}{name}.")
+    elif isinstance(document, list):
+        for item in document:
+            out |= _present(item, prefix[:-1] + "[].")
+    return out
+
+
+def test_the_configuration_examples_show_every_key() -> None:
+    """The reconciler.yaml example shows every key the config schema knows; the state example every key of
+    a customer, a card and ``allow`` (profiles and identifier types are the user's own names)."""
+    config, state = _yaml_blocks(ROOT / "docs/configuration.md")[:2]
+    schema = json.loads((SCHEMA_DIR / "config.schema.json").read_text())
+    assert sorted(_keys(schema) - _present(config)) == []
+    state_schema = json.loads((SCHEMA_DIR / "state.schema.json").read_text())
+    wanted = {k for k in _keys(state_schema) if "identifiers." not in k}
+    assert sorted(wanted - _present(state)) == []
 
 
 def test_the_readme_test_command_is_what_ci_runs() -> None:
