@@ -17,12 +17,35 @@ from reconciler.commands.options import verbosity_options
 from reconciler.commands.outputs import report_state_error, say_error
 from reconciler.errors import EXIT_INTERRUPTED, EXIT_OK, ReconcilerError, StateError
 
-# Subcommand modules, each exposing `command` (a click.Command).
-COMMAND_MODULES = ("init", "validate", "plan", "apply", "import_", "sandbox", "github", "doctor")
+# Each subcommand and the module exposing it as `command` (a click.Command), in the order help lists them.
+COMMAND_MODULES = {
+    "init": "init",
+    "validate": "validate",
+    "plan": "plan",
+    "apply": "apply",
+    "import": "import_",
+    "sandbox": "sandbox",
+    "github": "github",
+    "doctor": "doctor",
+}
 
 
 class _Group(click.Group):
-    """Maps expected failures to their one-line message and exit code; never a traceback."""
+    """Maps expected failures to their one-line message and exit code; never a traceback.
+
+    Subcommands load when named: ``reconciler validate`` (a pre-commit hook, run on every commit) does
+    not import the API client, the sandbox or the simulation.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            command = importlib.import_module(f"reconciler.commands.{COMMAND_MODULES[cmd_name]}").command
+            _with_verbosity(command)
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -54,12 +77,4 @@ def _with_verbosity(command: click.Command) -> None:
             _with_verbosity(sub)
 
 
-def _register() -> None:
-    main.params.extend(verbosity_options())
-    for name in COMMAND_MODULES:
-        command = importlib.import_module(f"reconciler.commands.{name}").command
-        _with_verbosity(command)
-        main.add_command(command)
-
-
-_register()
+main.params.extend(verbosity_options())

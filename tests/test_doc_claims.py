@@ -104,7 +104,9 @@ def _commands() -> dict[str, click.Command]:
     """Every command by its full name: ``plan``, ``github queue``, ``sandbox serve``."""
     out: dict[str, click.Command] = {}
     assert isinstance(main, click.Group)
-    for name, command in main.commands.items():
+    for name in main.list_commands(click.Context(main)):
+        command = main.get_command(click.Context(main), name)
+        assert command is not None
         out[name] = command
         if isinstance(command, click.Group):
             out.update({f"{name} {sub}": c for sub, c in command.commands.items()})

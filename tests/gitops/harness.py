@@ -12,11 +12,8 @@ from .fake_github import FakeGitHub
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-# Runs the real CLI group with the github group added, whether or not cli.py registers it yet.
-_CLI = (
-    "import sys; from reconciler.cli import main; from reconciler.commands.github import command; "
-    "'github' in main.commands or main.add_command(command); sys.argv[0] = 'reconciler'; main()"
-)
+# Runs the real CLI group, named as the console script names it.
+_CLI = "import sys; from reconciler.cli import main; sys.argv[0] = 'reconciler'; main()"
 
 
 @dataclass

@@ -144,8 +144,9 @@ def _check_argv(argv: list[str]) -> None:
     cmd: click.Command = main
     args = list(argv)
     while isinstance(cmd, click.Group) and args and not args[0].startswith("-"):
-        assert args[0] in cmd.commands, f"'reconciler {args[0]}' does not exist"
-        cmd = cmd.commands[args.pop(0)]
+        sub = cmd.get_command(click.Context(cmd), args[0])
+        assert sub is not None, f"'reconciler {args[0]}' does not exist"
+        cmd, _ = sub, args.pop(0)
     options = {opt: p for p in cmd.params if isinstance(p, click.Option) for opt in p.opts}
     while args:
         token = args.pop(0)
