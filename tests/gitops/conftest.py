@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ import pytest
 import uvicorn
 
 from reconciler.github import GitHubClient
+from tests.testing.sandbox import free_port
 
 from .fake_github import FakeGitHub, asgi_app, recorded_github
 from .harness import Served
@@ -28,16 +28,10 @@ def client(fake: FakeGitHub) -> Iterator[GitHubClient]:
         yield c
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def served(fake: FakeGitHub) -> Iterator[Served]:
     """The fake GitHub on a loopback port, in a thread (as httpx's own tests serve)."""
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(asgi_app(fake), host="127.0.0.1", port=port, log_level="error", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

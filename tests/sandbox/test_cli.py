@@ -16,12 +16,7 @@ import trustme
 from reconciler.sandbox.runtime import Runtime
 from reconciler.sandbox.settings import Settings
 from reconciler.sandbox.store import Store
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.testing.sandbox import free_port
 
 
 def _wait(url: str, proc: subprocess.Popen[bytes]) -> None:
@@ -37,7 +32,7 @@ def _wait(url: str, proc: subprocess.Popen[bytes]) -> None:
 
 @pytest.mark.slow
 def test_serve_demo_answers_the_documented_example(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     faults = tmp_path / "faults.json"
     faults.write_text('{"seed": 1, "endpoints": {"GET /v2/card": {"error_461": 1.0, "limit": 1}}}')
     cmd = [sys.executable, "-m", "reconciler", "sandbox", "serve", "--port", str(port), "--seed", "demo"]
@@ -79,7 +74,7 @@ def test_serve_https_with_a_certificate(tmp_path: Path) -> None:
     cert.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
     trusting = ssl.create_default_context()
     ca.configure_trust(trusting)
-    port = _free_port()
+    port = free_port()
     cmd = [sys.executable, "-m", "reconciler", "sandbox", "serve", "--port", str(port), "--seed", "demo"]
     alone = [*cmd, "--tls-cert", str(tmp_path / "cert.pem")]
     done = subprocess.run(alone, capture_output=True, text=True, timeout=30)

@@ -6,7 +6,7 @@ to move, and the request-log helpers. Every test takes these from here (fixtures
 from tests.testing.clock import Clock
 from tests.testing.mask import TEST_MASK_KEY
 from tests.testing.requests import WRITE_METHODS, is_write, route_counts, route_of, writes
-from tests.testing.sandbox import Api, codes, serve
+from tests.testing.sandbox import Api, codes, free_port, serve
 from tests.testing.workspace import REPO, Workspace, demo_state, make_workspace
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "Workspace",
     "codes",
     "demo_state",
+    "free_port",
     "is_write",
     "make_workspace",
     "route_counts",

@@ -4,6 +4,7 @@ same app in-process through ``httpx.ASGITransport`` (``Api`` in either mode; the
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any
 
 import httpx
@@ -13,6 +14,13 @@ from reconciler.sandbox.app import SandboxApp
 from reconciler.sandbox.faults import Faults, parse_faults
 from reconciler.sandbox.runtime import Runtime
 from reconciler.sandbox.server import SandboxServer
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (for a server a test starts in a thread or a process)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def serve(seed: Any = None, **kw: Any) -> SandboxServer:
