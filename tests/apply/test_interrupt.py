@@ -78,7 +78,8 @@ def test_sigint_during_the_reads_is_one_line(tmp_path: Path) -> None:
         run.server.stop()
 
 
-# The signal is sent from an import hook while reconciler.cli imports ``module``: start-up, deterministically.
+# The signal is sent from an import hook while ``reconciler plan`` imports ``module`` (the CLI's own imports,
+# then the plan command's, which load the HTTP client): start-up, deterministically.
 _SIGNAL_DURING_IMPORT = """
 import os, signal, sys
 MODULE, SIGNAL = sys.argv[1], getattr(signal, sys.argv[2])
@@ -89,7 +90,7 @@ class Finder:
             os.kill(os.getpid(), SIGNAL)
         return None
 sys.meta_path.insert(0, Finder())
-sys.argv = ["reconciler", "validate"]
+sys.argv = ["reconciler", "plan"]
 from reconciler.__main__ import run
 run()
 """
