@@ -1,5 +1,5 @@
 """Reading live state through a ``LiveReader``: customers in chunks all queued at once, and a gather that
-reports progress. The only module of the core that awaits a reader; ``model.py`` holds the types only."""
+reports progress. Shared by planning (``plan/live.py``) and import; ``model.py`` holds the types only."""
 
 from __future__ import annotations
 

@@ -45,7 +45,8 @@ class ApplyRunningError(ReconcilerError):
 
 
 def lock_path(target_key: str) -> Path:
-    """The lock file of ``target_key`` (a URL without credentials, or the sandbox database's path)."""
+    """The lock file of ``target_key`` (``commands.apply.lock_key``: a URL without credentials, or the
+    sandbox database's path)."""
     base = lock_dir()
     slug = re.sub(r"[^A-Za-z0-9.-]+", "_", target_key)[-40:].strip("_")
     digest = hashlib.sha256(target_key.encode()).hexdigest()[:12]

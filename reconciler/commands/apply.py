@@ -6,7 +6,6 @@ import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import click
 
@@ -24,7 +23,7 @@ from reconciler.commands.runner import plain_signals, run_async
 from reconciler.commands.target import open_target
 from reconciler.config import CONFIG_FILE, Config
 from reconciler.errors import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK, EXIT_STALE, UsageError
-from reconciler.plan import Plan, describe_target
+from reconciler.plan import Plan, describe_target, target_key
 from reconciler.plan.scope import Scope
 from reconciler.render.escape import visible
 from reconciler.render.report import (
@@ -86,13 +85,12 @@ def _gate(plan: Plan, opts: ApplyOptions) -> int | None:
     return None
 
 
-def target_key(config: Config) -> str:
-    """What identifies the target for its lock: the API URL without credentials, or the sandbox's database."""
+def lock_key(config: Config) -> str:
+    """What the apply lock is taken on: the target (``target_key``), or the embedded sandbox's database (one
+    per checkout)."""
     if config.api.is_sandbox:
         return f"sandbox:{(config.root / config.api.sandbox_db).resolve()}"
-    parts = urlsplit(config.api.url)
-    port: int | str = parts.port or {"https": 443, "http": 80}.get(parts.scheme) or ""
-    return f"{parts.scheme}://{parts.hostname or ''}:{port}{parts.path.rstrip('/')}"
+    return target_key(config)
 
 
 async def run_apply(
@@ -113,7 +111,7 @@ async def run_apply(
     async with open_target(ws.config, write=True, rate_window=rate_window) as writer:
         assert isinstance(writer, CapillaryWriter)
         target = describe_target(ws.config)
-        with target_lock(lock_path(target_key(ws.config)), target) as note:
+        with target_lock(lock_path(lock_key(ws.config)), target) as note:
             if note:
                 echo(f"note: {note}", err=True)
             return await _locked_apply(writer, ws, scope, opts, stopper)

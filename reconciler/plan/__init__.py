@@ -15,7 +15,7 @@ compared with ``live_facts(...)`` before a customer's writes. Renderers are in `
 from __future__ import annotations
 
 from reconciler.plan.budget import evaluate_budgets
-from reconciler.plan.build import SANDBOX_TARGET, build_plan, describe_target
+from reconciler.plan.build import SANDBOX_TARGET, build_plan, describe_target, target_key
 from reconciler.plan.document import (
     BLOCKED,
     CHANGE_IDENTIFIER,
@@ -64,4 +64,5 @@ __all__ = [
     "checksum_of",
     "describe_target",
     "evaluate_budgets",
+    "target_key",
 ]

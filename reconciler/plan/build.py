@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from urllib.parse import urlsplit
 
 from reconciler.config import Config
 from reconciler.model import DesiredCustomer, Observed
@@ -59,12 +60,13 @@ def _customers(changes: Changes, actions: Sequence[Action]) -> tuple[CustomerPla
 
 
 def target_key(config: Config) -> str:
-    """The target's identity, as the checksum binds it: ``sandbox``, or the API host (lower case)."""
-    return "sandbox" if config.api.is_sandbox else _host(config)
-
-
-def _host(config: Config) -> str:
-    return config.api.url.split("://", 1)[-1].split("/", 1)[0].rpartition("@")[2].lower()
+    """The target's identity, as the checksum binds it and the apply lock names it: ``sandbox``, or the API
+    URL without credentials (scheme, lower-case host, port, path)."""
+    if config.api.is_sandbox:
+        return "sandbox"
+    parts = urlsplit(config.api.url)
+    port: int | str = parts.port or {"https": 443, "http": 80}.get(parts.scheme) or ""
+    return f"{parts.scheme}://{parts.hostname or ''}:{port}{parts.path.rstrip('/')}"
 
 
 def describe_target(config: Config, org: str = "") -> str:

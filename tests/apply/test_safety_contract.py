@@ -24,7 +24,7 @@ from reconciler.apply.journal import Journal
 from reconciler.apply.lock import LOCK_DIR_ENV, lock_path
 from reconciler.apply.verify import verify
 from reconciler.capillary import CapillaryWriter
-from reconciler.commands.apply import target_key
+from reconciler.commands.apply import lock_key
 from reconciler.commands.target import open_target
 from reconciler.mask import MASK_KEY_ENV, mask_value
 from reconciler.plan import GENERATE_CARD, MERGE, Plan
@@ -145,7 +145,7 @@ def test_two_applies_of_one_plan_started_together_write_once(demo_ws: Workspace)
 @pytest.mark.slow
 def test_a_dead_applys_lock_is_taken_over_and_said_so(demo_ws: Workspace) -> None:
     space = load_workspace(demo_ws.root / "reconciler.yaml")
-    path = lock_path(target_key(space.config))
+    path = lock_path(lock_key(space.config))
     code = (
         "import os, signal, sys; from pathlib import Path; from reconciler.apply.lock import target_lock\n"
         "with target_lock(Path(sys.argv[1]), 'x'):\n    os.kill(os.getpid(), signal.SIGKILL)\n"
@@ -251,7 +251,7 @@ def test_a_second_checkouts_apply_to_the_same_target_is_refused_while_the_first_
         victims = _victims(demo_server)
         proxy.shut()  # the first apply cannot get past its re-plan until the second has tried
         first = a.popen("apply", "--checksum", checksums[0])
-        path = lock_path(target_key(load_workspace(a.root / "reconciler.yaml").config))
+        path = lock_path(lock_key(load_workspace(a.root / "reconciler.yaml").config))
         while not (path.exists() and f'"pid": {first.pid}' in path.read_text()):
             assert first.poll() is None, first.communicate()
             time.sleep(0.01)  # waits for a condition: the first holds the lock

@@ -234,3 +234,23 @@ def test_checksum_depends_on_the_mask_key(monkeypatch: pytest.MonkeyPatch) -> No
     use_mask_key(None)
     monkeypatch.setenv(MASK_KEY_ENV, "another-key-of-enough-bytes")
     assert fixed_plan().checksum != base
+
+
+def test_the_target_key_is_the_url_without_credentials_and_the_lock_names_the_same_target() -> None:
+    from reconciler.commands.apply import lock_key
+    from reconciler.config import ApiConfig, Config
+    from reconciler.plan import target_key
+
+    def config(url: str) -> Config:
+        return Config(api=ApiConfig(url=url))
+
+    assert target_key(config("https://eu.api.capillarytech.com")) == "https://eu.api.capillarytech.com:443"
+    assert target_key(config("https://till:secret@EU.api.capillarytech.com/")) == target_key(
+        config("https://eu.api.capillarytech.com")
+    )
+    assert target_key(config("https://eu.api.capillarytech.com")) != target_key(
+        config("https://us.api.example.com")
+    )
+    assert target_key(Config()) == "sandbox"
+    real = config("https://eu.api.capillarytech.com")
+    assert lock_key(real) == target_key(real) and lock_key(Config()).startswith("sandbox:")

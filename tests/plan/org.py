@@ -1,24 +1,17 @@
-"""The plan tests' data: seed customers and cards, declared customers, and readings of a plan."""
+"""The plan and apply tests' data: seed customers and cards, declared customers, and readings of a plan
+(the seed org itself is ``tests.testing.sandbox.seed_fixture``)."""
 
 from __future__ import annotations
 
-import copy
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from click.testing import Result
 
 from reconciler.plan import Plan
-from reconciler.sandbox import demo_fixture
 
 GOLD, DIGI = 121212, 131313
-
-
-def base_org() -> dict[str, Any]:
-    """The demo org's sources, labels and series, with no customers and no cards."""
-    demo = demo_fixture()
-    return {k: copy.deepcopy(v) for k, v in demo.items() if k not in ("customers", "cards")}
 
 
 def live_customer(
@@ -52,11 +45,6 @@ def live_card(number: str, series: int = GOLD, label: str = "ACTIVE", customer: 
     if customer:
         card["linkedVia"] = {"source": "INSTORE", "accountId": ""}
     return card
-
-
-def seed_fixture(customers: Iterable[dict[str, Any]], cards: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
-    """A complete seed fixture: the demo org plus these customers and cards."""
-    return {**base_org(), "customers": list(customers), "cards": list(cards)}
 
 
 def declared(

@@ -203,6 +203,6 @@ def test_demo_plan_over_loopback_equals_the_embedded_one(demo_repo: Path) -> Non
     # The target is part of what the checksum binds: the same changes planned against another
     # org are another plan. Everything else is equal.
     assert local.pop("target_key") == "sandbox"
-    assert remote.pop("target_key") == f"127.0.0.1:{server.port}"
+    assert remote.pop("target_key") == f"http://127.0.0.1:{server.port}"
     assert remote_plan.checksum != local_plan.checksum
     assert remote == local

@@ -4,7 +4,9 @@ same app in-process through ``httpx.ASGITransport`` (``Api`` in either mode; the
 from __future__ import annotations
 
 import asyncio
+import copy
 import socket
+from collections.abc import Iterable
 from typing import Any
 
 import httpx
@@ -14,6 +16,17 @@ from reconciler.sandbox.app import SandboxApp
 from reconciler.sandbox.faults import Faults, parse_faults
 from reconciler.sandbox.runtime import Runtime
 from reconciler.sandbox.server import SandboxServer
+
+
+def base_org() -> dict[str, Any]:
+    """The demo org's sources, labels and series, with no customers and no cards."""
+    demo = demo_fixture()
+    return {k: copy.deepcopy(v) for k, v in demo.items() if k not in ("customers", "cards")}
+
+
+def seed_fixture(customers: Iterable[dict[str, Any]], cards: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
+    """A complete seed fixture: the demo org plus these customers and cards."""
+    return {**base_org(), "customers": list(customers), "cards": list(cards)}
 
 
 def free_port() -> int:

@@ -25,6 +25,7 @@ from reconciler.commands.plan import compute_plan
 from reconciler.plan import Plan
 from reconciler.sandbox.server import SandboxServer
 from reconciler.workspace import ScopeOptions, load_workspace, resolve_scope
+from tests.testing.sandbox import seed_fixture
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -76,8 +77,6 @@ class Workspace:
     ) -> None:
         """Reset the sandbox to the demo org with these customers and cards (``max_active``: every series'
         maxActiveCardsPerCustomer instead of the demo's 1); forget the request log."""
-        from tests.plan.org import seed_fixture
-
         fixture = seed_fixture(customers, cards)
         for series in fixture["series"] if max_active is not None else ():
             series["maxActiveCardsPerCustomer"] = max_active
