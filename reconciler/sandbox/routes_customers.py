@@ -72,6 +72,8 @@ async def lookup_details(request: Request, rt: Runtime) -> Any:
 
 @endpoint
 async def bulk_get(request: Request, rt: Runtime) -> Any:
+    if not rt.settings.bulk_read_access:
+        raise ApiFailure(403, "Access denied: the API key may not use the bulk read", status=403)
     body = await json_body(request)
     if not isinstance(body, list):
         raise ApiFailure(400, "Body must be a JSON array of customer ids", status=400)
