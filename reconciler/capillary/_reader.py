@@ -108,27 +108,18 @@ class CapillaryReader:
 
     async def _bulk_batch(self, ids: Sequence[int]) -> dict[int, LiveCustomer | ApiError]:
         try:
-            params = {"source": "ALL"}
-            body = await self._channel.request("POST", BULK_READ_PATH, params=params, body=list(ids))
+            body = await self._bulk_post(ids)
         except ApiError as exc:
             return dict.fromkeys(ids, exc)
-        items = parse_bulk_customers(body)
-        out: dict[int, LiveCustomer | ApiError] = {}
-        positional = len(items) == len(ids)
-        for index, (known, result) in enumerate(items):
-            key = known if known is not None else (ids[index] if positional else None)
-            if key is not None:
-                survivor = (
-                    _survivor_answer(key, result, BULK_READ_PATH)
-                    if isinstance(result, LiveCustomer)
-                    else None
-                )
-                out[key] = survivor or result
-        for missing in (i for i in ids if i not in out):
-            out[missing] = NotFoundError(
-                f"customer {missing} missing from the bulk answer", method="POST", path=BULK_READ_PATH
-            )
-        return out
+        return _bulk_items(ids, body)
+
+    async def get_customers_bulk(self, ids: Sequence[int]) -> dict[int, LiveCustomer | ApiError]:
+        """One bulk read of ``ids`` whatever ``api.bulk_read`` says (doctor's probe); a failed item is its
+        error, a refused request raises."""
+        return _bulk_items(ids, await self._bulk_post(ids))
+
+    async def _bulk_post(self, ids: Sequence[int]) -> Any:
+        return await self._channel.request("POST", BULK_READ_PATH, params={"source": "ALL"}, body=list(ids))
 
     async def find_identifier_holder(self, identifier: Identifier) -> Holder | None:
         """Who holds this identifier, in which profile scope; None when nobody does.
@@ -258,6 +249,26 @@ async def _stop(task: asyncio.Task[SourceAccounts | None]) -> None:
     task.cancel()
     with contextlib.suppress(Exception, asyncio.CancelledError):
         await task
+
+
+def _bulk_items(ids: Sequence[int], body: Any) -> dict[int, LiveCustomer | ApiError]:
+    """A bulk answer's items by customer id: matched by ``entity.id``, else by position; a missing id is
+    a ``NotFoundError``."""
+    items = parse_bulk_customers(body)
+    out: dict[int, LiveCustomer | ApiError] = {}
+    positional = len(items) == len(ids)
+    for index, (known, result) in enumerate(items):
+        key = known if known is not None else (ids[index] if positional else None)
+        if key is not None:
+            survivor = (
+                _survivor_answer(key, result, BULK_READ_PATH) if isinstance(result, LiveCustomer) else None
+            )
+            out[key] = survivor or result
+    for missing in (i for i in ids if i not in out):
+        out[missing] = NotFoundError(
+            f"customer {missing} missing from the bulk answer", method="POST", path=BULK_READ_PATH
+        )
+    return out
 
 
 def _survivor_answer(customer_id: int, live: LiveCustomer, path: str) -> MergedCustomerError | None:
