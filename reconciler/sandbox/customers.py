@@ -8,6 +8,7 @@ from typing import Any
 from reconciler.sandbox.envelope import ApiFailure, not_found_customer, warning
 from reconciler.sandbox.records import customer_object
 from reconciler.sandbox.settings import Settings
+from reconciler.sandbox.store import has_account
 from reconciler.sandbox.vocab import KNOWN_SOURCES, canonical_type, is_multi_account
 
 Scope = tuple[str, str]
@@ -29,9 +30,7 @@ def parse_scope(
         return (source, "")
     if not account:
         raise ApiFailure(8045, "Account id is not passed")
-    if not db.execute(
-        "SELECT 1 FROM sources WHERE source = ? AND account_id = ?", (source, account)
-    ).fetchone():
+    if not has_account(db, source, account):
         raise ApiFailure(8011, "Invalid source or accountId passed")
     return (source, account)
 

@@ -1,5 +1,7 @@
 """The org's sources and their accounts (docs/capillary-api.md 2.1): ``GET /v2/org/{orgId}/sources`` and
-``GET /v2/meta/sources``, served from the seeded sources, so a client can learn the multi-account scopes."""
+``GET /v2/meta/sources``, so a client can learn the multi-account scopes. Served from ``store.org_accounts``:
+the seeded sources (an unseeded org's default set-up, ``store.DEFAULT_SOURCES``, when a seed named none)
+and every source account a customer has a profile in, as a real org always lists them."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from starlette.routing import Route
 from reconciler.sandbox.envelope import ApiFailure
 from reconciler.sandbox.handlers import endpoint
 from reconciler.sandbox.runtime import Runtime
+from reconciler.sandbox.store import org_accounts
 
 # The source type ids of the documented ``/v2/meta/sources`` table.
 SOURCE_TYPE_IDS = {
@@ -29,9 +32,14 @@ SOURCE_TYPE_IDS = {
 }
 
 
+# The documented answers date each account's attribution as a day (``"createDate": "2017-08-14"``); the
+# sandbox's accounts all date from its epoch (records.SANDBOX_EPOCH).
+ACCOUNTS_SINCE = "2024-01-01"
+
+
 def _accounts(rt: Runtime) -> list[tuple[str, str]]:
-    sql = "SELECT source, account_id FROM sources ORDER BY source, account_id"
-    return [(r[0], r[1]) for r in rt.store.query(sql)]
+    with rt.store.reading() as db:
+        return org_accounts(db)
 
 
 @endpoint
@@ -53,7 +61,7 @@ async def org_sources(request: Request, rt: Runtime) -> Any:
             "sourceTypeName": source,
             "isActive": True,
             "commChannels": [],
-            "attribution": {},
+            "attribution": {"createDate": ACCOUNTS_SINCE, "modifiedDate": ACCOUNTS_SINCE},
         }
         for n, (source, account) in enumerate(_accounts(rt), 1)
     ]

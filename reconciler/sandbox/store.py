@@ -19,6 +19,7 @@ CREATE TABLE IF NOT EXISTS customers (id INTEGER PRIMARY KEY, first_name TEXT NO
     registered_on TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS profiles (customer_id INTEGER NOT NULL, source TEXT NOT NULL,
     account_id TEXT NOT NULL, PRIMARY KEY (customer_id, source, account_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS profiles_by_scope ON profiles (source, account_id);
 CREATE TABLE IF NOT EXISTS identifiers (customer_id INTEGER NOT NULL, source TEXT NOT NULL,
     account_id TEXT NOT NULL, type TEXT NOT NULL, value TEXT NOT NULL,
     PRIMARY KEY (customer_id, source, account_id, type, value)) WITHOUT ROWID;
@@ -41,6 +42,9 @@ DEFAULT_ORG: dict[str, Any] = {"id": 50672, "name": "Sandbox Org", "timezone": "
 # An org always has a default label per card status (docs/capillary-api.md 6.1), named as the status:
 # a store with no labels of its own (unseeded, or reset) has these, so ``NOT_ISSUED`` is always a label.
 DEFAULT_LABELS = ("NOT_ISSUED", "ISSUED", "ACTIVE", "SUSPENDED", "EXPIRED", "DELETED")
+# An org is set up with its in-store source (stores and tills, single-account: accountId ""): a store
+# whose seed named no sources (unseeded, or reset) lists these; a seed's ``sources`` replace them.
+DEFAULT_SOURCES = (("INSTORE", ""),)
 
 
 class Store:
@@ -125,6 +129,23 @@ class Store:
         """Close the database connection."""
         with self.lock:
             self.conn.close()
+
+
+def org_accounts(db: sqlite3.Connection) -> list[tuple[str, str]]:
+    """The org's (source, accountId) pairs, sorted: the seeded ones (``DEFAULT_SOURCES`` when none were
+    seeded) and every one a customer has a profile in (a real org lists the sources its customers live in)."""
+    seeded = {(r[0], r[1]) for r in db.execute("SELECT source, account_id FROM sources")}
+    registered = {(r[0], r[1]) for r in db.execute("SELECT DISTINCT source, account_id FROM profiles")}
+    return sorted((seeded or set(DEFAULT_SOURCES)) | registered)
+
+
+def has_account(db: sqlite3.Connection, source: str, account: str) -> bool:
+    """Whether the org has this account of a multi-account source (``org_accounts`` without the scan)."""
+    sql = (
+        "SELECT 1 FROM sources WHERE source = ? AND account_id = ?"
+        " UNION ALL SELECT 1 FROM profiles WHERE source = ? AND account_id = ? LIMIT 1"
+    )
+    return db.execute(sql, (source, account, source, account)).fetchone() is not None
 
 
 def _default_labels(db: sqlite3.Connection) -> None:
