@@ -1,4 +1,5 @@
-"""The JSON Schemas of reconciler.yaml, state files and JSON plans, and the modelines that point at them.
+"""The JSON Schemas of reconciler.yaml, state files and every JSON output (the plan, the apply result, the
+journal's lines), and the modelines that point at them.
 
 Every schema's ``$id`` is a URL under one base, where the file is served (the repository's raw tree),
 so an editor or check-jsonschema can fetch it from anywhere. A modeline written into a
@@ -13,7 +14,13 @@ import os
 from pathlib import Path
 
 SCHEMA_DIR = Path(__file__).parent
-SCHEMA_NAMES = ("config.schema.json", "state.schema.json", "plan.schema.json")
+SCHEMA_NAMES = (
+    "config.schema.json",
+    "state.schema.json",
+    "plan.schema.json",
+    "apply-result.schema.json",
+    "journal.schema.json",
+)
 SCHEMA_BASE = "https://raw.githubusercontent.com/capillary-reconciler/reconciler/main/reconciler/schemas/"
 
 
