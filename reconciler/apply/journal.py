@@ -1,14 +1,17 @@
 """The apply journal: one JSON object per line, written before the next step and synced to disk.
 
-Events (every line has ``ts`` and ``event``; values are masked exactly as in the plan output)::
+Events (every line has ``ts`` and ``event``; values are masked exactly as in the plan output; each line is
+described by ``schemas/journal.schema.json``)::
 
     run          the header: checksum, target, calls, customers, format_version
-    precondition customer_id, ok (live facts still equal the plan's), facts
-    intent       before a write is sent: call, attempt, customer_id, op, method, path, query, body
+    precondition customer_id, ok (live facts still equal the plan's), facts | error (the re-read failed)
+    holder_check the write-time holder check before an add or a generate: call, verdict, detail
+    intent       before a write is sent: call, attempt, customer_id, op, method, path, query, body, generated
     outcome      after it: result ok (created_id, warnings) | failed (status, code, message) | unknown
-    resolved     how an unknown outcome was settled by re-reading: applied true | false | null (cannot tell)
+    resolved     how an unknown outcome was settled by re-reading: applied true | false | null | "merged"
     skipped      a call that was not sent, and why
     stop         when and why the run stopped starting writes (a signal, a journal it could not write)
+    verified     the re-read of the customers written: verified, written, reread
     end          counts, the exit code, and how many low-priority lines were dropped (a full disk)
 
 Each line is written to the file (the kernel has it: a killed process loses nothing) before ``record``
