@@ -1,5 +1,5 @@
 """The JSON Schemas of reconciler.yaml, state files and every JSON output (the plan, the apply result, the
-journal's lines), and the modelines that point at them.
+journal's lines, validate's problems), and the modelines that point at them.
 
 Every schema's ``$id`` is a URL under one base, where the file is served (the repository's raw tree),
 so an editor or check-jsonschema can fetch it from anywhere. A modeline written into a
@@ -20,6 +20,7 @@ SCHEMA_NAMES = (
     "plan.schema.json",
     "apply-result.schema.json",
     "journal.schema.json",
+    "validate.schema.json",
 )
 SCHEMA_BASE = "https://raw.githubusercontent.com/capillary-reconciler/reconciler/main/reconciler/schemas/"
 

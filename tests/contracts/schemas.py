@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator
 from reconciler.schemas import SCHEMA_DIR
 
 PLAN, RESULT, JOURNAL = "plan.schema.json", "apply-result.schema.json", "journal.schema.json"
+VALIDATE = "validate.schema.json"
 
 
 @cache
