@@ -38,6 +38,7 @@ class Seen:
     merged: int | None = None  # a customer id the operator knows is merged away
     series: list[Series] = field(default_factory=list)
     sample: list[LiveCustomer] = field(default_factory=list)
+    singles: dict[int, LiveCustomer | ApiError] = field(default_factory=dict)  # the sample, read one by one
 
 
 Probe = Callable[[Seen], Awaitable[Check]]
@@ -108,6 +109,7 @@ async def customers(seen: Seen) -> Check:
         return Check("declared customers", UNKNOWN, "the state declares no customer")
     read = await seen.reader.get_customers(ids)
     seen.sample = [r for r in read.values() if isinstance(r, LiveCustomer)]
+    seen.singles = {} if seen.config.api.bulk_read else read  # the bulk-read row compares with these
     failed = [f"customer {i}: {r}" for i, r in read.items() if isinstance(r, ApiError)]
     if failed:
         return Check("declared customers", FAIL, "; ".join(failed))
@@ -193,13 +195,16 @@ COMPARED = ("id", "profiles", "cards", "campaign", "status")  # a customer's sta
 async def variant_bulk_read(seen: Seen) -> Check:
     """docs/capillary-api.md 4.4: does the org answer ``POST /v2/bulk/getCustomers``, as its single reads do?
     One batch of up to ``api.bulk_batch_size`` declared ids, as a plan sends it; the first ``SAMPLE`` of them
-    also read singly (the client's own reads follow ``api.bulk_read``, so they cannot tell)."""
+    also read singly (those the customers row read singly, with ``api.bulk_read`` off, are not read again)."""
     ids = sorted(c.id for c in seen.state.customers)[: max(1, seen.config.api.bulk_batch_size)]
     if not ids:
         return Check(BULK_READ, UNKNOWN, "the state declares no customer")
-    singles = dict(
-        zip(ids, await asyncio.gather(*(_single(seen.reader, i) for i in ids[:SAMPLE])), strict=False)
-    )
+    known: dict[int, LiveCustomer | ApiError] = {
+        i: r for i, r in seen.singles.items() if isinstance(r, LiveCustomer)
+    }
+    rest = [i for i in ids[:SAMPLE] if i not in known]
+    known |= dict(zip(rest, await asyncio.gather(*(_single(seen.reader, i) for i in rest)), strict=True))
+    singles = {i: known[i] for i in ids[:SAMPLE]}
     probed = [i for i, r in singles.items() if isinstance(r, LiveCustomer)]
     if not probed:
         return Check(
