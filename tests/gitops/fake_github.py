@@ -1,12 +1,13 @@
 """A stateful stand-in for the GitHub REST endpoints the workflows use, answering in the real shapes.
 
-Every object carries the fields GitHub's REST description marks required for it (simple-user,
-issue-comment, issue, label, reaction-rollup, pull-request-simple and its base and head repository,
-git-ref), nested objects included: ``test_fake_shapes.py`` checks every answer against the pinned lists in
-tests/data/github-rest/required-fields.json. The recorded fixtures are built from the description's own
-examples. Writes change the in-memory state so a test can assert on the
-comments, issues and tags that result. Pagination follows GitHub: ``per_page``/``page`` and a ``Link``
-header with ``rel="next"``. ``fail_next`` makes the next answers a secondary rate limit or a 5xx.
+``ROUTES`` lists every route it serves, by the template GitHub's REST description names it with, and the
+statuses each answers. Every answer, its failures included, has the shape the description documents for
+that route and status: ``test_fake_shapes.py`` walks them all against the schemas pinned from
+``@octokit/openapi`` in tests/data/github-rest/required-fields.json (``regenerate.py`` there rewrites the
+pin; a route added here fails that test until it is pinned). The recorded fixtures are built from the
+description's own examples. Writes change the in-memory state so a test can assert on the comments,
+issues and tags that result. Pagination follows GitHub: ``per_page``/``page`` and a ``Link`` header with
+``rel="next"``. ``fail_next`` makes the next answers a secondary rate limit or a 5xx.
 """
 
 from __future__ import annotations
@@ -27,11 +28,59 @@ from starlette.routing import Route
 FIXTURES = Path(__file__).parent / "fixtures"
 API = "https://api.github.com"
 NOW = "2024-05-03T08:00:00Z"
+LATER = "2024-05-03T09:00:00Z"  # when the fake's edits happen
 SECONDARY_LIMIT = {
     "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
     "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
 }
 SERVER_ERROR = {"message": "Server Error"}
+
+
+# The parts of a route template other than {owner}/{repo}, as the fake matches them.
+PARAMETERS = {
+    "commit_sha": r"([0-9a-f]{7,40})",
+    "pull_number": r"(\d+)",
+    "issue_number": r"(\d+)",
+    "comment_id": r"(\d+)",
+    "ref": r"(tags/[\w.-]+)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FakeRoute:
+    """One route the fake serves: its template as GitHub's REST description names it, the method of
+    ``FakeGitHub`` answering it, and every status that method answers (besides the 401 every route gives
+    a bad token and the ``fail_next`` ones)."""
+
+    method: str
+    path: str
+    handler: str
+    answers: tuple[int, ...]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def pattern(self, repo: str) -> str:
+        """A regular expression for this route in ``repo``, one group per parameter."""
+        path = self.path.replace("{owner}/{repo}", re.escape(repo))
+        return re.sub(r"\{(\w+)\}", lambda m: PARAMETERS[m[1]], path)
+
+
+ROUTES = (
+    FakeRoute("GET", "/repos/{owner}/{repo}/commits/{commit_sha}/pulls", "_pulls", (200,)),
+    FakeRoute("GET", "/repos/{owner}/{repo}/pulls/{pull_number}", "_pull", (200, 404)),
+    FakeRoute("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments", "_list_comments", (200,)),
+    FakeRoute("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", "_create_comment", (201,)),
+    FakeRoute("PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}", "_update_comment", (200, 404)),
+    FakeRoute("GET", "/repos/{owner}/{repo}/issues", "_list_issues", (200,)),
+    FakeRoute("POST", "/repos/{owner}/{repo}/issues", "_create_issue", (201,)),
+    FakeRoute("PATCH", "/repos/{owner}/{repo}/issues/{issue_number}", "_update_issue", (200, 404)),
+    FakeRoute("GET", "/repos/{owner}/{repo}/git/ref/{ref}", "_get_ref", (200, 404)),
+    FakeRoute("POST", "/repos/{owner}/{repo}/git/refs", "_create_ref", (201, 422)),
+    FakeRoute("PATCH", "/repos/{owner}/{repo}/git/refs/{ref}", "_update_ref", (200, 422)),
+)
+# What ``fail_next`` may answer: a secondary rate limit (403, 429) or a transient server error.
+FAILURES = (403, 429, 500, 502, 503, 504)
 
 
 def simple_user(login: str, user_id: int, kind: str = "User") -> dict[str, Any]:
@@ -51,6 +100,12 @@ def reaction_rollup(url: str) -> dict[str, Any]:
     """A ``reaction-rollup`` with no reactions yet."""
     counts = dict.fromkeys(("+1", "-1", "laugh", "confused", "heart", "hooray", "eyes", "rocket"), 0)
     return {"url": url, "total_count": 0, **counts}
+
+
+def validation_error(message: str, verb: str) -> dict[str, Any]:
+    """A ``validation-error`` as the git refs routes answer it (``verb``: create or update a reference)."""
+    url = f"https://docs.github.com/rest/git/refs#{verb}-a-reference"
+    return {"message": message, "documentation_url": url, "status": "422"}
 
 
 BOT = simple_user("github-actions[bot]", 41898282, "Bot")
@@ -85,45 +140,41 @@ class FakeGitHub:
             return httpx.Response(401, json=fixture("error_401.json"))
         if self.fail_next:
             status, headers = self.fail_next.pop(0)
+            assert status in FAILURES, f"fail_next: {status} is not one of {FAILURES}"
             return httpx.Response(
                 status, json=SECONDARY_LIMIT if status < 500 else SERVER_ERROR, headers=headers
             )
-        prefix = f"/repos/{self.repo}"
         path = request.url.path.split("/api/v3", 1)[-1]  # GitHub Enterprise serves under /api/v3
-        if not path.startswith(prefix):
-            return httpx.Response(404, json=fixture("error_404.json"))
-        for method, pattern, handler in self._routes():
-            match = re.fullmatch(pattern, path[len(prefix) :])
-            if match and method == request.method:
-                answer: httpx.Response = handler(request, *match.groups())
+        for route in ROUTES:
+            match = re.fullmatch(route.pattern(self.repo), path)
+            if match and route.method == request.method:
+                answer: httpx.Response = getattr(self, route.handler)(request, *match.groups())
+                assert answer.status_code in route.answers, f"{route}: answered {answer.status_code}"
                 return answer
         return httpx.Response(404, json=fixture("error_404.json"))
-
-    def _routes(self) -> list[tuple[str, str, Any]]:
-        return [
-            ("GET", r"/commits/([0-9a-f]+)/pulls", self._pulls),
-            ("GET", r"/pulls/(\d+)", self._pull),
-            ("GET", r"/issues/(\d+)/comments", self._list_comments),
-            ("POST", r"/issues/(\d+)/comments", self._create_comment),
-            ("PATCH", r"/issues/comments/(\d+)", self._update_comment),
-            ("GET", r"/issues", self._list_issues),
-            ("POST", r"/issues", self._create_issue),
-            ("PATCH", r"/issues/(\d+)", self._update_issue),
-            ("GET", r"/git/ref/(tags/[\w.-]+)", self._get_ref),
-            ("POST", r"/git/refs", self._create_ref),
-            ("PATCH", r"/git/refs/(tags/[\w.-]+)", self._update_ref),
-        ]
 
     def _pulls(self, request: httpx.Request, sha: str) -> httpx.Response:
         return self._page(request, self.pulls_by_commit.get(sha, []))
 
     def _pull(self, request: httpx.Request, number: str) -> httpx.Response:
         found = [p for ps in self.pulls_by_commit.values() for p in ps if p["number"] == int(number)]
-        return (
-            httpx.Response(200, json=found[0])
-            if found
-            else httpx.Response(404, json=fixture("error_404.json"))
-        )
+        if not found:
+            return httpx.Response(404, json=fixture("error_404.json"))
+        return httpx.Response(200, json=self._pull_request(copy.deepcopy(found[0])))
+
+    def _pull_request(self, simple: dict[str, Any]) -> dict[str, Any]:
+        """A ``pull-request`` (what GET /pulls/{n} answers) from the ``pull-request-simple`` a commit's
+        pull requests list: its merge state, its comment count from the fake's own comments, and the
+        size of its diff (a one-file change unless the stored pull request says otherwise)."""
+        merged = simple.get("merged_at") is not None
+        state = {"merged": merged, "merged_by": copy.deepcopy(simple["user"]) if merged else None}
+        # GitHub stops computing mergeability once a pull request is merged or closed.
+        open_ = simple["state"] == "open"
+        state |= {"mergeable": True if open_ else None, "rebaseable": True if open_ else None}
+        state |= {"mergeable_state": "clean" if open_ else "unknown", "maintainer_can_modify": False}
+        counts = {"comments": len(self.comments.get(int(simple["number"]), [])), "review_comments": 0}
+        diff = {"commits": 1, "additions": 2, "deletions": 2, "changed_files": 1}
+        return diff | state | counts | simple
 
     def _list_comments(self, request: httpx.Request, number: str) -> httpx.Response:
         return self._page(request, self.comments.get(int(number), []))
@@ -144,7 +195,7 @@ class FakeGitHub:
         for comment in (c for cs in self.comments.values() for c in cs):
             if comment["id"] == int(comment_id):
                 comment["body"] = json.loads(request.content)["body"]
-                comment["updated_at"] = "2024-05-03T09:00:00Z"
+                comment["updated_at"] = LATER
                 return httpx.Response(200, json=comment)
         return httpx.Response(404, json=fixture("error_404.json"))
 
@@ -180,7 +231,15 @@ class FakeGitHub:
     def _update_issue(self, request: httpx.Request, number: str) -> httpx.Response:
         for issue in self.issues:
             if issue["number"] == int(number):
-                issue.update(json.loads(request.content))
+                change = json.loads(request.content)
+                if change.get("state", issue["state"]) != issue["state"]:  # GitHub times the close
+                    closed = change["state"] == "closed"
+                    issue |= {
+                        "closed_at": LATER if closed else None,
+                        "closed_by": copy.deepcopy(self.author) if closed else None,
+                    }
+                    issue["state_reason"] = change.get("state_reason", "completed" if closed else "reopened")
+                issue |= change | {"updated_at": LATER}
                 return httpx.Response(200, json=issue)
         return httpx.Response(404, json=fixture("error_404.json"))
 
@@ -204,13 +263,13 @@ class FakeGitHub:
         data = json.loads(request.content)
         name = str(data["ref"]).removeprefix("refs/")
         if name in self.refs:
-            return httpx.Response(422, json={"message": "Reference already exists"})
+            return httpx.Response(422, json=validation_error("Reference already exists", "create"))
         self.refs[name] = data["sha"]
         return httpx.Response(201, json=self._ref(name))
 
     def _update_ref(self, request: httpx.Request, name: str) -> httpx.Response:
         if name not in self.refs:
-            return httpx.Response(422, json={"message": "Reference does not exist"})
+            return httpx.Response(422, json=validation_error("Reference does not exist", "update"))
         self.refs[name] = json.loads(request.content)["sha"]
         return httpx.Response(200, json=self._ref(name))
 
