@@ -104,6 +104,7 @@ def test_apply_writes_a_valid_plan_when_it_refuses_one(demo_repo: Path) -> None:
     assert_valid(replanned, PLAN)
 
 
+@pytest.mark.slow
 def test_a_diverged_simulation_is_valid(ws: Workspace) -> None:
     a, mobile = 9101, {"mobile": "919800001001"}
     ws.seed([live_customer(a, mobile)])
