@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reconciler.config import CONFIG_FILE, Config, load_config
-from reconciler.desired import collect, load_state
+from reconciler.desired import collect, load_state, state_cache
 from reconciler.errors import ConfigError, Problem, StateError, UsageError
 from reconciler.mask import choose_mask_key
 from reconciler.model import DesiredState
@@ -80,7 +80,9 @@ def load_workspace(config_path: Path) -> Workspace:
         found = collect([state_dir], root=config.root).problems if state_dir.is_dir() else []
         raise StateError(problems + found)
     choose_mask_key(sandbox=config.api.is_sandbox)
-    return Workspace(config, load_state([find_state_dir(config, config_path)], root=config.root))
+    state_dir = find_state_dir(config, config_path)
+    # plan, apply and doctor read the state through the cache validate fills (reconciler/desired/cache.py)
+    return Workspace(config, load_state([state_dir], root=config.root, cache=state_cache(config.root)))
 
 
 def resolve_scope(ws: Workspace, options: ScopeOptions) -> Scope:

@@ -9,7 +9,7 @@ import click
 
 from reconciler.commands.options import config_option
 from reconciler.commands.outputs import echo
-from reconciler.desired import collect
+from reconciler.desired import check, state_cache
 from reconciler.errors import EXIT_ERROR, EXIT_OK, Problem
 from reconciler.render.escape import visible, workflow_data, workflow_property
 from reconciler.render.words import counted
@@ -48,7 +48,7 @@ def command(paths: tuple[Path, ...], fmt: str, config_path: Path) -> int:
         targets = []  # the config's own problems are what there is to say
     else:
         targets = list(paths) or [find_state_dir(config, config_path)]
-    result = collect(targets, root=config.root)
+    result = check(targets, root=config.root, cache=state_cache(config.root))
     problems = sorted(config_problems + result.problems, key=lambda p: (p.file, p.line, p.col, p.message))
     if problems:
         echo(format_problems(problems, fmt))
@@ -56,7 +56,7 @@ def command(paths: tuple[Path, ...], fmt: str, config_path: Path) -> int:
             files = len({p.file for p in problems})
             echo(f"{counted(len(problems), 'problem')} in {counted(files, 'file')}", err=True)
         return EXIT_ERROR
-    customers, files = len(result.state.customers), len(result.state.files)
+    customers, files = result.customers, result.files
     if fmt == "json":
         echo("[]")
     else:

@@ -25,7 +25,27 @@ remove everything. YAML aliases, merge keys, custom tags and duplicate keys are 
 
 from __future__ import annotations
 
+from reconciler.desired.cache import StateCache, state_cache
 from reconciler.desired.decode import fingerprint
-from reconciler.desired.loader import LoadResult, collect, collect_problems, load_state, state_files
+from reconciler.desired.loader import (
+    CheckResult,
+    LoadResult,
+    check,
+    collect,
+    collect_problems,
+    load_state,
+    state_files,
+)
 
-__all__ = ["LoadResult", "collect", "collect_problems", "fingerprint", "load_state", "state_files"]
+__all__ = [
+    "CheckResult",
+    "LoadResult",
+    "StateCache",
+    "check",
+    "collect",
+    "collect_problems",
+    "fingerprint",
+    "load_state",
+    "state_cache",
+    "state_files",
+]

@@ -8,19 +8,24 @@ problem located at the file, and its content is never read (nor quoted in a mess
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gc
+import hashlib
 import os
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from reconciler.desired.cache import StateCache
 from reconciler.desired.invariants import catalogue_problems, cross_file_problems
-from reconciler.desired.parallel import read_files
+from reconciler.desired.parallel import parse_files
+from reconciler.desired.plain import PlainFile, to_result, unreadable
 from reconciler.errors import Problem, StateError
 from reconciler.model import DesiredCustomer, DesiredState, Location
 from reconciler.yaml import display_name
-from reconciler.yaml.files import not_regular
+from reconciler.yaml.files import NotReadable, not_regular, read_regular
 
 SUFFIXES = (".yaml", ".yml")
 
@@ -98,37 +103,115 @@ def collect(
     labels: Collection[str] | None = None,
     series: Collection[int | str] | None = None,
     root: Path | None = None,
+    cache: StateCache | None = None,
 ) -> LoadResult:
     """Load every file and return the customers with every problem found (never raises for bad input).
 
     ``root``: the repository (the config's root); files must resolve inside it (see the module doc).
+    ``cache``: where each file's parsed result is kept by content hash (``cache.py``); the checks across
+    files run over every file all the same.
     """
+    with _gc_paused():
+        files, problems = state_files(paths, root)
+        names = [display_name(path) for path in files]
+        plains = _read(files, cache)
+        return _build(names, plains, problems, labels, series)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """What ``check`` found: every problem, and how many customers and files were checked."""
+
+    problems: list[Problem]
+    customers: int
+    files: int
+
+
+def check(paths: Sequence[Path], *, root: Path | None = None, cache: StateCache | None = None) -> CheckResult:
+    """Every problem of ``paths``, as ``collect`` finds them (``reconciler validate``).
+
+    When no file has a problem of its own, the checks across files first compare every file's keys in one
+    set: if none repeats, there is no duplicate to report and no customer object needs building (an
+    unchanged 100,000-customer state is checked from the cache in a fraction of a second). Otherwise the
+    customers are built and checked as ``collect`` does, for the messages with every location.
+    """
+    with _gc_paused():
+        files, problems = state_files(paths, root)
+        plains = _read(files, cache)
+        if not problems and not any(p.problems for p in plains) and _distinct(plains):
+            return CheckResult([], sum(p.count for p in plains), len(files))
+        names = [display_name(path) for path in files]
+        result = _build(names, plains, problems, None, None)
+        return CheckResult(result.problems, len(result.state.customers), len(files))
+
+
+def _distinct(plains: list[PlainFile]) -> bool:
+    seen: set[Any] = set()
+    total = 0
+    for plain in plains:
+        seen.update(plain.keys)
+        total += len(plain.keys)
+    return len(seen) == total
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
     # Building ~20 objects per customer makes the cyclic GC rescan everything again and again (3x slower at
-    # 100,000 customers); nothing built here holds a cycle, so pause it for the load.
+    # 100,000 customers); nothing built here holds a cycle, so pause it for the load. Re-enabled as it was,
+    # the first collection would then scan every object built (2 to 4 s at 100,000 customers): freezing and
+    # unfreezing moves them to the oldest generation first, in constant time.
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _collect(paths, labels, series, root)
+        yield
     finally:
         if paused:
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 
-def _collect(
-    paths: Sequence[Path],
+def _read(files: list[Path], cache: StateCache | None) -> list[PlainFile]:
+    """Each file's result: from the cache when its bytes are known, else parsed (and then cached)."""
+    found: list[PlainFile | None] = []
+    digests: list[bytes] = []
+    missing: list[tuple[int, bytes, bytes]] = []
+    for path in files:
+        try:
+            raw = read_regular(path)
+        except NotReadable as exc:
+            found.append(unreadable(str(exc)))
+            continue
+        digest = hashlib.sha256(raw).digest()
+        digests.append(digest)
+        hit = cache.get(digest) if cache is not None else None
+        if hit is None:
+            missing.append((len(found), raw, digest))
+        found.append(hit)
+    parsed = parse_files([(raw, digest) for _, raw, digest in missing], cache)
+    for (index, _, _), plain in zip(missing, parsed, strict=True):
+        found[index] = plain
+    if cache is not None and missing:
+        cache.prune(digests)
+    return [plain for plain in found if plain is not None]
+
+
+def _build(
+    names: list[str],
+    plains: list[PlainFile],
+    problems: list[Problem],
     labels: Collection[str] | None,
     series: Collection[int | str] | None,
-    root: Path | None,
 ) -> LoadResult:
-    files, problems = state_files(paths, root)
-    names = [display_name(path) for path in files]
     customers: list[DesiredCustomer] = []
     declared: list[tuple[int, Location]] = []
-    for found, found_problems, found_declared in read_files(list(zip(files, names, strict=True))):
+    for name, plain in zip(names, plains, strict=True):
+        found, found_problems, found_declared = to_result(name, plain)
         customers += found
         problems += found_problems
         declared += found_declared
-    problems += cross_file_problems(customers, declared)
+    if problems or not _distinct(plains):  # else no id, identifier or card number repeats: nothing to say
+        problems += cross_file_problems(customers, declared)
     problems += catalogue_problems(customers, labels, series)
     problems.sort(key=lambda p: (p.file, p.line, p.col, p.message))
     return LoadResult(DesiredState(tuple(customers), tuple(names)), problems)
@@ -151,9 +234,10 @@ def load_state(
     labels: Collection[str] | None = None,
     series: Collection[int | str] | None = None,
     root: Path | None = None,
+    cache: StateCache | None = None,
 ) -> DesiredState:
     """The desired state declared by ``paths``; raises StateError listing every problem."""
-    result = collect(paths, labels=labels, series=series, root=root)
+    result = collect(paths, labels=labels, series=series, root=root, cache=cache)
     if result.problems:
         raise StateError(result.problems)
     return result.state

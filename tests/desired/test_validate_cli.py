@@ -100,4 +100,5 @@ def test_every_problem_is_said_in_one_run_whatever_else_is_wrong(write: Write, t
         [sys.executable, "-m", "reconciler", "plan"], cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
     assert planned.returncode == 1 and planned.stderr.splitlines() == expected, planned.stderr
-    assert not (tmp_path / ".reconciler").exists()  # nothing was started
+    started = sorted(path.name for path in (tmp_path / ".reconciler").iterdir())
+    assert started == ["cache"]  # the state cache (reconciler/desired/cache.py) only: nothing was started
