@@ -162,6 +162,7 @@ class Channel:
             limiter.release()
             if not token_request:
                 self._slots.release()
+        limiter.observe(response.status_code, response.headers)  # backpressure: 429s, the org's figures
         log.debug("%s %s -> %d (attempt %d)", method, path, response.status_code, attempt)
         self.limit_headers.update(
             (k.lower(), v)

@@ -8,6 +8,7 @@ is a second old, nor for a phase's first (0 done) or last (all done) report, so 
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from collections.abc import Callable
@@ -16,11 +17,13 @@ from typing import TextIO
 import click
 
 from reconciler.model import Progress
+from reconciler.render.escape import visible
 
 DELAY = 1.0  # seconds before anything is drawn on a terminal
 EVERY = 10.0  # seconds between lines off a terminal
 REDRAW = 0.1  # at most this often on a terminal: the line is for people, not a benchmark
 ERASE = "\r\033[K"
+PACE_LOG = "reconciler.capillary.pace"  # the logger of the client's pacing notes (capillary/_limits.py)
 
 
 def _duration(seconds: float) -> str:
@@ -83,6 +86,12 @@ class ProgressReporter:
             text += f", {rate:.0f}/s, ETA {_duration((total - done) / rate)}"
         return text
 
+    def note(self, text: str) -> None:
+        """One line above the progress line (the client slowing down for the org's rate limit)."""
+        self.stream.write((ERASE if self.drawn else "") + visible(text) + "\n")
+        self.stream.flush()
+        self.drawn = False  # the next report draws the progress line again below the note
+
     def close(self) -> None:
         """Erase the line, if one was drawn."""
         if self.drawn:
@@ -102,9 +111,37 @@ def is_quiet() -> bool:
     return bool(ctx is not None and ctx.meta.get("reconciler.quiet"))
 
 
+class _Notes(logging.Handler):
+    """The API client's pacing notes (``reconciler.capillary.pace``), shown through a reporter."""
+
+    def __init__(self, shown: ProgressReporter) -> None:
+        super().__init__(logging.INFO)
+        self.shown = shown
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Show one note."""
+        self.shown.note(record.getMessage())
+
+
 def reporter() -> tuple[Progress, Callable[[], None]]:
-    """The progress callback for this command and the function that ends it (erases its line)."""
+    """The progress callback for this command and the function that ends it (erases its line).
+
+    While it runs, the client's notes that it slows down for the org's rate limit come out beside it (not
+    only with ``-v``): the logger is at INFO and its records go to the reporter instead of the log.
+    """
     if is_quiet():
         return quiet, lambda: None
     shown = ProgressReporter()
-    return shown, shown.close
+    pace, notes = logging.getLogger(PACE_LOG), _Notes(shown)
+    level, propagate = pace.level, pace.propagate
+    pace.addHandler(notes)
+    pace.setLevel(logging.INFO)
+    pace.propagate = False
+
+    def close() -> None:
+        shown.close()
+        pace.removeHandler(notes)
+        pace.setLevel(level)
+        pace.propagate = propagate
+
+    return shown, close

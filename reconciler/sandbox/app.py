@@ -1,4 +1,5 @@
-"""The ASGI app: routes, and around them auth, the per-API rate limit, fault injection and the request log."""
+"""The ASGI app: routes, and around them auth, the per-API rate limit (with its headers, if set), fault
+injection and the request log."""
 
 from __future__ import annotations
 
@@ -103,10 +104,13 @@ class SandboxApp(Starlette):
             await super().__call__(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        early = self._refuse(rt, key, headers)
+        early = self._refuse(rt, key, headers, scope["state"])
         if early is not None:
             await early(scope, receive, send)
             return
+        quota = scope["state"].get("quota")
+        if quota is not None and rt.settings.rate_limit_headers:
+            send = _with_headers(send, quota.headers())
         latency, fault = rt.faults.decide(key)
         scope["state"]["latency"] = latency
         if latency and key not in routes_customers.GUARDED:
@@ -127,7 +131,9 @@ class SandboxApp(Starlette):
         else:
             await super().__call__(scope, receive, send)
 
-    def _refuse(self, rt: Runtime, key: str, headers: dict[str, str]) -> Response | None:
+    def _refuse(
+        self, rt: Runtime, key: str, headers: dict[str, str], state: dict[str, Any]
+    ) -> Response | None:
         if key not in OPEN_ROUTES and not rt.authorised(headers):
             message = "Authentication failed. Please check username and password."
             if rt.settings.auth_error_body == "xml":  # as Capillary's own code parses a 401
@@ -135,12 +141,15 @@ class SandboxApp(Starlette):
                 xml += "</response>"
                 return Response(xml, status_code=401, media_type="application/xml")
             return error_response(401, message, 401)
-        wait = rt.throttle(key)
-        return None if wait is None else self._throttled(rt, wait)
+        quota = state["quota"] = rt.admit(key)
+        if quota is None or quota.admitted:
+            return None
+        return self._throttled(rt, quota.reset, quota.headers() if rt.settings.rate_limit_headers else {})
 
     @staticmethod
-    def _throttled(rt: Runtime, wait: int) -> Response:
-        extra = {"Retry-After": str(wait)} if rt.settings.retry_after_header else None
+    def _throttled(rt: Runtime, wait: int, quota_headers: dict[str, str] | None = None) -> Response:
+        extra = {"Retry-After": str(wait)} if rt.settings.retry_after_header else {}
+        extra.update(quota_headers or {})
         status = rt.settings.rate_limit_status
         return error_response(status, "Rate limit exceeded, try again later", status, headers=extra)
 
@@ -167,6 +176,18 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
     )
     app.state.runtime = Runtime(store=store or Store(), settings=settings or Settings())
     return app
+
+
+def _with_headers(send: Send, headers: dict[str, str]) -> Send:
+    """``send`` that adds ``headers`` to the response start (the org's rate-limit figures)."""
+    extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+
+    async def sending(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *extra]}
+        await send(message)
+
+    return sending
 
 
 def _paced(send: Send, not_before: float) -> Send:

@@ -19,6 +19,24 @@ from reconciler.sandbox.settings import Settings
 from reconciler.sandbox.store import Store
 
 
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """One API's quota as a request found it: what remains after it, and seconds until a slot frees."""
+
+    limit: int
+    remaining: int
+    reset: int
+    admitted: bool
+
+    def headers(self) -> dict[str, str]:
+        """``X-RateLimit-Limit``, ``-Remaining`` and ``-Reset`` (seconds)."""
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset),
+        }
+
+
 class Busy(Exception):
     """Another write for the same customer is in progress (521)."""
 
@@ -36,7 +54,8 @@ class Runtime:
     log: list[dict[str, Any]] = field(default_factory=list)
     in_flight: int = 0  # requests arrived and not yet answered
     lock: threading.Lock = field(default_factory=threading.Lock)
-    clock: Callable[[], float] = time.monotonic  # tokens expire by it; tests move it instead of waiting
+    # tokens expire and rate windows pass by it; tests move it instead of waiting
+    clock: Callable[[], float] = time.monotonic
 
     def issue_token(self) -> str:
         """A new OAuth token valid for ``token_ttl_seconds``."""
@@ -62,20 +81,22 @@ class Runtime:
         raw = f"{self.settings.till}:{digest}".encode()
         return "Basic " + base64.b64encode(raw).decode()
 
-    def throttle(self, route_key: str) -> int | None:
-        """None if the request may pass, else the seconds until the per-minute window frees a slot."""
+    def admit(self, route_key: str) -> Quota | None:
+        """Count one request against its API's window (None: no limit); refused when the window is full."""
         limit = self.settings.rate_limit_per_minute
         if limit <= 0:
             return None
-        now = time.monotonic()
+        window_seconds = self.settings.rate_limit_window_seconds
+        now = self.clock()
         with self.lock:
             window = self.windows.setdefault(route_key, deque())
-            while window and window[0] <= now - 60:
+            while window and window[0] <= now - window_seconds:
                 window.popleft()
-            if len(window) >= limit:
-                return max(1, math.ceil(window[0] + 60 - now))
-            window.append(now)
-        return None
+            admitted = len(window) < limit
+            if admitted:
+                window.append(now)
+            reset = max(1, math.ceil(window[0] + window_seconds - now))
+            return Quota(limit, limit - len(window), reset, admitted)
 
     @contextmanager
     def guard(self, customer_id: int) -> Iterator[None]:

@@ -34,8 +34,14 @@ class Settings:
     oauth_secret: str = "sandbox"
     token_ttl_seconds: int = 300
     auth_required: bool = True
-    # Requests per minute per API (method + route); 0 = no limit.
+    # Requests per minute per API (method + route); 0 = no limit. One count per API for every client: the
+    # sandbox has one key, and the real limit is per API key, shared by every client that uses it.
     rate_limit_per_minute: int = 0
+    # The limit's sliding window (60: a minute; benchmarks shorten it, with the client's ``rate_window``).
+    rate_limit_window_seconds: float = 60.0
+    # Send ``X-RateLimit-Limit``/``-Remaining``/``-Reset`` (seconds) on every answer of a limited API:
+    # Capillary documents none (docs/capillary-api.md 1.5), so off by default.
+    rate_limit_headers: bool = False
     retry_after_header: bool = True
     rate_limit_status: int = 429
     # HTTP status of a single-entity business error (8015, 8007, ...): unconfirmed, inferred 400.
