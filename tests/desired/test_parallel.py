@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import reconciler.desired.parallel as parallel
-from reconciler.desired import collect
+from reconciler.desired import collect, state_cache
 
 FILES = 70  # above PARALLEL_FROM_FILES
 
@@ -44,3 +44,17 @@ def test_parallel_read_equals_the_single_process_read(
     assert fanned.problems == single.problems
     assert any("declared 2 times" in p.message for p in single.problems)
     assert any(p.file.endswith("f007.yaml") and "mobile" in p.message for p in single.problems)
+
+
+@pytest.mark.slow
+def test_workers_fill_the_cache_and_a_hit_equals_the_single_process_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write_state(tmp_path)
+    filled = collect([tmp_path], root=tmp_path, cache=state_cache(tmp_path))
+    assert len(list((tmp_path / ".reconciler" / "cache" / "state").iterdir())) == FILES
+    monkeypatch.setattr(parallel, "PARALLEL_FROM_FILES", 10**9)
+    hit = collect([tmp_path], root=tmp_path, cache=state_cache(tmp_path))
+    single = collect([tmp_path])
+    assert filled.state == hit.state == single.state
+    assert filled.problems == hit.problems == single.problems
