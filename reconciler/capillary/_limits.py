@@ -30,6 +30,9 @@ HEADROOM = 0.1  # paced by the org's figures, leave this share of its limit for 
 DECREASE = 0.5  # a 429 halves the rate, once per window: the window's other 429s answer the same excess
 INCREASE = 0.1  # a window's worth of answers without a 429 gives back this share of R
 FLOOR = 0.05  # never below this share of R: the apply keeps a share and finishes
+# Others using at most this share of the org's limit count as none: our count of our own requests in the
+# window is taken when the answer arrives, the org's when the request did, so it is off by a request or two.
+ALONE = 0.02
 
 
 def api_key(method: str, path: str) -> str:
@@ -104,7 +107,7 @@ class Pace:
         if quota is None:
             return None
         others = quota.limit - quota.remaining - ours
-        return quota.limit * (1 - HEADROOM) - others if others > 0 else None
+        return quota.limit * (1 - HEADROOM) - others if others > ALONE * quota.limit else None
 
     def per_minute(self) -> int:
         """The rate as requests per minute (the window is a minute unless a benchmark shortens it)."""

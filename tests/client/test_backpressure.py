@@ -69,6 +69,7 @@ def test_headers_showing_other_clients_pace_to_what_they_leave() -> None:
 def test_headers_showing_only_our_own_use_do_not_slow() -> None:
     pace = Pace(100, window=60)
     pace.observe(0.0, refused=False, quota=OrgQuota(100, 2), ours=98)  # near the limit, all of it ours
+    pace.observe(0.0, refused=False, quota=OrgQuota(100, 1), ours=97)  # 2 more: counted a moment apart
     assert pace.rate == 100 and not pace.shared
 
 

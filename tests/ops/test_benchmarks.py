@@ -63,6 +63,13 @@ def test_apply_benchmark_runs() -> None:
     assert "exit code 0;" in out, out
 
 
+def test_backpressure_benchmark_runs_alone_and_beside_the_till() -> None:
+    out = _run("bench_backpressure.py", "--customers", "8", "--limit", "60")
+    for run in ("alone", "headers", "429s only"):
+        assert re.search(rf"^{run}: apply [\d.]+ s, exit code 0 \(load average", out, re.M), out
+    assert len(re.findall(r"^  till:  \d+ requests, \d+ 429s", out, re.M)) == 2, out
+
+
 def test_the_two_checkout_race_script_runs_and_no_race_merges() -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     script = ROOT / "tests" / "perf" / "race_two_checkouts.py"
