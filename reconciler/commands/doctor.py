@@ -13,7 +13,8 @@ from reconciler.commands.options import config_option
 from reconciler.commands.runner import run_async
 from reconciler.commands.target import open_target
 from reconciler.doctor import Check, doctor_exit_code
-from reconciler.doctor.checks import Seen, run_checks
+from reconciler.doctor.checks import run_checks
+from reconciler.doctor.seen import Seen
 from reconciler.plan import describe_target
 from reconciler.workspace import load_workspace
 

@@ -1,7 +1,8 @@
 """``reconciler doctor``: read-only checks of a target before the first plan (issue 14).
 
-Each check is one small async function over the read-only reader (``checks.py``) returning ``Check`` rows;
-nothing here prints or writes. A documented API variant (docs/capillary-api.md 10) is one such function.
+Each check is one small async function over the read-only reader (``checks.py``; the bulk-read row in
+``bulk.py``; what they share in ``seen.py``) returning ``Check`` rows; nothing here prints or writes. A
+documented API variant (docs/capillary-api.md 10) is one such function.
 """
 
 from __future__ import annotations

@@ -5,43 +5,21 @@ Order matters only for the first: when the credentials are refused, every other 
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-
-from reconciler.capillary import SCOPES_UNKNOWN, CapillaryReader
-from reconciler.config import Config
+from reconciler.capillary import SCOPES_UNKNOWN
 from reconciler.doctor import FAIL, PASS, UNKNOWN, Check
-from reconciler.errors import ApiError, AuthError, MergedCustomerError, TransientError
+from reconciler.doctor.bulk import variant_bulk_read
+from reconciler.doctor.seen import SAMPLE, Probe, Seen
+from reconciler.errors import ApiError, AuthError, MergedCustomerError
 from reconciler.model import (
     MULTI_ACCOUNT_SOURCES,
     CardLabel,
-    DesiredState,
     Identifier,
     LiveCustomer,
     ProfileKey,
-    Series,
 )
 from reconciler.plan.catalog import Catalog
 
-SAMPLE = 5  # declared customers read
 SHORT_TOKEN = 30.0  # seconds: a token that expires within a request's retries
-
-
-@dataclass
-class Seen:
-    """What the checks share: the reader, the declared state, and what earlier checks read."""
-
-    reader: CapillaryReader
-    config: Config
-    state: DesiredState
-    merged: int | None = None  # a customer id the operator knows is merged away
-    series: list[Series] = field(default_factory=list)
-    sample: list[LiveCustomer] = field(default_factory=list)
-    singles: dict[int, LiveCustomer | ApiError] = field(default_factory=dict)  # the sample, read one by one
-
-
-Probe = Callable[[Seen], Awaitable[Check]]
 
 
 async def credentials(seen: Seen) -> Check:
@@ -110,9 +88,15 @@ async def customers(seen: Seen) -> Check:
     read = await seen.reader.get_customers(ids)
     seen.sample = [r for r in read.values() if isinstance(r, LiveCustomer)]
     seen.singles = {} if seen.config.api.bulk_read else read  # the bulk-read row compares with these
-    failed = [f"customer {i}: {r}" for i, r in read.items() if isinstance(r, ApiError)]
+    failed: dict[
+        str, list[str]
+    ] = {}  # one line per error: a refused bulk batch fails all its customers alike
+    for i, r in read.items():
+        if isinstance(r, ApiError):
+            failed.setdefault(str(r), []).append(str(i))
     if failed:
-        return Check("declared customers", FAIL, "; ".join(failed))
+        said = [f"customer{'s' * (len(ids) > 1)} {', '.join(ids)}: {e}" for e, ids in failed.items()]
+        return Check("declared customers", FAIL, "; ".join(said))
     return Check("declared customers", PASS, f"{len(ids)} of {len(seen.state.customers)} read and parsed")
 
 
@@ -186,82 +170,6 @@ async def variant_merged_read(seen: Seen) -> Check:
         how = "its survivor (91009)" if "answered the survivor" in str(exc) else "8069"
         return Check(name, PASS, f"answers {how}: the client reports the customer as merged")
     return Check(name, UNKNOWN, f"customer {seen.merged} is not merged away")
-
-
-BULK_READ = "variant: bulk read"
-COMPARED = ("id", "profiles", "cards", "campaign", "status")  # a customer's state; warnings are the answer's
-
-
-async def variant_bulk_read(seen: Seen) -> Check:
-    """docs/capillary-api.md 4.4: does the org answer ``POST /v2/bulk/getCustomers``, as its single reads do?
-    One batch of up to ``api.bulk_batch_size`` declared ids, as a plan sends it; the first ``SAMPLE`` of them
-    also read singly (those the customers row read singly, with ``api.bulk_read`` off, are not read again)."""
-    ids = sorted(c.id for c in seen.state.customers)[: max(1, seen.config.api.bulk_batch_size)]
-    if not ids:
-        return Check(BULK_READ, UNKNOWN, "the state declares no customer")
-    known: dict[int, LiveCustomer | ApiError] = {
-        i: r for i, r in seen.singles.items() if isinstance(r, LiveCustomer)
-    }
-    rest = [i for i in ids[:SAMPLE] if i not in known]
-    known |= dict(zip(rest, await asyncio.gather(*(_single(seen.reader, i) for i in rest)), strict=True))
-    singles = {i: known[i] for i in ids[:SAMPLE]}
-    probed = [i for i, r in singles.items() if isinstance(r, LiveCustomer)]
-    if not probed:
-        return Check(
-            BULK_READ, UNKNOWN, f"none of the {len(singles)} declared customers sampled reads singly"
-        )
-    try:
-        bulk = await seen.reader.get_customers_bulk(ids)
-    except (AuthError, TransientError):
-        raise
-    except ApiError as exc:
-        hint = "; a smaller api.bulk_batch_size may be answered" if exc.code == 1060 else ""
-        return _bulk_verdict(seen, False, f"refused a batch of {len(ids)} ids ({_said(exc)}{hint})")
-    differ = [f"customer {i}: {why}" for i, one in singles.items() if (why := _differs(one, bulk[i]))]
-    if differ:
-        shown = "; ".join(differ[:3]) + ("; ..." if len(differ) > 3 else "")
-        said = f"answered differently from single reads for {len(differ)} of {len(singles)} customers probed"
-        return _bulk_verdict(seen, False, f"{said} ({shown})")
-    same = f"answered for {len(probed)} of {len(probed)} customers probed, same as single reads"
-    return _bulk_verdict(seen, True, f"{same} ({len(ids)} ids in one request)")
-
-
-async def _single(reader: CapillaryReader, customer_id: int) -> LiveCustomer | ApiError:
-    try:
-        return await reader.get_customer(customer_id)
-    except (AuthError, TransientError):
-        raise
-    except ApiError as exc:
-        return exc
-
-
-def _said(error: ApiError) -> str:
-    return f"{error.code or error.status or 'error'} {error.api_message}".strip()
-
-
-def _differs(single: LiveCustomer | ApiError, bulk: LiveCustomer | ApiError) -> str:
-    """Why the bulk answer does not stand for the single read of one customer; empty when it does."""
-    if isinstance(single, ApiError) and isinstance(bulk, ApiError):
-        return "" if type(single) is type(bulk) else f"read singly {_said(single)}, in bulk {_said(bulk)}"
-    if isinstance(bulk, ApiError):
-        return f"the bulk item is an error ({_said(bulk)})"
-    if isinstance(single, ApiError):
-        return f"read singly {_said(single)}, in bulk a customer"
-    fields = [f for f in COMPARED if getattr(single, f) != getattr(bulk, f)]
-    return f"the bulk answer's {' and '.join(fields)} differ" if fields else ""
-
-
-def _bulk_verdict(seen: Seen, usable: bool, detail: str) -> Check:
-    """The row and the exact reconciler.yaml line: bulk reads on only where the org answers them alike."""
-    on = seen.config.api.bulk_read
-    if usable:
-        todo = "keep `bulk_read: true` under `api:`" if on else "add `bulk_read: true` under `api:`"
-        return Check(BULK_READ, PASS, f"{detail}: {todo} in reconciler.yaml", "api.bulk_read: true")
-    if on:
-        todo = "remove `bulk_read: true` from `api:` in reconciler.yaml (plans then read each customer)"
-        return Check(BULK_READ, FAIL, f"{detail}: {todo}", "api.bulk_read: false")
-    todo = "leave `bulk_read` out of `api:` in reconciler.yaml (the default, false)"
-    return Check(BULK_READ, PASS, f"{detail}: {todo}", "api.bulk_read: false")
 
 
 CHECKS: tuple[Probe, ...] = (

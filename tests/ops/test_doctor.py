@@ -17,7 +17,8 @@ import pytest
 
 from reconciler.commands.doctor import _diagnose
 from reconciler.doctor import FAIL, PASS
-from reconciler.doctor.checks import BULK_READ, LOOKUP_ACCOUNT
+from reconciler.doctor.bulk import BULK_READ
+from reconciler.doctor.checks import LOOKUP_ACCOUNT
 from reconciler.sandbox.server import SandboxServer
 from tests.testing import route_counts
 

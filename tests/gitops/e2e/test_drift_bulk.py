@@ -20,7 +20,7 @@ from ..world import World
 pytestmark = pytest.mark.slow
 
 SHARDS = 4
-SAMPLE = 5  # the declared customers doctor also reads singly (reconciler/doctor/checks.py SAMPLE)
+SAMPLE = 5  # the declared customers doctor also reads singly (reconciler/doctor/seen.py SAMPLE)
 
 
 def turn_on_bulk_reads(world: World) -> list[int]:
