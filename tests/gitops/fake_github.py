@@ -105,7 +105,7 @@ def reaction_rollup(url: str) -> dict[str, Any]:
 def validation_error(message: str, verb: str) -> dict[str, Any]:
     """A ``validation-error`` as the git refs routes answer it (``verb``: create or update a reference)."""
     url = f"https://docs.github.com/rest/git/refs#{verb}-a-reference"
-    return {"message": message, "documentation_url": url, "status": "422"}
+    return {"message": message, "documentation_url": url}
 
 
 BOT = simple_user("github-actions[bot]", 41898282, "Bot")

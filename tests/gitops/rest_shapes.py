@@ -1,5 +1,8 @@
 """GitHub's documented answer shapes, as pinned in tests/data/github-rest/required-fields.json (written by
-regenerate.py there from ``@octokit/openapi``), and a check of a JSON value against one of them."""
+regenerate.py there from ``@octokit/openapi``), and a check of a JSON value against one of them: the
+required fields present, each field of its type, format (date-time, uri) and enum, null only where
+allowed, one of ``anyOf``'s alternatives matched, and no field the description does not name (where it
+names an object's fields)."""
 
 from __future__ import annotations
 
@@ -103,8 +106,10 @@ def _object(node: Node, value: dict[str, Any], where: str) -> list[str]:
     for name, inner in node.get("properties", {}).items():
         if name in value:
             out += problems(inner, value[name], f"{where}.{name}")
-    extra = node.get("additionalProperties")
+    known, extra = node.get("properties", {}), node.get("additionalProperties")
+    others = [k for k in value if k not in known]
     if extra is not None:
-        known = node.get("properties", {})
-        out += [p for k, v in value.items() if k not in known for p in problems(extra, v, f"{where}.{k}")]
+        out += [p for k in others for p in problems(extra, value[k], f"{where}.{k}")]
+    elif known:  # a field the description does not name is one the fake made up
+        out += [f"{where}.{k}: not in the description" for k in others]
     return out

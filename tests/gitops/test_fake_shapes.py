@@ -2,7 +2,7 @@
 taken from the fake itself), its failures and the recorded fixtures, checked field by field, nested objects
 and list items included, against the schemas pinned from ``@octokit/openapi`` in
 tests/data/github-rest/required-fields.json: each required field present, each field of the documented
-type, format and enum."""
+type, format and enum, and no field the description does not name."""
 
 from __future__ import annotations
 
@@ -211,9 +211,11 @@ def test_the_check_finds_a_missing_field(route: str, status: int, dropped: str) 
         ("GET /repos/{owner}/{repo}/pulls/{pull_number}", "merged_at", "yesterday", "is not a date-time"),
         ("GET /repos/{owner}/{repo}/pulls/{pull_number}", "state", "merged", "is not one of"),
         ("GET /repos/{owner}/{repo}/pulls/{pull_number}", "user", None, "null, which the description does"),
+        ("GET /repos/{owner}/{repo}/pulls/{pull_number}", "approved", True, "not in the description"),
     ],
 )
-def test_the_check_finds_a_field_of_the_wrong_type(route: str, field: str, value: Any, wrong: str) -> None:
+def test_the_check_finds_a_wrong_or_made_up_field(route: str, field: str, value: Any, wrong: str) -> None:
+    """A field of the wrong type, format or enum, a null where none is allowed, or a made-up field."""
     body = _answer(route, 200) | {field: value}
     found = problems(schema_for(route, 200) or {}, body, route)
     assert [p for p in found if p.startswith(f"{route}.{field}: ") and wrong in p], found
