@@ -66,6 +66,7 @@ def update_card(
     label = str(_mandatory(body, "statusLabel"))
     target = label_status(db, label)
     warnings: list[Warning_] = []
+    previous = db.execute("SELECT id FROM labels WHERE label = ?", (card["label"],)).fetchone()
     if card["label"] == label:
         if same_label_is_error:
             raise ApiFailure(3012, "Card status same as passed")
@@ -75,6 +76,8 @@ def update_card(
         reason = (body.get("statusInfo") or {}).get("reason")
         db.execute("UPDATE cards SET label = ?, reason = ? WHERE number = ?", (label, reason, card["number"]))
     result = read_card(db, card["number"], org_id) or {}
+    info = result.get("statusInfo", {})
+    info["prevLabel"], info["prevLabelId"] = card["label"], previous[0] if previous else None
     result["warnings"] = warnings
     return result
 
@@ -117,7 +120,12 @@ def generate_cards(db: sqlite3.Connection, body: Any, settings: Settings) -> dic
     """``POST /v2/card/generate``: new NOT_ISSUED cards numbered from the series' generation config."""
     if not isinstance(body, dict):
         raise ApiFailure(403, "Field seriesId is mandatory", status=403)
-    series = resolve_series(db, body)
+    try:
+        series = resolve_series(db, body)
+    except ApiFailure as exc:  # the generate-cards page's code for a series it cannot use
+        if exc.code != 3004:
+            raise
+        raise ApiFailure(3000, "Invalid card series") from exc
     if series is None:
         raise ApiFailure(403, "Field seriesId is mandatory", status=403)
     if not series["generation_enabled"]:

@@ -18,17 +18,27 @@ VICTIM_FOUND = (8069, "Merged customer found")
 CAMPAIGN_USER = (8068, "Customer is campaign user")
 Filter = tuple[str, tuple[Any, ...]]
 LOOKUP_TYPES = frozenset({t.lower() for t in IDENTIFIER_TYPES} | {"cardnumber"})
+# A lookup in a multi-account source without ``accountId`` (``lookup_account_id="required"``), per route:
+# the get-customer-details page (customerDetails) answers 8015 "Account ID is not defined"; the
+# get-customer-id page (``/v2/customers/lookup``) lists 8045 "Account id is not passed".
+ACCOUNT_NOT_DEFINED = (8015, "Account ID is not defined")
+ACCOUNT_NOT_PASSED = (8045, "Account id is not passed")
 
 
-def lookup_filter(db: sqlite3.Connection, query: dict[str, str], settings: Settings) -> Filter:
+def lookup_filter(
+    db: sqlite3.Connection,
+    query: dict[str, str],
+    settings: Settings,
+    missing_account: tuple[int, str] = ACCOUNT_NOT_DEFINED,
+) -> Filter:
     """The SQL condition on ``identifiers i`` that a lookup's ``source``/``accountId`` select."""
     source, account = (query.get("source") or "").upper(), query.get("accountId") or ""
     if not source:  # docs/capillary-api.md 10
         raise ApiFailure(8001, "Lookup failed, No source passed")
     required = settings.lookup_account_id == "required"
     if source in KNOWN_SOURCES and is_multi_account(source) and not account:
-        if required:  # the get-customer-details page: 8015 "Account ID is not defined"
-            raise ApiFailure(8015, "Account ID is not defined")
+        if required:
+            raise ApiFailure(*missing_account)
         return " AND i.source = ?", (source,)
     scope = parse_scope(query.get("source"), account, db)
     if scope is not None:
@@ -39,9 +49,14 @@ def lookup_filter(db: sqlite3.Connection, query: dict[str, str], settings: Setti
     return "", ()
 
 
-def lookup_holder(db: sqlite3.Connection, query: dict[str, str], settings: Settings) -> sqlite3.Row:
+def lookup_holder(
+    db: sqlite3.Connection,
+    query: dict[str, str],
+    settings: Settings,
+    missing_account: tuple[int, str] = ACCOUNT_NOT_DEFINED,
+) -> sqlite3.Row:
     """The holder a lookup query names (non-victims first); 8015 when nobody it can see holds it."""
-    where = lookup_filter(db, query, settings)
+    where = lookup_filter(db, query, settings, missing_account)
     name, value = query.get("identifierName"), query.get("identifierValue")
     if not name and not value:
         raise ApiFailure(8002, "Lookup failed, No identifiers passed")
@@ -58,10 +73,14 @@ def lookup_holder(db: sqlite3.Connection, query: dict[str, str], settings: Setti
 
 
 def lookup_details(
-    db: sqlite3.Connection, query: dict[str, str], settings: Settings, org_id: int
+    db: sqlite3.Connection,
+    query: dict[str, str],
+    settings: Settings,
+    org_id: int,
+    missing_account: tuple[int, str] = ACCOUNT_NOT_DEFINED,
 ) -> dict[str, Any]:
     """The customer a lookup answers with, its ``warnings`` as the settings' variant says."""
-    holder = lookup_holder(db, query, settings)
+    holder = lookup_holder(db, query, settings, missing_account)
     as_warning = settings.holder_codes_on_lookup == "warning"
     if holder["merged_into"] is not None:
         if not as_warning and settings.victim_reads != "survivor":

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import date, timedelta
 from typing import Any
 
 from reconciler.sandbox.vocab import ENTITY_STATUS_IDS
 
+SANDBOX_EPOCH = "2024-01-01T00:00:00Z"  # the dates of what a seed left undated (customers, cards)
+SANDBOX_TILL = "sandbox.till"  # the till every sandbox record is attributed to
+
 CARD_SQL = (
     "SELECT c.*, s.code AS series_code, s.name AS series_name, s.type AS series_type, s.expiry_days,"
-    " s.max_active, l.status AS status, l.id AS label_id FROM cards c JOIN series s ON s.id = c.series_id"
-    " JOIN labels l ON l.label = c.label"
+    " s.max_active, l.status AS status, l.id AS label_id, l.is_default AS label_default"
+    " FROM cards c JOIN series s ON s.id = c.series_id JOIN labels l ON l.label = c.label"
 )
 
 
 def card_object(r: sqlite3.Row, org_id: int) -> dict[str, Any]:
-    """The card object that ``GET /v2/card`` returns."""
+    """The card object that ``GET /v2/card`` returns, dated as the documented example dates it: days
+    (``createdDate``, ``statusInfo.autoUpdateTime``) as ``2025-06-13``, instants as
+    ``2025-06-13T08:19:33Z``."""
     status = r["status"]
+    created = r["created_date"] or r["issued_date"] or SANDBOX_EPOCH
+    since = r["issued_date"] or created  # the current label's time: the link, else the card's creation
     return {
         "id": r["card_id"],
         "cardId": r["card_id"],
@@ -30,20 +38,26 @@ def card_object(r: sqlite3.Row, org_id: int) -> dict[str, Any]:
         "expiryDays": r["expiry_days"],
         "maxActiveCards": r["max_active"],
         "issuedDate": r["issued_date"],
-        "createdDate": r["created_date"],
-        "expiryDate": None,
-        "entityCode": None,
+        "createdDate": created[:10],
+        "expiryDate": _expiry(r["issued_date"], r["expiry_days"]),
+        "entityCode": SANDBOX_TILL,
         "orgId": org_id,
         "entityId": r["card_id"],
         "customFields": {},
         "extendedFields": {},
         "statusLabel": r["label"],
+        "statusLabelInfo": {
+            "status": status,
+            "entityStatusId": ENTITY_STATUS_IDS.get(status),
+            "label": r["label"],
+            "default": bool(r["label_default"]),
+        },
         "statusInfo": {
-            "reason": r["reason"],
-            "createdBy": None,
+            "reason": r["reason"] or "",
+            "createdBy": r["card_id"],  # as in the documented example, where it is the card's id
             "actions": [],
-            "autoUpdateTime": None,
-            "createdOn": None,
+            "autoUpdateTime": since[:10],
+            "createdOn": since,
             "entityId": r["card_id"],
             "id": r["card_id"],
             "isActive": True,
@@ -51,6 +65,7 @@ def card_object(r: sqlite3.Row, org_id: int) -> dict[str, Any]:
             "label": r["label"],
             "status": status,
             "entityStatusId": ENTITY_STATUS_IDS.get(status),
+            "entityType": "CARD",
         },
         "activeAndDigital": status == "ACTIVE" and r["series_type"] == "DIGITAL",
         "transactionNotAllowed": status in ("SUSPENDED", "EXPIRED", "DELETED"),
@@ -58,13 +73,22 @@ def card_object(r: sqlite3.Row, org_id: int) -> dict[str, Any]:
     }
 
 
+def _expiry(issued: str | None, days: int | None) -> str | None:
+    """The day an issued card expires (``issuedDate`` + ``expiryDays``, at midnight UTC, as documented:
+    issued 2025-06-13 with 1000 days expires ``2028-03-09T00:00:00Z``); None when it does not."""
+    if not issued or days is None:
+        return None
+    try:
+        day = date.fromisoformat(issued[:10])
+    except ValueError:
+        return None
+    return f"{(day + timedelta(days=days)).isoformat()}T00:00:00Z"
+
+
 def read_card(db: sqlite3.Connection, number: str, org_id: int) -> dict[str, Any] | None:
     """One card by number, or None."""
     row = db.execute(CARD_SQL + " WHERE c.number = ?", (number,)).fetchone()
     return card_object(row, org_id) if row else None
-
-
-SANDBOX_EPOCH = "2024-01-01T00:00:00Z"  # the attribution dates of a customer seeded without registeredOn
 
 
 def customer_object(
@@ -86,10 +110,14 @@ def customer_object(
     body: dict[str, Any] = {
         "id": cid,
         "profiles": profiles,
-        "loyaltyInfo": {"loyaltyType": row["loyalty_type"]},
+        "loyaltyInfo": {
+            "loyaltyType": row["loyalty_type"],
+            "attributionV2": _attribution(row),
+            "lifetimePurchases": 0,
+        },
         "segments": {},
         "extendedFields": {},
-        "associatedWith": "sandbox.till",
+        "associatedWith": SANDBOX_TILL,
         "cardDetails": [card_object(c, org_id) for c in cards],
         "warnings": [],
     }
@@ -129,16 +157,22 @@ def _in_scope(source: str, account: str, scope: tuple[str, str] | None) -> bool:
 
 def _profile(row: sqlite3.Row, source: str, account: str, ids: list[dict[str, Any]]) -> dict[str, Any]:
     channels = [
-        {"type": i["type"], "value": i["value"], "primary": True, "verified": False}
+        {
+            "type": i["type"],
+            "value": i["value"],
+            "primary": True,
+            "verified": False,
+            "meta": {},
+            "attributes": {},
+        }
         for i in ids
         if i["type"] in ("mobile", "email")
     ]
     since = row["registered_on"] or SANDBOX_EPOCH
-    till = {"code": "sandbox.till", "name": "sandbox.till", "type": "TILL"}
     return {
         "firstName": row["first_name"],
         "lastName": row["last_name"],
-        "attribution": {"createDate": since, "createdBy": till, "modifiedBy": till, "modifiedDate": since},
+        "attribution": _attribution(row),
         "source": source,
         "accountId": account,
         "userId": row["id"],
@@ -150,3 +184,10 @@ def _profile(row: sqlite3.Row, source: str, account: str, ids: list[dict[str, An
         "conflictingProfileList": [],
         "autoUpdateTime": since,
     }
+
+
+def _attribution(row: sqlite3.Row) -> dict[str, Any]:
+    """Who created and changed a customer record, and when (the registration)."""
+    since = row["registered_on"] or SANDBOX_EPOCH
+    till = {"code": SANDBOX_TILL, "name": SANDBOX_TILL, "type": "TILL"}
+    return {"createDate": since, "createdBy": till, "modifiedBy": till, "modifiedDate": since}

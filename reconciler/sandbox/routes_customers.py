@@ -14,6 +14,7 @@ from reconciler.sandbox.customers import bulk_read, parse_scope, read_customer
 from reconciler.sandbox.envelope import ApiFailure, HolderRefusal, error_item, warning
 from reconciler.sandbox.handlers import customer_id, endpoint, json_body
 from reconciler.sandbox.identity import Change, change_identifier
+from reconciler.sandbox.lookup import ACCOUNT_NOT_PASSED
 from reconciler.sandbox.lookup import lookup_details as details_of
 from reconciler.sandbox.register import register_customer
 from reconciler.sandbox.runtime import Runtime
@@ -56,8 +57,9 @@ async def get_customer(request: Request, rt: Runtime) -> Any:
 
 @endpoint
 async def lookup(request: Request, rt: Runtime) -> Any:
+    query, org = dict(request.query_params), rt.store.org()["id"]
     with rt.store.reading() as db:
-        body = details_of(db, dict(request.query_params), rt.settings, rt.store.org()["id"])
+        body = details_of(db, query, rt.settings, org, missing_account=ACCOUNT_NOT_PASSED)
     request.state.customer_id = body["id"]
     return {"entity": body["id"], "warnings": body["warnings"]}
 

@@ -21,7 +21,7 @@ def test_get_customer_has_profiles_identifiers_and_cards(api: Api) -> None:
     assert (profile["source"], profile["accountId"], profile["userId"]) == ("INSTORE", "", TOM)
     assert {"type": "mobile", "value": "919876543210"} in profile["identifiers"]
     assert {c["cardNumber"] for c in body["cardDetails"]} == {"GOLD0000001", "DIGI00000001"}
-    assert body["loyaltyInfo"] == {"loyaltyType": "loyalty"}
+    assert body["loyaltyInfo"]["loyaltyType"] == "loyalty"
     assert "customerStatus" not in body
 
 
@@ -81,9 +81,9 @@ def test_lookup_and_customer_details(api: Api) -> None:
     assert (
         api.get(f"/v2/customers/lookup?source=WECHAT&accountId=wechat-con1&{wechat}").json()["entity"] == HUCK
     )
-    # accountId required (the default): a multi-account source without it is 8015, and source=ALL does not
-    # search multi-account profiles; optional: both find the holder.
-    assert codes(api.get(f"/v2/customers/lookup?source=WECHAT&{wechat}")) == [8015]
+    # accountId required (the default): a multi-account source without it is 8045 (get-customer-id's code),
+    # and source=ALL does not search multi-account profiles; optional: both find the holder.
+    assert codes(api.get(f"/v2/customers/lookup?source=WECHAT&{wechat}")) == [8045]  # customerDetails: 8015
     assert codes(api.get(f"/v2/customers/lookup?source=ALL&{wechat}")) == [8015]
     api.settings(lookup_account_id="optional")
     assert api.get(f"/v2/customers/lookup?source=WECHAT&{wechat}").json()["entity"] == HUCK
