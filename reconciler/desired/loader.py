@@ -16,7 +16,6 @@ import os
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from reconciler.desired.cache import StateCache
 from reconciler.desired.invariants import catalogue_problems, cross_file_problems
@@ -146,11 +145,13 @@ def check(paths: Sequence[Path], *, root: Path | None = None, cache: StateCache 
 
 
 def _distinct(plains: list[PlainFile]) -> bool:
-    seen: set[Any] = set()
+    """True if no key of the checks across files repeats (``plain._keys``): they would find nothing."""
+    seen: set[int] = set()
     total = 0
     for plain in plains:
-        seen.update(plain.keys)
-        total += len(plain.keys)
+        hashes = memoryview(plain.keys).cast("Q").tolist()  # a list: the set takes it faster
+        seen.update(hashes)
+        total += len(hashes)
     return len(seen) == total
 
 
@@ -203,18 +204,24 @@ def _build(
     labels: Collection[str] | None,
     series: Collection[int | str] | None,
 ) -> LoadResult:
+    # with no problem in any file and no key repeated, the checks across files would find nothing
+    repeats = bool(problems) or any(plain.problems for plain in plains) or not _distinct(plains)
     customers: list[DesiredCustomer] = []
     declared: list[tuple[int, Location]] = []
-    for name, plain in zip(names, plains, strict=True):
-        found, found_problems, found_declared = to_result(name, plain)
+    for index, name in enumerate(names):
+        found, found_problems, found_declared = to_result(name, plains[index])
+        plains[index] = _DONE  # its encoded form is freed as its objects are built: a lower peak
         customers += found
         problems += found_problems
         declared += found_declared
-    if problems or not _distinct(plains):  # else no id, identifier or card number repeats: nothing to say
+    if repeats:
         problems += cross_file_problems(customers, declared)
     problems += catalogue_problems(customers, labels, series)
     problems.sort(key=lambda p: (p.file, p.line, p.col, p.message))
     return LoadResult(DesiredState(tuple(customers), tuple(names)), problems)
+
+
+_DONE = unreadable("")  # a placeholder for a file already built
 
 
 def collect_problems(
