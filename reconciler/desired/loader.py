@@ -13,7 +13,7 @@ import errno
 import gc
 import hashlib
 import os
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,20 +136,20 @@ def check(paths: Sequence[Path], *, root: Path | None = None, cache: StateCache 
     """
     with _gc_paused():
         files, problems = state_files(paths, root)
-        plains = _read(files, cache)
-        if not problems and not any(p.problems for p in plains) and _distinct(plains):
+        plains = list(_read(files, cache))
+        if not problems and not any(p.problems for p in plains) and _distinct(p.keys for p in plains):
             return CheckResult([], sum(p.count for p in plains), len(files))
         names = [display_name(path) for path in files]
         result = _build(names, plains, problems, None, None)
         return CheckResult(result.problems, len(result.state.customers), len(files))
 
 
-def _distinct(plains: list[PlainFile]) -> bool:
+def _distinct(keys: Iterable[bytes]) -> bool:
     """True if no key of the checks across files repeats (``plain._keys``): they would find nothing."""
     seen: set[int] = set()
     total = 0
-    for plain in plains:
-        hashes = memoryview(plain.keys).cast("Q").tolist()  # a list: the set takes it faster
+    for each in keys:
+        hashes = memoryview(each).cast("Q").tolist()  # a list: the set takes it faster
         seen.update(hashes)
         total += len(hashes)
     return len(seen) == total
@@ -172,11 +172,15 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _read(files: list[Path], cache: StateCache | None) -> list[PlainFile]:
-    """Each file's result: from the cache when its bytes are known, else parsed (and then cached)."""
+def _read(files: list[Path], cache: StateCache | None) -> Iterator[PlainFile]:
+    """Each file's result, in order: from the cache when its bytes are known, else parsed (and then cached).
+
+    Every file is read and looked up first, so that the worker processes parse the misses while the
+    caller builds the customers of the results already at hand.
+    """
     found: list[PlainFile | None] = []
     digests: list[bytes] = []
-    missing: list[tuple[int, bytes, bytes]] = []
+    missing: list[tuple[bytes, bytes]] = []
     for path in files:
         try:
             raw = read_regular(path)
@@ -187,41 +191,46 @@ def _read(files: list[Path], cache: StateCache | None) -> list[PlainFile]:
         digests.append(digest)
         hit = cache.get(digest) if cache is not None else None
         if hit is None:
-            missing.append((len(found), raw, digest))
+            missing.append((raw, digest))
         found.append(hit)
-    parsed = parse_files([(raw, digest) for _, raw, digest in missing], cache)
-    for (index, _, _), plain in zip(missing, parsed, strict=True):
-        found[index] = plain
-    if cache is not None and missing:
+    written = bool(missing)
+    parsed = parse_files(missing, cache)
+    del missing
+    found.reverse()
+    try:
+        while found:  # popped: each result is freed once the caller is done with it
+            plain = found.pop()
+            yield next(parsed) if plain is None else plain
+    finally:
+        parsed.close()  # the worker processes end here
+    if cache is not None and written:  # keep the directory in bounds
         cache.prune(digests)
-    return [plain for plain in found if plain is not None]
 
 
 def _build(
     names: list[str],
-    plains: list[PlainFile],
+    plains: Iterable[PlainFile],
     problems: list[Problem],
     labels: Collection[str] | None,
     series: Collection[int | str] | None,
 ) -> LoadResult:
-    # with no problem in any file and no key repeated, the checks across files would find nothing
-    repeats = bool(problems) or any(plain.problems for plain in plains) or not _distinct(plains)
+    repeats = bool(problems)
+    keys: list[bytes] = []
     customers: list[DesiredCustomer] = []
     declared: list[tuple[int, Location]] = []
-    for index, name in enumerate(names):
-        found, found_problems, found_declared = to_result(name, plains[index])
-        plains[index] = _DONE  # its encoded form is freed as its objects are built: a lower peak
+    for name, plain in zip(names, plains, strict=True):  # each encoded form freed as its objects are built
+        found, found_problems, found_declared = to_result(name, plain)
+        repeats = repeats or bool(found_problems)
+        keys.append(plain.keys)
         customers += found
         problems += found_problems
         declared += found_declared
-    if repeats:
+    # with no problem in any file and no key repeated, the checks across files would find nothing
+    if repeats or not _distinct(keys):
         problems += cross_file_problems(customers, declared)
     problems += catalogue_problems(customers, labels, series)
     problems.sort(key=lambda p: (p.file, p.line, p.col, p.message))
     return LoadResult(DesiredState(tuple(customers), tuple(names)), problems)
-
-
-_DONE = unreadable("")  # a placeholder for a file already built
 
 
 def collect_problems(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import multiprocessing as mp
 import os
-from collections.abc import Iterator
+from collections.abc import Generator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -25,7 +25,7 @@ MAX_WORKERS = 4
 Source = tuple[bytes, bytes]  # a file's bytes and their sha256
 
 
-def parse_files(sources: list[Source], cache: StateCache | None) -> Iterator[PlainFile]:
+def parse_files(sources: list[Source], cache: StateCache | None) -> Generator[PlainFile, None, None]:
     """``parse_plain`` of each file's bytes, in order, each stored in ``cache``; in worker processes when
     there are many files."""
     workers = min(os.cpu_count() or 1, MAX_WORKERS)
