@@ -32,7 +32,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,7 +69,7 @@ class Till:
             while not self.stop.is_set():
                 cid = self.ids[i % len(self.ids)]
                 answer = client.get(f"/v2/customers/{cid}", params={"source": "ALL"}, headers=headers)
-                self.statuses.append((time.monotonic(), answer.status_code))
+                self.statuses.append((time.time(), answer.status_code))  # the sandbox log's clock
                 i, due = i + 1, due + every
                 self.stop.wait(max(0.0, due - time.monotonic()))
 
@@ -112,20 +111,20 @@ class Notes(logging.Handler):
         self.lines.append(record.getMessage())
 
 
-def apply_once(root: Path, url: str, args: argparse.Namespace) -> tuple[int, float, Notes]:
-    """Run the apply as the CLI runs it (result suppressed); its exit code, seconds and notes."""
+def apply_once(root: Path, url: str, args: argparse.Namespace) -> tuple[int, float, float, Notes]:
+    """Run the apply as the CLI runs it (result suppressed); its exit code, start (epoch), seconds, notes."""
     ws = load_workspace(workspace(root, url, args.customers, args.limit))
     scope = resolve_scope(ws, ScopeOptions(all=True))
     opts = ApplyOptions(None, True, root / "journal.jsonl", False, "json")
     notes, pace = Notes(), logging.getLogger(PACE_LOG)
     pace.addHandler(notes)
-    started = time.perf_counter()
+    started, epoch = time.perf_counter(), time.time()
     try:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             code = run_async(run_apply(ws, scope, opts, rate_window=args.window))
     finally:
         pace.removeHandler(notes)
-    return code, time.perf_counter() - started, notes
+    return code, epoch, time.perf_counter() - started, notes
 
 
 def run(name: str, url: str, fixture: dict[str, Any], args: argparse.Namespace, *, till: bool) -> None:
@@ -147,16 +146,16 @@ def run(name: str, url: str, fixture: dict[str, Any], args: argparse.Namespace, 
         thread.start()
         time.sleep(args.window)  # the till has been at it for a window when the apply starts
     with tempfile.TemporaryDirectory(prefix="bench-backpressure-") as tmp:
-        code, seconds, notes = apply_once(Path(tmp), url, args)
+        code, epoch, seconds, notes = apply_once(Path(tmp), url, args)
     other.stop.set()
     if till:
         thread.join()
-    report(name, args, (code, seconds, notes), other)
+    report(name, args, (code, epoch, seconds, notes), other)
 
 
-def report(name: str, args: argparse.Namespace, result: tuple[int, float, Notes], till: Till) -> None:
+def report(name: str, args: argparse.Namespace, result: tuple[int, float, float, Notes], till: Till) -> None:
     """The figures of one run, both clients."""
-    code, seconds, notes = result
+    code, epoch, seconds, notes = result
     till_paths = {f"/v2/customers/{cid}" for cid in till.ids}
     ours = [e for e in request_log(till.url)["requests"] if e["path"] not in till_paths]
     shared = [e["time"] for e in ours if e["route"] == SHARED and e["method"] == "GET"]
@@ -164,7 +163,7 @@ def report(name: str, args: argparse.Namespace, result: tuple[int, float, Notes]
     print(f"{name}: apply {seconds:.1f} s, exit code {code} (load average {load})")
     left = args.limit * (1 - (args.till_share if till.statuses else 0))
     average = len(shared) / (seconds / args.window)
-    refused = _refusals((e["time"] for e in ours if e["status"] == 429), args.window)
+    refused = _refusals([e["time"] - epoch for e in ours if e["status"] == 429], args.window)
     print(
         f"  apply: {len(ours)} requests, {refused}, "
         f"longest run {_longest_run([e['status'] for e in ours])}; {SHARED}: {len(shared)} reads, "
@@ -175,7 +174,7 @@ def report(name: str, args: argparse.Namespace, result: tuple[int, float, Notes]
         statuses = [s for _, s in till.statuses]
         span = till.statuses[-1][0] - till.statuses[0][0]
         served = sum(1 for s in statuses if s != 429) / (span / args.window) if span else 0.0
-        refused = _refusals((t for t, s in till.statuses if s == 429), args.window)
+        refused = _refusals([t - epoch for t, s in till.statuses if s == 429], args.window)
         print(
             f"  till:  {len(statuses)} requests, {refused}, "
             f"longest run {_longest_run(statuses)}; served {served:.1f} a window of the "
@@ -185,10 +184,12 @@ def report(name: str, args: argparse.Namespace, result: tuple[int, float, Notes]
     print(f"  notes on the progress line: {'; '.join(notes.lines[:3]) + more or 'none'}")
 
 
-def _refusals(times: Iterable[float], window: float) -> str:
-    """``N 429s (at most M in a window)``."""
-    times = list(times)
-    return f"{len(times)} 429s (at most {_most_in_window(times, window)} in a window)"
+def _refusals(times: list[float], window: float) -> str:
+    """``N 429s (at most M in a window, the last T s into the apply)``; ``times`` from the apply's start."""
+    if not times:
+        return "0 429s"
+    most, last = _most_in_window(times, window), max(times)
+    return f"{len(times)} 429s (at most {most} in a window, the last {last:.1f} s into the apply)"
 
 
 def _most_in_window(times: list[float], window: float) -> int:
