@@ -129,6 +129,7 @@ def apply_once(root: Path, url: str, args: argparse.Namespace) -> tuple[int, flo
 
 def run(name: str, url: str, fixture: dict[str, Any], args: argparse.Namespace, *, till: bool) -> None:
     """One run: reseed, set the limit, start the till (if any), apply, print the figures."""
+    time.sleep(args.window)  # the last run's requests leave the sandbox's windows (a reset keeps them)
     admin().post(f"{url}/_sandbox/reset").raise_for_status()
     admin().post(f"{url}/_sandbox/seed", json=fixture).raise_for_status()
     settings = {
