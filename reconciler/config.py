@@ -46,6 +46,10 @@ class SafetyConfig:
     max_removals: int = 50
     max_removal_ratio: float = 0.3
     ratio_applies_from: int = 10  # the ratio is applied when a plan touches at least this many live items
+    max_calls: int | None = None  # most API calls the apply may spend (the plan's estimate); None: no limit
+    # how apply verifies written customers: "auto" re-reads every one with bulk reads on, else only those
+    # whose writes' answers leave the outcome open; "reread" re-reads every one; "answers" only those
+    verify: str = "auto"
 
 
 @dataclass(frozen=True, slots=True)

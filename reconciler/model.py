@@ -262,6 +262,7 @@ class Observed:
     series: Sequence[Series]
     labels: Sequence[CardLabel]
     sources: SourceAccounts | None
+    joined: frozenset[int] = frozenset()  # declared holders pulled into the scope after the first round
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,8 +28,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from reconciler.apply.batch import BatchedReads
 from reconciler.apply.guard import DONE, SEND, HolderGuard
 from reconciler.apply.guard import STALE as HOLDER_MOVED
 from reconciler.apply.journal import FORMAT_VERSION, Journal, JournalError
@@ -75,6 +76,7 @@ class _Run:
     config: Config
     journal: Journal
     guard: HolderGuard
+    reads: BatchedReads
     generated: dict[str, str] = field(default_factory=dict)
     done: dict[str, asyncio.Event] = field(default_factory=dict)
     outcomes: dict[str, CallOutcome] = field(default_factory=dict)
@@ -128,7 +130,7 @@ class _Run:
 
     async def _precondition(self, cid: int) -> tuple[Status, str, str] | None:
         try:
-            live = await self.writer.get_customer(cid)
+            live = await self.reads.read(cid)
         except ApiError as exc:
             await self.journal.record("precondition", customer_id=cid, ok=False, error=str(exc))
             return FAILED, f"re-reading the customer failed: {exc}", failure_class(exc)
@@ -236,7 +238,8 @@ class _Run:
                     return self._failed(call, detail, sends, failure_class(exc))
                 codes = [code for code, _ in result.warnings]
                 await self._outcome(call, sends, "ok", created_id=result.created_id, warnings=codes)
-                return self._applied(call, sends, result, merged=result.merged)
+                applied = self._applied(call, sends, result, merged=result.merged)
+                return replace(applied, answered=sends == 1 and not applied.merged)
         finally:
             if lost:
                 self._note_lost_generations(call, lost)
@@ -374,6 +377,7 @@ async def apply_plan(
     merges = frozenset(c.id for c in plan.calls if merge_actions.intersection(c.actions))
     stopper = stopper or Stopper(config.api.concurrency)
     holders = HolderGuard(plan, writer)
+    reads = BatchedReads(writer, config.api.bulk_batch_size if config.api.bulk_read else 1)
     run = _Run(
         plan,
         writer,
@@ -381,6 +385,7 @@ async def apply_plan(
         config,
         journal,
         holders,
+        reads,
         allowed_merges=merges,
         settle=settle,
         stopper=stopper,
@@ -401,7 +406,16 @@ async def apply_plan(
         calls=len(plan.calls),
         customers=len(by_customer),
     )
-    verifier = Verifier(plan, writer, run.generated)
+    # With bulk reads a re-read of every written customer costs a request per batch: all are re-read.
+    # Without, one request each: only those whose writes' answers leave the outcome open (verify.py).
+    bulk = config.api.bulk_read
+    verifier = Verifier(
+        plan,
+        writer,
+        run.generated,
+        reread_all=rereads_all(config),
+        batch=config.api.bulk_batch_size if bulk else 1,
+    )
 
     async def customer(cid: int, calls: list[Call]) -> CustomerResult:
         result = await run.customer(cid, calls)
@@ -414,6 +428,8 @@ async def apply_plan(
     except BaseException:  # cancelled from outside: no re-read outlives the apply
         await verifier.cancel()
         raise
+    finally:
+        await reads.close()
     if results is None:  # halted: the customers' tasks were cancelled; rebuild from what settled
         results = halted_results(by_customer, run.outcomes, stopper.reason or "interrupted")
     customers = tuple(sorted(results, key=lambda r: r.id))
@@ -422,7 +438,9 @@ async def apply_plan(
         await verifier.cancel()
     else:
         checked = await verifier.results(progress)
-        await journal.record("verified", verified=checked.verified, written=checked.written)
+        await journal.record(
+            "verified", verified=checked.verified, written=checked.written, reread=checked.reread
+        )
     result = ApplyResult(
         plan.target,
         plan.checksum,
@@ -443,6 +461,12 @@ async def apply_plan(
         **({"stopped": stopper.reason, "dropped": journal.dropped} if stopper.stopped else {}),
     )
     return result
+
+
+def rereads_all(config: Config) -> bool:
+    """Whether apply re-reads every customer it wrote (``safety.verify``), not only those whose writes'
+    answers leave the outcome open."""
+    return config.safety.verify == "reread" or (config.safety.verify == "auto" and config.api.bulk_read)
 
 
 def scrub(text: str, call: Call, generated: Mapping[str, str] | None = None) -> str:

@@ -9,7 +9,9 @@ up again (one read each) and the call is sent only if its holder is one the plan
 - for an allowed merge, the holder the plan showed the reviewer.
 
 Anyone else means the plan's premise is gone: the call is not sent and the customer is ``stale``, with who
-holds the value now. A lookup that fails blocks the call (never read as "nobody holds it").
+holds the value now. A lookup that fails blocks the call (never read as "nobody holds it"). One add is not
+looked up: the link of a card this apply generated itself, whose number only the generate's answer gave
+(unlinked and NOT_ISSUED a step earlier; nobody else can name it).
 
 Before a ``generateCard`` the customer's cards are read again: a live card of the series that this plan
 neither names nor generated means someone (a racing apply) already satisfied it, so no second card is
@@ -67,6 +69,7 @@ class HolderGuard:
     plan: Plan
     reader: CapillaryReader
     baseline: dict[int, frozenset[str]] = field(default_factory=dict)  # cards at the precondition read
+    stand_ins: set[str] = field(default_factory=set)  # generate calls a card already held stood in for
 
     async def check(self, call: Call, generated: MutableMapping[str, str]) -> HolderCheck:
         """The verdict for ``call``; a satisfied generate records its stand-in number in ``generated``."""
@@ -83,6 +86,8 @@ class HolderGuard:
         already = 0
         for item in call.add:
             value = item.raw(generated)
+            if item.generated_by and item.generated_by not in self.stand_ins:
+                continue  # this apply generated it, unlinked, a step ago: nobody else knows its number
             held = await self._holder(call, item, value)
             expected = self._expected(call, item)
             if held.unusable or held.owner not in expected:
@@ -123,6 +128,7 @@ class HolderGuard:
         for card in live.cards:
             if card.number not in known and card.status not in DEAD_CARD_STATUSES and in_series(card, series):
                 generated[call.id] = card.number
+                self.stand_ins.add(call.id)
                 shown = mask_value("cardnumber", card.number)
                 why = f"the customer already holds {shown} of series {series}; not generated"
                 return HolderCheck(DONE, why)

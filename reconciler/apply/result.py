@@ -73,6 +73,8 @@ class CallOutcome:
     warnings: tuple[int, ...] = ()
     merged: bool = False
     failure: str = ""  # a failed call: errors.TRANSIENT (re-running can help) or errors.PERMANENT
+    # applied, and the write's own answer said so (a 2xx, no merge): verification may take it as read
+    answered: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -132,14 +134,27 @@ class Verification:
     verified: int = 0
     written: int = 0
     divergences: tuple[str, ...] = ()
+    reread: int = 0  # of ``written``, customers re-read; the rest were verified by their writes' answers
 
     def summary(self) -> str:
         """``verified N of M customers``: the line every result ends with."""
         return f"verified {self.verified} of {self.written} customers"
 
+    def how(self) -> str:
+        """How the written customers were verified, for the line before the summary."""
+        answered = self.written - self.reread
+        if not answered:
+            return f"{self.reread} re-read" if self.reread else ""
+        return f"{self.reread} re-read, {answered} by their writes' answers (2xx, no merge)"
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"verified": self.verified, "written": self.written, "divergences": list(self.divergences)}
+        return {
+            "verified": self.verified,
+            "written": self.written,
+            "reread": self.reread,
+            "divergences": list(self.divergences),
+        }
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from typing import Any
 
 from reconciler.apply.result import APPLIED, CustomerResult, Verification
 from reconciler.capillary import CapillaryReader
@@ -47,24 +48,39 @@ async def verify(
 
 
 class Verifier:
-    """Re-reads each written customer as soon as no call of the plan can still change it.
+    """Verifies each written customer as soon as no call of the plan can still change it.
 
     The executor tells it of every customer whose calls have all settled (``finished``); a group of
-    entangled customers is re-read when the last of them is. ``results`` waits for the rest.
+    entangled customers is checked when the last of them is. A customer every applied call of which was
+    answered as done by the write itself (a 2xx, sent once, no merge: ``CallOutcome.answered``) is verified
+    by those answers; any other (an unknown outcome settled by re-reading, a merge, a call counted done
+    unsent) is re-read. ``reread_all`` re-reads every written customer, ``batch`` at a time (the bulk
+    read's batch when ``api.bulk_read`` is on). ``results`` waits for the rest.
     """
 
-    def __init__(self, plan: Plan, reader: CapillaryReader, generated: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        reader: CapillaryReader,
+        generated: Mapping[str, str],
+        *,
+        reread_all: bool = True,
+        batch: int = 1,
+    ) -> None:
         self._reader = reader
         self._generated = generated
         self._calls = {c.id: c for c in plan.calls}
         self._actions = {a.id: a for a in plan.actions}
         self._groups = entangled(plan)
+        self._reread_all, self._batch = reread_all, max(1, batch)
         self._finished: dict[int, CustomerResult] = {}
-        self._checks: dict[int, asyncio.Task[list[str]]] = {}
+        self._checks: dict[int, asyncio.Task[dict[int, list[str]]]] = {}
+        self._answered: set[int] = set()  # verified by their writes' answers
+        self._pending: dict[int, Promised] = {}  # to re-read in the next batch
         self._closed = False  # cancelled: no re-read starts any more
 
     def finished(self, customer: CustomerResult) -> None:
-        """``customer`` sends no more calls: re-read its group now if it was the group's last."""
+        """``customer`` sends no more calls: check its group now if it was the group's last."""
         if self._closed:
             return
         self._finished[customer.id] = customer
@@ -73,42 +89,66 @@ class Verifier:
             self._start(sorted(group))
 
     def start_rest(self) -> None:
-        """Re-read every finished customer not re-read yet, whatever its group."""
+        """Check every finished customer not checked yet, whatever its group."""
         if not self._closed:
             self._start(sorted(self._finished))
+            self._flush()
 
     def _start(self, members: list[int]) -> None:
         for member in members:
-            done = self._promised(self._finished[member])
-            if done and member not in self._checks:
-                self._checks[member] = asyncio.create_task(_check(self._reader, member, done))
+            customer = self._finished[member]
+            done = self._promised(customer)
+            if not done or member in self._checks or member in self._answered or member in self._pending:
+                continue
+            if not self._reread_all and _answered(customer, done):
+                self._answered.add(member)
+                continue
+            self._pending[member] = done
+        if len(self._pending) >= self._batch:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Start the re-read of every customer pending, ``batch`` at a time."""
+        pending = list(self._pending.items())
+        self._pending.clear()
+        for i in range(0, len(pending), self._batch):
+            chunk = dict(pending[i : i + self._batch])
+            task = asyncio.create_task(_check(self._reader, chunk))
+            for member in chunk:
+                self._checks[member] = task
 
     async def results(self, progress: Progress = no_progress) -> Verification:
         """Wait for every re-read started; ``progress`` hears ``verifying`` from those already done."""
-        checks = dict(sorted(self._checks.items()))
-        total = len(checks)
-        done = sum(1 for task in checks.values() if task.done())
+        if not self._closed:
+            self._flush()
+        tasks = list(dict.fromkeys(self._checks.values()))  # one per batch, in order
+        total = len(self._checks) + len(self._answered)
+        done = len(self._answered) + sum(len(_members(self._checks, t)) for t in tasks if t.done())
         progress("verifying", done, total)
         try:
-            for next_done in asyncio.as_completed([t for t in checks.values() if not t.done()]):
-                await next_done
-                done += 1
+            for next_done in asyncio.as_completed([t for t in tasks if not t.done()]):
+                done += len(await next_done)
                 progress("verifying", done, total)
         except BaseException:  # one re-read failed unexpectedly (or we were cancelled): stop the rest
             await self.cancel()
             raise
-        found = [task.result() for task in checks.values()]
-        divergences = tuple(line for lines in found for line in lines)
-        bad = sum(1 for lines in found if lines)
-        return Verification(total - bad, total, divergences)
+        found: dict[int, list[str]] = {}
+        for task in tasks:
+            found.update(task.result())
+        lines = [found[cid] for cid in sorted(found)]
+        divergences = tuple(line for each in lines for line in each)
+        bad = sum(1 for each in lines if each)
+        return Verification(total - bad, total, divergences, reread=len(found))
 
     async def cancel(self) -> None:
         """Stop the re-reads still running, and start none after (an apply that was stopped, or failed, is
         re-planned, not verified)."""
         self._closed = True
-        for task in self._checks.values():
+        self._pending.clear()
+        tasks = list(dict.fromkeys(self._checks.values()))
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._checks.values(), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def _promised(self, customer: CustomerResult) -> Promised:
         promised: Promised = []
@@ -118,6 +158,16 @@ class Verifier:
             number = self._generated.get(gen) if gen else None
             promised.extend((self._actions[a], number) for a in call.actions)
         return promised
+
+
+def _answered(customer: CustomerResult, done: Promised) -> bool:
+    """Every applied call of ``customer`` was answered as done by its own write, and none merged."""
+    applied = [o for o in customer.calls if o.status == APPLIED]
+    return all(o.answered for o in applied) and not any(a.risk == MERGE for a, _ in done)
+
+
+def _members(checks: Mapping[int, asyncio.Task[dict[int, list[str]]]], task: asyncio.Task[Any]) -> list[int]:
+    return [cid for cid, t in checks.items() if t is task]
 
 
 def entangled(plan: Plan) -> dict[int, frozenset[int]]:
@@ -150,14 +200,28 @@ def entangled(plan: Plan) -> dict[int, frozenset[int]]:
     return {cid: frozenset(groups[root(cid)]) for cid in parent}
 
 
-async def _check(reader: CapillaryReader, cid: int, done: Promised) -> list[str]:
+async def _check(reader: CapillaryReader, chunk: Mapping[int, Promised]) -> dict[int, list[str]]:
+    """Re-read the customers of ``chunk`` (one bulk request when the reader reads in bulk); each one's
+    divergences."""
+    ids = sorted(chunk)
+    if len(ids) == 1:
+        try:
+            read: Mapping[int, LiveCustomer | ApiError] = {ids[0]: await reader.get_customer(ids[0])}
+        except ApiError as exc:
+            read = {ids[0]: exc}
+    else:
+        read = await reader.get_customers(ids)
+    return {cid: _judge(cid, read.get(cid), chunk[cid]) for cid in ids}
+
+
+def _judge(cid: int, live: LiveCustomer | ApiError | None, done: Promised) -> list[str]:
     merged = any(a.risk == MERGE for a, _ in done)
-    try:
-        live = await reader.get_customer(cid)
-    except MergedCustomerError:
+    if isinstance(live, MergedCustomerError):
         return [] if merged else [f"customer {cid}: now a merge victim, which the plan did not promise"]
-    except ApiError as exc:
-        return [f"customer {cid}: could not be re-read to verify it: {exc}"]
+    if isinstance(live, ApiError):
+        return [f"customer {cid}: could not be re-read to verify it: {live}"]
+    if live is None:
+        return [f"customer {cid}: could not be re-read to verify it: not in the answer"]
     if merged:
         return [f"customer {cid}: the allowed merge ran but the customer is not a merge victim"]
     return [f"customer {cid}: {line}" for a, number in done if (line := _diverges(live, a, number))]

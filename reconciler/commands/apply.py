@@ -85,6 +85,20 @@ def _gate(plan: Plan, opts: ApplyOptions) -> int | None:
     return None
 
 
+async def replan(writer: CapillaryWriter, ws: Workspace, scope: Scope, opts: ApplyOptions) -> Plan:
+    """The plan under the lock (docs/architecture.md 5.2). Against a reviewed checksum it is made first
+    with the holders taken from the customers read, not looked up: a plan that was not blocked names only
+    those, and the write-time holder check looks every add up once, in every scope, just before its
+    write. When that plan's checksum is not the reviewed one (a holder outside the scope joined the
+    reviewed plan, or live state changed), the plan is made again with every lookup, as ``plan`` makes
+    it: that is the plan a stale apply shows."""
+    if opts.checksum is not None:
+        plan = await plan_through(writer, ws, scope, force=opts.force, lookups=False)
+        if plan.checksum == opts.checksum:
+            return plan
+    return await plan_through(writer, ws, scope, force=opts.force)
+
+
 def lock_key(config: Config) -> str:
     """What the apply lock is taken on: the target (``target_key``), or the embedded sandbox's database (one
     per checkout)."""
@@ -121,7 +135,7 @@ async def _locked_apply(
     writer: CapillaryWriter, ws: Workspace, scope: Scope, opts: ApplyOptions, stopper: Stopper
 ) -> int:
     """The apply proper; the plan is made under the lock, so it sees every earlier apply's writes."""
-    plan = await plan_through(writer, ws, scope, force=opts.force)
+    plan = await replan(writer, ws, scope, opts)
     code = _gate(plan, opts)
     if code is not None:
         return code

@@ -36,9 +36,16 @@ async def compute_plan(
 
 
 async def plan_through(
-    reader: CapillaryReader, ws: Workspace, scope: Scope, *, force: bool = False, progress: bool = True
+    reader: CapillaryReader,
+    ws: Workspace,
+    scope: Scope,
+    *,
+    force: bool = False,
+    progress: bool = True,
+    lookups: bool = True,
 ) -> Plan:
-    """Plan ``scope`` through ``reader`` (apply passes its writer), with progress on stderr."""
+    """Plan ``scope`` through ``reader`` (apply passes its writer), with progress on stderr; ``lookups``
+    as ``make_plan``'s."""
     shown, close = reporter()
     try:
         plan = await make_plan(
@@ -50,6 +57,7 @@ async def plan_through(
             unmanaged=scope.unmanaged,
             force=force,
             progress=shown if progress else quiet,
+            lookups=lookups,
         )
     finally:
         close()

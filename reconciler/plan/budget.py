@@ -8,7 +8,9 @@ Otherwise a pull request that changes ten mobiles would read as a mass deletion.
 ``max_removals`` is absolute. ``max_removal_ratio`` is the share of the live items the plan's customers own
 (managed identifiers in declared profiles, held cards when cards are owned); like octoDNS's update threshold
 it applies only when at least ``ratio_applies_from`` such items exist, since a ratio of a handful is noise.
-``--force`` lets budgets pass; it never lets a merge or a conflict pass.
+``max_calls`` is the most API calls the apply may spend, as the plan states them (``cost.py``): the org's
+quota is shared with the integrations that run the business. ``--force`` lets budgets pass; it never
+lets a merge or a conflict pass.
 """
 
 from __future__ import annotations
@@ -56,3 +58,9 @@ def evaluate_budgets(
         over_ratio and force,
     )
     return absolute, relative
+
+
+def calls_budget(calls: int, max_calls: int, *, force: bool) -> Budget:
+    """``safety.max_calls`` for a plan whose apply spends ``calls``."""
+    over = calls > max_calls
+    return Budget("safety.max_calls", max_calls, calls, True, over, over and force)

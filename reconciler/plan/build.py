@@ -7,8 +7,9 @@ from urllib.parse import urlsplit
 
 from reconciler.config import Config
 from reconciler.model import DesiredCustomer, Observed
-from reconciler.plan.budget import count_removals, evaluate_budgets
+from reconciler.plan.budget import calls_budget, count_removals, evaluate_budgets
 from reconciler.plan.calls import build_calls
+from reconciler.plan.cost import apply_cost
 from reconciler.plan.diff import Changes
 from reconciler.plan.document import Action, CustomerPlan, Plan
 from reconciler.plan.risk import assess
@@ -36,10 +37,14 @@ def build_plan(
     removals = count_removals(actions)
     live_managed = sum(cc.managed_live for cc in changes.customers)
     budgets = evaluate_budgets(removals, live_managed, config.safety, force=force)
+    calls = build_calls(actions)
+    cost = apply_cost(calls, actions, observed, config)
+    if config.safety.max_calls is not None:
+        budgets += (calls_budget(cost.calls, config.safety.max_calls, force=force),)
     return Plan(
         target=target,
         actions=actions,
-        calls=build_calls(actions),
+        calls=calls,
         customers=_customers(changes, actions),
         budgets=budgets,
         unmanaged=changes.unmanaged,
@@ -47,6 +52,7 @@ def build_plan(
         force=force,
         target_key=target_key(config),
         observed=observed,
+        cost=cost,
     )
 
 

@@ -9,11 +9,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.mask import mask_value, value_binding
 from reconciler.model import Location, Observed, ProfileKey
 from reconciler.plan.diff import Kind
+
+if TYPE_CHECKING:
+    from reconciler.plan.cost import Cost
 
 FORMAT_VERSION = 1
 
@@ -293,6 +296,8 @@ class Plan:
     target_key: str = ""  # the target's identity ("sandbox", or the API host): in the checksum
     # What the plan read (model.Observed), kept for the simulated apply; never in to_dict or the checksum.
     observed: Observed | None = field(default=None, compare=False, repr=False)
+    # What its apply will spend (plan/cost.py); shown, not in the checksum (safety.max_calls binds it)
+    cost: Cost | None = field(default=None, compare=False)
 
     @property
     def blocked(self) -> bool:
@@ -344,6 +349,7 @@ class Plan:
             "actions": [a.to_dict() for a in self.actions],
             "calls": [c.to_dict() for c in self.calls],
             "unmanaged": list(self.unmanaged),
+            **({"cost": self.cost.to_dict()} if self.cost is not None else {}),
         } | ({"scope": {"customers": list(self.selected)}} if self.selected else {})
 
     @cached_property

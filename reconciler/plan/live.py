@@ -26,6 +26,7 @@ from reconciler.model import (
     LiveCustomer,
     LiveReader,
     Observed,
+    ProfileKey,
     Progress,
     no_progress,
 )
@@ -54,6 +55,42 @@ async def read_holders(
     return holders, card_holders  # type: ignore[return-value]
 
 
+def holders_from_reads(
+    live: Mapping[int, LiveCustomer | ApiError], identifiers: Iterable[Identifier]
+) -> dict[Identifier, Holder | None]:
+    """The holder of each identifier among the customers read, as a lookup in every scope would name it;
+    None where no customer read holds it.
+
+    Apply's re-plan against a reviewed checksum (docs/architecture.md 5.2): a plan that is not blocked names
+    no holder but nobody, the customer itself, or a declared customer it read, so when live state is as
+    reviewed these are the reviewed holders. Whoever else took a value since, the write-time holder check
+    (``apply/guard.py``) looks up in every scope and stops the call.
+    """
+    index: dict[tuple[str, str], list[tuple[LiveCustomer, ProfileKey]]] = {}
+    wanted = {(i.type.lower(), i.value) for i in identifiers}
+    for customer in live.values():
+        if isinstance(customer, ApiError):
+            continue
+        for profile in customer.profiles:
+            for ident in profile.identifiers:
+                key = (ident.type.lower(), ident.value)
+                if key in wanted:
+                    index.setdefault(key, []).append((customer, profile.key))
+    out: dict[Identifier, Holder | None] = {}
+    for ident in identifiers:
+        held = index.get((ident.type.lower(), ident.value), [])
+        ids = sorted({c.id for c, _ in held})
+        if not held:
+            out[ident] = None
+        elif len(ids) > 1:
+            listed = ", ".join(f"{c.id} in {where}" for c, where in held)
+            out[ident] = Holder(ids[0], scope=held[0][1], unknown=f"several customers hold it ({listed})")
+        else:
+            customer, scope = held[0]
+            out[ident] = Holder(customer.id, scope=scope, campaign=customer.campaign)
+    return out
+
+
 class HolderLookups:
     """The holder lookups of a round, started chunk by chunk while its customers are still being read.
 
@@ -63,9 +100,16 @@ class HolderLookups:
     """
 
     def __init__(
-        self, reader: LiveReader, holders: Iterable[Identifier], cards: Iterable[str], progress: Progress
+        self,
+        reader: LiveReader,
+        holders: Iterable[Identifier],
+        cards: Iterable[str],
+        progress: Progress,
+        *,
+        identifiers: bool = True,
     ) -> None:
         self._reader, self._progress = reader, progress
+        self._identifiers = identifiers  # False: cards only (the holders come from the reads)
         self._asked, self._asked_cards = set(holders), set(cards)
         self._tasks: list[asyncio.Task[Found]] = []
         self._counts: dict[int, tuple[int, int]] = {}  # batch -> (done, total)
@@ -84,7 +128,8 @@ class HolderLookups:
     def start(self, changes: Changes) -> None:
         """Look up the holders ``changes`` need that no earlier batch asked for."""
         idents, numbers = holders_needed(changes)
-        idents, numbers = idents - self._asked, numbers - self._asked_cards
+        idents = idents - self._asked if self._identifiers else frozenset()
+        numbers = numbers - self._asked_cards
         if not idents and not numbers:
             return
         self._asked |= idents
@@ -150,8 +195,14 @@ async def make_plan(
     unmanaged: Sequence[int] = (),
     force: bool = False,
     progress: Progress = no_progress,
+    lookups: bool = True,
 ) -> Plan:
-    """Read what the plan needs and build it; never writes (``reader`` may be read-only)."""
+    """Read what the plan needs and build it; never writes (``reader`` may be read-only).
+
+    ``lookups=False`` (apply's re-plan against a reviewed checksum) takes the holders of identifiers from
+    the customers read (``holders_from_reads``) instead of looking each up in every scope: the write-time
+    holder check looks them up once, just before the write.
+    """
     # One request first: it authenticates once and fails fast (one error, not one per customer) when
     # the API is unreachable or the credentials are wrong; the rest then fan out concurrently.
     series = await reader.list_series()
@@ -161,7 +212,7 @@ async def make_plan(
     labels = asyncio.ensure_future(reader.list_labels())
     try:
         changes, holders, cards, live = await _read_scope(
-            reader, scope, all_declared, config, unmanaged, progress
+            reader, scope, all_declared, config, unmanaged, progress, lookups=lookups
         )
         sources, label_list = await sources_read, await labels
     finally:
@@ -170,7 +221,8 @@ async def make_plan(
                 read.cancel()  # a failed read ends the plan: do not leave these running
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await read
-    observed = Observed(live, holders, cards, tuple(series), tuple(label_list), sources)
+    joined = frozenset(live) - {c.id for c in scope}
+    observed = Observed(live, holders, cards, tuple(series), tuple(label_list), sources, joined)
     return build_plan(changes, observed, config, all_declared, target=target, force=force)
 
 
@@ -181,6 +233,8 @@ async def _read_scope(
     config: Config,
     unmanaged: Sequence[int],
     progress: Progress,
+    *,
+    lookups: bool = True,
 ) -> tuple[
     Changes, dict[Identifier, Holder | None], dict[str, LiveCard | None], dict[int, LiveCustomer | ApiError]
 ]:
@@ -192,18 +246,20 @@ async def _read_scope(
     changes = Changes(())
     for _ in range(MAX_ROUNDS):
         missing = [cid for cid in in_scope if cid not in live]
-        lookups = HolderLookups(reader, holders.keys(), cards.keys(), progress)
-        look_up = functools.partial(lookups.chunk_read, in_scope, config)
+        found = HolderLookups(reader, holders.keys(), cards.keys(), progress, identifiers=lookups)
+        look_up = functools.partial(found.chunk_read, in_scope, config)
         try:
             read = await read_customers(reader, missing, progress, look_up, chunk_size(config))
             live.update(_checked(read))
             changes = compute_changes(
                 DesiredState(tuple(in_scope.values())), live, config, unmanaged=unmanaged
             )
-            lookups.start(changes)  # what no chunk asked for: customers read in an earlier round
-            new_h, new_c = await lookups.results()
+            found.start(changes)  # what no chunk asked for: customers read in an earlier round
+            new_h, new_c = await found.results()
         finally:
-            await lookups.cancel()
+            await found.cancel()
+        if not lookups:
+            new_h = holders_from_reads(live, holders_needed(changes)[0])
         holders.update(new_h)
         cards.update(new_c)
         extra = _declared_holders(holders, cards, all_declared) - in_scope.keys()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reconciler.plan.cost import describe as describe_cost
 from reconciler.plan.diff import ADD, CREATE, DELINK, GENERATE, LINK, REMOVE, STATUS
 from reconciler.plan.document import BLOCKED, MOVE, PLAIN, Action, Plan
 from reconciler.render.words import counted
@@ -60,3 +61,8 @@ def summary_line(plan: Plan) -> str:
         what += [f"budget exceeded: {', '.join(over)}"] if over else []
         head += f" BLOCKED: {'; '.join(what)}."
     return head
+
+
+def cost_lines(plan: Plan) -> list[str]:
+    """What the plan's apply will spend (plan/cost.py): calls by kind and their time at the rate limit."""
+    return [describe_cost(plan.cost)] if plan.cost is not None else []

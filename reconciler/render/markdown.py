@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from reconciler.plan.document import Action, Plan
 from reconciler.render.inert import code, code_block, html_text, text
-from reconciler.render.lines import describe, summary_line, symbol
+from reconciler.render.lines import cost_lines, describe, summary_line, symbol
 
 MAX_LISTED = 40
 MARKER = "<!-- reconciler-plan checksum={checksum} -->"
@@ -43,6 +43,7 @@ def _summary(plan: Plan, simulation: Sequence[str] = ()) -> list[str]:
             out.append(f"- … and {len(simulation) - MAX_LISTED - 1} more (see the JSON plan)")
         out.append("")
     out += _counts_table(plan)
+    out += [""] + [text(line) for line in cost_lines(plan)]
     out += ["", "Safety budgets:"] + [f"- {b.describe()}" for b in plan.budgets]
     blocked = plan.blocked_actions
     if blocked:

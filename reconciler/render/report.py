@@ -75,6 +75,8 @@ def render_result_text(result: ApplyResult) -> str:
     out += [f"DIVERGED: {d}" for d in result.verification.divergences]
     out += [_generated_line(g) for g in result.generated]
     out += [_counts(result), verdict(result), f"Checksum: {result.checksum}", f"Journal: {result.journal}"]
+    if result.verification.how():
+        out.append(f"Verification: {result.verification.how()}")
     out.append(result.verification.summary())
     return "\n".join(map(visible, out)) + "\n"
 
@@ -90,7 +92,8 @@ def render_result_markdown(result: ApplyResult) -> str:
     if len(diverged) > _MAX_DIVERGENCES:
         head.append(f"- ... and {len(diverged) - _MAX_DIVERGENCES} more (see the JSON result)")
     head += [f"- {_generated_line(g)}" for g in result.generated]
-    head += ["", result.verification.summary(), ""]
+    how = [f"Verification: {result.verification.how()}", ""] if result.verification.how() else []
+    head += ["", *how, result.verification.summary(), ""]
     body = ["<details><summary>Customers not applied</summary>", ""]
     rows = [f"- {inert(_customer_line(c))}" for c in result.customers if c.status != APPLIED]
     tail = ["", "</details>", ""]

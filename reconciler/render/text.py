@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from reconciler.plan.document import Action, Plan
 from reconciler.render.escape import visible
-from reconciler.render.lines import counts_line, describe, summary_line, symbol
+from reconciler.render.lines import cost_lines, counts_line, describe, summary_line, symbol
 
 _COLORS = {"+": "32", "-": "31", "~": "33", "+>": "36", "!": "1;31"}
 
@@ -52,6 +52,7 @@ def render_text(
         out += ["", f"No longer managed (removed from the YAML; nothing will be changed): {ids}"]
     out += ([""] if out[-1] else []) + ["Budgets:"] + [visible(f"  {b.describe()}") for b in plan.budgets]
     out += ["", f"Actions: {counts_line(plan.kind_counts)}", f"Risks: {counts_line(plan.risk_counts)}"]
+    out += [visible(line) for line in cost_lines(plan)]
     out += [visible(line) for line in simulation]
     verdict = summary_line(plan)
     out += [_paint(verdict, _COLORS["!"], color) if plan.blocked else verdict, f"Checksum: {plan.checksum}"]

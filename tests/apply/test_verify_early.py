@@ -65,11 +65,14 @@ def _customer(entry: dict[str, Any]) -> int:
 
 @pytest.mark.slow
 def test_customers_are_verified_while_others_are_still_written(tmp_path: Path, server: SandboxServer) -> None:
-    ws = make_workspace(tmp_path, server, {"population.yaml": population.state_yaml(N)})
+    # every written customer re-read (safety.verify: reread), so each re-read's time is in the log
+    state = {"population.yaml": population.state_yaml(N)}
+    ws = make_workspace(tmp_path, server, state, safety={"verify": "reread"})
     server.set_faults({"endpoints": {CHANGE_ROUTE: {"latency_ms": LATENCY * 1000}}})
     plan, result = asyncio.run(_apply(ws))
     assert result.verification.written > 0
     assert result.verification.verified == result.verification.written, result.verification.divergences
+    assert result.verification.reread == result.verification.written
 
     log = sorted(server.request_log()["requests"], key=lambda e: e["time"])
     reads = [e for e in log if e["method"] == "GET" and route_of(e["path"]) == CUSTOMER_ROUTE]
@@ -135,3 +138,30 @@ def test_a_cancelled_verifier_starts_no_re_read_and_verify_checks_a_partial_grou
     assert written == 1
     reads = [e for e in server.request_log()["requests"] if route_of(e["path"]) == CUSTOMER_ROUTE]
     assert [_customer(e) for e in reads] == [mover.id]  # only verify's re-read of the one given
+
+
+def test_customers_whose_writes_answered_are_verified_without_a_re_read(
+    tmp_path: Path, server: SandboxServer
+) -> None:
+    """By default (no bulk reads) a customer whose every write was answered as done (2xx, sent once, no
+    merge) is verified by those answers: after its first write no read of it is sent."""
+    ws = make_workspace(tmp_path, server, {"population.yaml": population.state_yaml(N)})
+    plan, result = asyncio.run(_apply(ws))
+    written = {c.customer_id for c in plan.calls}
+    assert result.verification.written == len(written)
+    assert result.verification.verified == len(written) and result.verification.reread == 0
+    log = sorted(server.request_log()["requests"], key=lambda e: e["time"])
+    first_write: dict[int, float] = {}
+    for e in log:
+        if e["method"] != "GET" and e.get("customerId"):
+            first_write.setdefault(int(e["customerId"]), e["time"])
+    reads_after = [
+        cid
+        for e in log
+        if e["method"] == "GET"
+        and route_of(e["path"]) == CUSTOMER_ROUTE
+        and (cid := _customer(e)) in first_write
+        and e["time"] > first_write[cid]
+        and not any(c.op == "generateCard" and c.customer_id == cid for c in plan.calls)
+    ]
+    assert reads_after == []

@@ -37,19 +37,21 @@ from sandbox_process import admin, clear_log, request_log, serve_sandbox, set_la
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from reconciler.commands.apply import ApplyOptions, run_apply
+from reconciler.commands.plan import compute_plan
 from reconciler.commands.runner import run_async
 from reconciler.plan.scope import Scope
 from reconciler.workspace import ScopeOptions, Workspace, load_workspace, resolve_scope
 from tests.apply import population
 
 
-def workspace(tmp: Path, url: str, n: int, regime: Regime) -> Path:
+def workspace(tmp: Path, url: str, n: int, regime: Regime, *, bulk: bool = False) -> Path:
     """reconciler.yaml and the desired state; the config's path."""
     root = tmp / regime.name
-    (root / "state").mkdir(parents=True)
+    (root / "state").mkdir(parents=True, exist_ok=True)
     config = f"""api:
   url: {url}
   auth: basic
+  bulk_read: {"true" if bulk else "false"}
 manage:
   identifiers: [mobile, email, externalId, wechat]
 safety:
@@ -61,20 +63,27 @@ safety:
     return root / "reconciler.yaml"
 
 
+# The reads among the APIs (the bulk read is a POST that reads); every other API is a write.
+READS = frozenset({"POST /v2/bulk/getCustomers"})
+
+
 def reseed(url: str, fixture: dict[str, Any]) -> None:
     """The sandbox back to the population's live state (an earlier regime applied it)."""
     admin().post(f"{url}/_sandbox/reset").raise_for_status()
     admin().post(f"{url}/_sandbox/seed", json=fixture).raise_for_status()
 
 
-def run(tmp: Path, url: str, n: int, regime: Regime, pid: int) -> float:
+def run(tmp: Path, url: str, n: int, regime: Regime, pid: int, *, bulk: bool = False) -> float:
     """Apply once in ``regime`` (timed); print its figures; returns the ratio."""
-    ws = load_workspace(workspace(tmp, url, n, regime))
+    ws = load_workspace(workspace(tmp, url, n, regime, bulk=bulk))
     # the regime's limit (0, none, is not a valid requests_per_minute in a file) and concurrency
     api = replace(ws.config.api, concurrency=regime.concurrency, requests_per_minute=regime.limit)
     ws = replace(ws, config=replace(ws.config, api=api))
     scope = resolve_scope(ws, ScopeOptions(all=True))
-    opts = ApplyOptions(None, True, tmp / f"journal-{regime.name}.jsonl", False, "json")
+    # the reviewed plan (the pull request's, not counted), then the apply of its checksum, as on merge
+    with contextlib.redirect_stderr(io.StringIO()):
+        plan = run_async(compute_plan(ws, scope, progress=False))
+    opts = ApplyOptions(plan.checksum, False, tmp / f"journal-{regime.name}.jsonl", False, "json")
     set_latency(url, regime.latency_ms)
     clear_log(url)
     server = _cpu_seconds(pid)
@@ -84,8 +93,10 @@ def run(tmp: Path, url: str, n: int, regime: Regime, pid: int) -> float:
     server = _cpu_seconds(pid) - server
     log = request_log(url)
     ratio = report(f"apply ({n} customers)", regime, log["total"], seconds, cpu, log["countsByRoute"])
-    writes = sum(count for api, count in log["countsByRoute"].items() if not api.startswith("GET "))
-    print(f"  exit code {code}; {writes} writes; sandbox CPU {server:.2f} s")
+    by_api = log["countsByRoute"].items()
+    writes = sum(count for api, count in by_api if not api.startswith("GET ") and api not in READS)
+    per_write = log["total"] / writes if writes else 0.0
+    print(f"  exit code {code}; {writes} writes; {per_write:.2f} calls per write; sandbox CPU {server:.2f} s")
     print(f"  calls by API: {json.dumps(log['countsByRoute'], sort_keys=True)}")
     return ratio
 
@@ -95,6 +106,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_arguments(parser)
     parser.add_argument("--customers", type=int, default=400)
+    parser.add_argument("--bulk", action="store_true", help="api.bulk_read: true (customer reads in bulk)")
     args = parser.parse_args()
     # a loopback target counts as real: it needs a masking key
     os.environ.setdefault("RECONCILER_MASK_KEY", "benchmark-masking-key-not-secret")
@@ -109,7 +121,7 @@ def main() -> None:
                 print(regime.describe())
                 if i:
                     reseed(url, fixture)
-                ratio = run(tmp, url, args.customers, regime, proc.pid)
+                ratio = run(tmp, url, args.customers, regime, proc.pid, bulk=args.bulk)
         finally:
             proc.terminate()
             proc.wait(timeout=30)

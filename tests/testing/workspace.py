@@ -139,9 +139,16 @@ APPLY_MANAGE = {"identifiers": ["mobile", "email", "externalId", "wechat"], "car
 APPLY_SAFETY = {"max_removals": 100000, "max_removal_ratio": 1.0}
 
 
-def make_workspace(root: Path, server: SandboxServer, state: Mapping[str, str], **api: Any) -> Workspace:
-    """reconciler.yaml pointing at ``server`` (the apply tests' settings, ``api`` overriding them) and the
-    given state files."""
+def make_workspace(
+    root: Path,
+    server: SandboxServer,
+    state: Mapping[str, str],
+    *,
+    safety: Mapping[str, Any] | None = None,
+    **api: Any,
+) -> Workspace:
+    """reconciler.yaml pointing at ``server`` (the apply tests' settings, ``api`` overriding them, ``safety``
+    added to theirs) and the given state files."""
     settings = {
         "auth": "basic",
         "concurrency": 8,
@@ -149,7 +156,7 @@ def make_workspace(root: Path, server: SandboxServer, state: Mapping[str, str], 
         "timeout_seconds": 10,
         **api,
     }
-    ws = Workspace(root, server, api=settings, manage=APPLY_MANAGE, safety=APPLY_SAFETY)
+    ws = Workspace(root, server, api=settings, manage=APPLY_MANAGE, safety={**APPLY_SAFETY, **(safety or {})})
     ws.write_files(state)
     return ws
 
