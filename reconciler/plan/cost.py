@@ -38,7 +38,8 @@ BULK = "POST /v2/bulk/getCustomers"
 LOOKUP = "GET /v2/customers/lookup/customerDetails"
 CARD = "GET /v2/card"
 TOKEN = "POST /v3/oauth/token/generate"
-ORG_READS = ("GET /v2/card/series/get/all", "GET /v2/org/{org}/sources", "GET /v2/genericStatus/card/labels")
+SOURCES = "GET /v2/org/{org}/sources"
+ORG_READS = ("GET /v2/card/series/get/all", SOURCES, "GET /v2/genericStatus/card/labels")
 WRITES = {
     "changeIdentifier": "POST /v2/customers/{id}/changeIdentifier",
     "createCard": "POST /v2/card",
@@ -89,10 +90,14 @@ def apply_cost(
     scopes = _lookups_per_identifier(observed, config)
     customers = len(observed.customers) if observed else 0
     cards = len(observed.cards) if observed else 0
-    spent.update(_replan(customers, cards, config))
     if observed is not None and not holders_from_reads_suffice(observed):
-        spent.update(_replan(customers, cards, config, org=False))
+        # the first re-plan does not find the holders its lookups would have pulled in; the second one
+        # reads the series and labels again (the sources once per apply), and looks every holder up
+        spent.update(_replan(customers - len(_pulled_by_lookups(observed)), cards, config))
+        spent.update(_replan(customers, cards, config, sources=False))
         spent[LOOKUP] += len(observed.holders) * scopes
+    else:
+        spent.update(_replan(customers, cards, config))
     spent.update(_execution(calls, scopes, config))
     spent.update(_verification(calls, actions, config))
     return Cost(tuple(sorted((api, n) for api, n in spent.items() if n)), config.api.requests_per_minute)
@@ -111,8 +116,16 @@ def _read_holder(holder: Holder, first: set[int], read: Mapping[int, object]) ->
     return isinstance(read.get(holder.customer_id), LiveCustomer)
 
 
-def _replan(customers: int, cards: int, config: Config, *, org: bool = True) -> Counter[str]:
-    out: Counter[str] = Counter(dict.fromkeys(ORG_READS, 1) if org else {})
+def _pulled_by_lookups(observed: Observed) -> set[int]:
+    """The customers pulled into the scope as holders of identifiers only (not of a card: card reads find
+    those in every re-plan)."""
+    by_cards = {c.customer_id for c in observed.cards.values() if c is not None}
+    by_lookups = {h.customer_id for h in observed.holders.values() if h is not None}
+    return (set(observed.joined) & by_lookups) - by_cards
+
+
+def _replan(customers: int, cards: int, config: Config, *, sources: bool = True) -> Counter[str]:
+    out: Counter[str] = Counter({api: 1 for api in ORG_READS if sources or api != SOURCES})
     if config.api.bulk_read:
         out[BULK] += ceil(customers / max(1, config.api.bulk_batch_size))
     else:

@@ -23,11 +23,13 @@ from tests.apply import population
 from tests.testing import Workspace, demo_state, make_workspace, serve
 
 
-def _plan_then_apply(ws: Workspace, capsys: pytest.CaptureFixture[str]) -> tuple[Plan, dict[str, Any]]:
+def _plan_then_apply(
+    ws: Workspace, capsys: pytest.CaptureFixture[str], options: ScopeOptions | None = None
+) -> tuple[Plan, dict[str, Any]]:
     """The reviewed plan, then the apply of its checksum; the requests the apply sent, as counted by the
     sandbox."""
     space = load_workspace(ws.config_path)
-    scope = resolve_scope(space, ScopeOptions(all=True))
+    scope = resolve_scope(space, options or ScopeOptions(all=True))
     plan = asyncio.run(compute_plan(space, scope, progress=False))
     assert plan.cost is not None and not plan.blocked
     ws.server.clear_log()
@@ -115,3 +117,26 @@ def test_every_plan_states_its_cost_in_text_markdown_and_json(
     line = f"Apply cost: about {calls:,} API calls"
     assert line in text and line in markdown
     assert "at 100,000/min per API" in text  # the tests' requests_per_minute
+
+
+@pytest.mark.slow
+def test_a_holder_pulled_into_the_scope_is_looked_up_again_and_the_reviewed_plan_applies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--customer`` 0 takes customer 7's email (a move): the plan pulls 7 into its scope from a lookup.
+    Apply's re-plan, which takes holders from the customers it reads, cannot see 7 hold it, so its checksum
+    differs; it plans again with every lookup, finds the reviewed plan, and applies it, both customers
+    verified. The stated cost counts both re-plans."""
+    n = 8
+    srv = serve(population.fixture(n, 0))
+    try:
+        ws = make_workspace(tmp_path, srv, {"population.yaml": population.state_yaml(n)})
+        scope = ScopeOptions(customers=(population.cid(0),))
+        plan, log = _plan_then_apply(ws, capsys, scope)
+        assert {c.customer_id for c in plan.calls} == {population.cid(0), population.cid(7)}
+        assert plan.observed is not None and population.cid(7) in plan.observed.joined
+        assert log["countsByRoute"]["GET /v2/customers/lookup/customerDetails"] > 0  # the second re-plan
+    finally:
+        srv.stop()
+    assert plan.cost is not None
+    assert dict(plan.cost.by_api) == log["countsByRoute"]
