@@ -6,7 +6,9 @@ of the file's content hash. The code tag is the sha256 of the reconciler's versi
 versions, and the bytes of every module and schema that decide what a file means (``TAGGED``): a changed
 byte of the file, of ``state.schema.json`` or of the rules, or a new release, is another id, so an entry is
 never served for anything but the exact bytes and code that made it. Checks across files (duplicates, card
-labels and series) are never cached: they run over every file on every load.
+labels and series) run over every file on every load; validate also remembers a whole state it found clean
+(``put_clean``, by ``state_digest`` of every file's hash in order), so that the same bytes are not checked
+again.
 
 State files come from pull requests, and so could files under ``.reconciler/``: every entry is
 authenticated (HMAC-SHA256 over its id and content) with a key kept outside the repository, in the user's
@@ -90,20 +92,8 @@ class StateCache:
 
     def get(self, digest: bytes) -> PlainFile | None:
         """The entry for a file whose bytes hash to ``digest``; None if absent or not intact."""
-        entry_id = self.entry_id(digest)
-        try:
-            data = (self.directory / entry_id).read_bytes()
-        except OSError:
-            return None
-        return self._verified(entry_id, data)
-
-    def _verified(self, entry_id: str, data: bytes) -> PlainFile | None:
-        head = len(MAGIC) + _MAC + _LEN
-        if len(data) < head or not data.startswith(MAGIC):
-            return None
-        mac = data[len(MAGIC) : len(MAGIC) + _MAC]
-        view = memoryview(data)[len(MAGIC) + _MAC :]
-        if not hmac.compare_digest(mac, self._mac(entry_id, view)):
+        view = self._content(self.entry_id(digest))
+        if view is None:
             return None
         size = int.from_bytes(view[:_LEN], "big")
         try:
@@ -113,26 +103,49 @@ class StateCache:
         body = view[_LEN + size :]
         return PlainFile(problems, keys, count, load=lambda: _load_body(body))
 
+    def put(self, digest: bytes, plain: PlainFile) -> None:
+        """Store ``plain`` for ``digest``; a file that cannot be kept is simply not cached."""
+        try:
+            header = marshal.dumps((plain.problems, plain.keys, plain.count))
+            body = marshal.dumps(plain.body())
+        except ValueError:  # a value marshal cannot write (only in a file with problems): not cached
+            return
+        self._store(self.entry_id(digest), len(header).to_bytes(_LEN, "big") + header + body)
+
+    def clean_count(self, state: bytes) -> int | None:
+        """For a whole state (``state_digest``) found without a problem, its number of customers."""
+        view = self._content(self.entry_id(state))
+        return None if view is None or len(view) != _LEN else int.from_bytes(view, "big")
+
+    def put_clean(self, state: bytes, customers: int) -> None:
+        """Record that the whole state ``state`` has no problem and declares ``customers`` customers."""
+        self._store(self.entry_id(state), customers.to_bytes(_LEN, "big"))
+
+    def _content(self, entry_id: str) -> memoryview | None:
+        """An entry's content, if it is there and authentic."""
+        try:
+            data = (self.directory / entry_id).read_bytes()
+        except OSError:
+            return None
+        if len(data) < len(MAGIC) + _MAC or not data.startswith(MAGIC):
+            return None
+        mac = data[len(MAGIC) : len(MAGIC) + _MAC]
+        view = memoryview(data)[len(MAGIC) + _MAC :]
+        return view if hmac.compare_digest(mac, self._mac(entry_id, view)) else None
+
     def _mac(self, entry_id: str, content: memoryview | bytes) -> bytes:
         mac = hmac.new(self.key, entry_id.encode(), "sha256")
         mac.update(content)
         return mac.digest()
 
-    def put(self, digest: bytes, plain: PlainFile) -> None:
-        """Store ``plain`` for ``digest``, atomically; a file that cannot be kept is simply not cached."""
-        entry_id = self.entry_id(digest)
-        try:
-            header = marshal.dumps((plain.problems, plain.keys, plain.count))
-            content = len(header).to_bytes(_LEN, "big") + header + marshal.dumps(plain.body())
-        except ValueError:  # a value marshal cannot write (only in a file with problems): not cached
-            return
-        data = MAGIC + self._mac(entry_id, content) + content
+    def _store(self, entry_id: str, content: bytes) -> None:
+        """Write an entry to a temporary file and rename it into place: readers see all of it or none."""
         temp = None
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             fd, temp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
             with os.fdopen(fd, "wb") as file:
-                file.write(data)
+                file.write(MAGIC + self._mac(entry_id, content) + content)
             os.replace(temp, self.directory / entry_id)
         except OSError as exc:
             log.debug("state cache: cannot write %s: %s", entry_id, exc)
@@ -155,6 +168,14 @@ class StateCache:
             if stale_temp or (crowded and not name.startswith(".") and name not in keep):
                 with contextlib.suppress(OSError):
                     os.unlink(self.directory / name)
+
+
+def state_digest(digests: Iterable[bytes]) -> bytes:
+    """The digest of a whole state: of its files' content hashes, in order."""
+    whole = hashlib.sha256(b"state\0")
+    for digest in digests:
+        whole.update(digest)
+    return whole.digest()
 
 
 def _load_body(body: memoryview) -> Body:
@@ -185,7 +206,10 @@ def key_path() -> Path:
 
 def _user_key() -> bytes | None:
     """The user's cache key, made on first use (32 random bytes, mode 0600, linked into place whole)."""
-    path = key_path()
+    try:
+        path = key_path()
+    except (KeyError, RuntimeError):  # no home directory to find
+        return None
     key: bytes | None
     try:
         key = path.read_bytes()

@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler.desired.cache import StateCache
+from reconciler.desired.cache import StateCache, state_digest
 from reconciler.desired.invariants import catalogue_problems, cross_file_problems
 from reconciler.desired.parallel import parse_files
 from reconciler.desired.plain import PlainFile, to_result, unreadable
@@ -27,6 +27,7 @@ from reconciler.yaml import display_name
 from reconciler.yaml.files import NotReadable, not_regular, read_regular
 
 SUFFIXES = (".yaml", ".yml")
+Source = tuple[bytes, bytes] | PlainFile  # a file's bytes and sha256, or the result of a file not read
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +114,7 @@ def collect(
     with _gc_paused():
         files, problems = state_files(paths, root)
         names = [display_name(path) for path in files]
-        plains = _read(files, cache)
+        plains = _read(_sources(files), cache)
         return _build(names, plains, problems, labels, series)
 
 
@@ -130,15 +131,26 @@ def check(paths: Sequence[Path], *, root: Path | None = None, cache: StateCache 
     """Every problem of ``paths``, as ``collect`` finds them (``reconciler validate``).
 
     When no file has a problem of its own, the checks across files first compare every file's keys in one
-    set: if none repeats, there is no duplicate to report and no customer object needs building (an
-    unchanged 100,000-customer state is checked from the cache in a fraction of a second). Otherwise the
-    customers are built and checked as ``collect`` does, for the messages with every location.
+    set: if none repeats, there is no duplicate to report and no customer object needs building. Otherwise
+    the customers are built and checked as ``collect`` does, for the messages with every location. A state
+    found clean is remembered by the hashes of its files' bytes, in order (``StateCache.put_clean``): the
+    same bytes, read by the same code, are clean again without reading an entry per file (the checks are
+    functions of the bytes alone; any changed byte is another state, checked again across every file).
     """
     with _gc_paused():
         files, problems = state_files(paths, root)
-        plains = list(_read(files, cache))
+        sources = _sources(files)
+        digests = [s[1] for s in sources if not isinstance(s, PlainFile)]
+        state = state_digest(digests) if cache and not problems and len(digests) == len(files) else None
+        count = cache.clean_count(state) if cache and state else None
+        if count is not None:  # these very bytes were found clean, across files too, by this very code
+            return CheckResult([], count, len(files))
+        plains = list(_read(sources, cache))
         if not problems and not any(p.problems for p in plains) and _distinct(p.keys for p in plains):
-            return CheckResult([], sum(p.count for p in plains), len(files))
+            count = sum(p.count for p in plains)
+            if cache and state:
+                cache.put_clean(state, count)
+            return CheckResult([], count, len(files))
         names = [display_name(path) for path in files]
         result = _build(names, plains, problems, None, None)
         return CheckResult(result.problems, len(result.state.customers), len(files))
@@ -172,26 +184,38 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _read(files: list[Path], cache: StateCache | None) -> Iterator[PlainFile]:
-    """Each file's result, in order: from the cache when its bytes are known, else parsed (and then cached).
-
-    Every file is read and looked up first, so that the worker processes parse the misses while the
-    caller builds the customers of the results already at hand.
-    """
-    found: list[PlainFile | None] = []
-    digests: list[bytes] = []
-    missing: list[tuple[bytes, bytes]] = []
+def _sources(files: list[Path]) -> list[Source]:
+    """Each file's bytes and their sha256; for a file that cannot be read, its result (the reason)."""
+    sources: list[Source] = []
     for path in files:
         try:
             raw = read_regular(path)
         except NotReadable as exc:
-            found.append(unreadable(str(exc)))
+            sources.append(unreadable(str(exc)))
             continue
-        digest = hashlib.sha256(raw).digest()
-        digests.append(digest)
-        hit = cache.get(digest) if cache is not None else None
+        sources.append((raw, hashlib.sha256(raw).digest()))
+    return sources
+
+
+def _read(sources: list[Source], cache: StateCache | None) -> Iterator[PlainFile]:
+    """Each file's result, in order: from the cache when its bytes are known, else parsed (and then cached).
+
+    Every file is looked up first, so that the worker processes parse the misses while the caller builds
+    the customers of the results already at hand. ``sources`` is emptied (each file's bytes freed).
+    """
+    found: list[PlainFile | None] = []
+    digests: list[bytes] = []
+    missing: list[tuple[bytes, bytes]] = []
+    sources.reverse()
+    while sources:
+        source = sources.pop()
+        if isinstance(source, PlainFile):
+            found.append(source)
+            continue
+        digests.append(source[1])
+        hit = cache.get(source[1]) if cache is not None else None
         if hit is None:
-            missing.append((raw, digest))
+            missing.append(source)
         found.append(hit)
     written = bool(missing)
     parsed = parse_files(missing, cache)

@@ -17,7 +17,7 @@ import pytest
 import reconciler
 import reconciler.desired.cache as cache_module
 from reconciler.desired import StateCache, check, collect, state_cache
-from reconciler.desired.cache import TAGGED, code_tag, default_tag, key_path
+from reconciler.desired.cache import TAGGED, code_tag, default_tag, key_path, state_digest
 from reconciler.desired.plain import parse_plain
 from reconciler.model import DesiredState
 from reconciler.workspace import load_workspace
@@ -257,7 +257,7 @@ def test_validate_twice_from_the_cache(write: Write, tmp_path: Path) -> None:
         return done.returncode, done.stdout
 
     assert validate() == validate() == (0, "3 customers in 2 files: ok\n")
-    assert len(entries(tmp_path)) == 2
+    assert len(entries(tmp_path)) == 3  # each file's, and the whole state's (found clean)
     write("state/b.yaml", OTHER.replace("919800000201", "919800000101"))
     code, out = validate()
     assert code == 1 and out.splitlines() == [
@@ -266,3 +266,26 @@ def test_validate_twice_from_the_cache(write: Write, tmp_path: Path) -> None:
         "state/b.yaml:3:37: mobile '919800000101' in INSTORE declared on customers 101, 201; "
         "also at state/a.yaml:5:25",
     ]
+
+
+def test_a_clean_state_is_remembered_whole_and_never_served_for_other_bytes(
+    write: Write, tmp_path: Path
+) -> None:
+    """validate remembers that a whole state (its files' hashes, in order) was found clean: the next run
+    reads no entry of a file; any changed byte is another state, checked across files again."""
+    write("state/a.yaml", CLEAN)
+    b = write("state/b.yaml", OTHER)
+    cache = cached(tmp_path)
+    contents = [(tmp_path / "state/a.yaml").read_bytes(), b.read_bytes()]
+    state = state_digest(hashlib.sha256(c).digest() for c in contents)
+    assert cache.clean_count(state) is None
+    assert check([tmp_path / "state"], root=tmp_path, cache=cache).customers == 3
+    assert cache.clean_count(state) == 3
+    StateCache(cache.directory, b"k" * 32, cache.tag).put_clean(state, 999)  # forged: not served
+    assert cache.clean_count(state) is None
+    assert check([tmp_path / "state"], root=tmp_path, cache=cache).customers == 3
+    assert cache.clean_count(state) == 3  # made again
+    b.write_text(OTHER.replace("201", "101"))  # the same id as in a.yaml, from the cached a.yaml
+    checked = check([tmp_path / "state"], root=tmp_path, cache=cache)
+    assert [str(p) for p in checked.problems] == [str(p) for p in collect([tmp_path / "state"]).problems]
+    assert any("customer 101 declared 2 times" in p.message for p in checked.problems)
