@@ -25,6 +25,7 @@ from dataclasses import dataclass
 log = logging.getLogger("reconciler.capillary.pace")  # commands/progress.py shows these on the progress line
 
 _NUMERIC_SEGMENT = re.compile(r"/\d+(?=/|$)")
+_WHOLE = re.compile(r"[0-9]{1,9}")  # a header's figure: ASCII digits, not "²" nor a 10**4300-digit one
 
 HEADROOM = 0.1  # paced by the org's figures, leave this share of its limit for its other clients' growth
 DECREASE = 0.5  # a 429 halves the rate, once per window: the window's other 429s answer the same excess
@@ -64,7 +65,7 @@ def org_quota(headers: Mapping[str, str]) -> OrgQuota | None:
     figures = []
     for name in ("limit", "remaining"):
         value = headers.get(f"x-ratelimit-{name}") or headers.get(f"ratelimit-{name}") or ""
-        if not value.strip().isdigit():
+        if not _WHOLE.fullmatch(value.strip()):
             return None
         figures.append(int(value))
     limit, remaining = figures
@@ -88,10 +89,8 @@ class Pace:
 
     def observe(self, now: float, *, refused: bool, quota: OrgQuota | None, ours: int) -> None:
         """Adjust to one answer: ``refused`` (a 429), the org's figures if sent, ``ours`` in our window."""
-        share = self._share(quota, ours)
-        if share is not None:
-            self.rate = max(self.floor, min(float(self.limit), share))  # paced by the org's own figures
-            self.shared = True
+        if quota is not None:
+            self.rate = max(self.floor, min(float(self.limit), self._share(quota, ours)))
         elif refused:
             if now - self._halved_at >= self.window:
                 self.rate = max(self.floor, self.rate * DECREASE)
@@ -100,14 +99,14 @@ class Pace:
         else:
             self.rate = min(float(self.limit), self.rate + INCREASE * self.limit / self.rate)
 
-    @staticmethod
-    def _share(quota: OrgQuota | None, ours: int) -> float | None:
-        """What the org's limit leaves us after its other clients' use of the window and ``HEADROOM``;
-        None without its figures or when no other client uses this API (our own window keeps us under)."""
-        if quota is None:
-            return None
+    def _share(self, quota: OrgQuota, ours: int) -> float:
+        """What the org's figures leave us: its limit after its other clients' use of the window and
+        ``HEADROOM``; with no other client, its whole limit (ours keeps us under it if lower)."""
         others = quota.limit - quota.remaining - ours
-        return quota.limit * (1 - HEADROOM) - others if others > ALONE * quota.limit else None
+        if others <= ALONE * quota.limit:
+            return float(quota.limit)
+        self.shared = True
+        return quota.limit * (1 - HEADROOM) - others
 
     def per_minute(self) -> int:
         """The rate as requests per minute (the window is a minute unless a benchmark shortens it)."""

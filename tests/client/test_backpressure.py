@@ -73,6 +73,12 @@ def test_headers_showing_only_our_own_use_do_not_slow() -> None:
     assert pace.rate == 100 and not pace.shared
 
 
+def test_alone_the_orgs_own_smaller_limit_caps_the_rate() -> None:
+    pace = Pace(100, window=60)
+    pace.observe(0.0, refused=False, quota=OrgQuota(60, 10), ours=50)
+    assert pace.rate == 60 and not pace.shared
+
+
 def test_the_rate_recovers_additively() -> None:
     """A tenth of the limit back per window's worth of answers: from 50 to 100 in 5 windows' worth."""
     pace = Pace(100, window=60)
@@ -104,13 +110,25 @@ def test_the_rate_stays_between_the_floor_and_the_limit() -> None:
         ({"X-RateLimit-Limit": "600", "X-RateLimit-Remaining": "-1"}, None),
         ({"X-RateLimit-Limit": "0", "X-RateLimit-Remaining": "0"}, None),
         ({"X-RateLimit-Limit": "1e3", "X-RateLimit-Remaining": "5"}, None),
+        ({"X-RateLimit-Limit": "600", "X-RateLimit-Remaining": "\u00b2"}, None),
+        ({"X-RateLimit-Limit": "9" * 5000, "X-RateLimit-Remaining": "5"}, None),
     ],
-    ids=["x-ratelimit", "ietf-capped", "no-remaining", "negative", "zero-limit", "not-a-whole-number"],
+    ids=[
+        "x-ratelimit",
+        "ietf-capped",
+        "no-remaining",
+        "negative",
+        "zero-limit",
+        "not-a-whole-number",
+        "superscript-digit",
+        "huge",
+    ],
 )
 def test_org_quota_is_read_only_from_whole_numbers(
     headers: dict[str, str], expected: OrgQuota | None
 ) -> None:
-    assert org_quota(httpx.Headers(headers)) == expected
+    raw = [(name.encode(), value.encode()) for name, value in headers.items()]  # as a server's bytes
+    assert org_quota(httpx.Headers(raw)) == expected
 
 
 def test_a_slowed_limiter_spaces_its_sends_and_never_passes_its_limit() -> None:
