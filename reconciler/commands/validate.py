@@ -9,6 +9,7 @@ import click
 
 from reconciler.commands.options import config_option
 from reconciler.commands.outputs import echo
+from reconciler.config import CONFIG_FILE
 from reconciler.desired import check, state_cache
 from reconciler.errors import EXIT_ERROR, EXIT_OK, Problem
 from reconciler.render.escape import visible, workflow_data, workflow_property
@@ -48,7 +49,9 @@ def command(paths: tuple[Path, ...], fmt: str, config_path: Path) -> int:
         targets = []  # the config's own problems are what there is to say
     else:
         targets = list(paths) or [find_state_dir(config, config_path)]
-    result = check(targets, root=config.root, cache=state_cache(config.root))
+    # the cache lives in a repository's .reconciler/: never made beside files checked outside one
+    in_repository = (config_path / CONFIG_FILE if config_path.is_dir() else config_path).is_file()
+    result = check(targets, root=config.root, cache=state_cache(config.root) if in_repository else None)
     problems = sorted(config_problems + result.problems, key=lambda p: (p.file, p.line, p.col, p.message))
     if problems:
         echo(format_problems(problems, fmt))

@@ -289,3 +289,16 @@ def test_a_clean_state_is_remembered_whole_and_never_served_for_other_bytes(
     checked = check([tmp_path / "state"], root=tmp_path, cache=cache)
     assert [str(p) for p in checked.problems] == [str(p) for p in collect([tmp_path / "state"]).problems]
     assert any("customer 101 declared 2 times" in p.message for p in checked.problems)
+
+
+@pytest.mark.slow
+def test_validate_outside_a_repository_makes_no_cache(write: Write, tmp_path: Path) -> None:
+    write("elsewhere/a.yaml", CLEAN)
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler", "validate", "elsewhere/a.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert (done.returncode, done.stdout) == (0, "2 customers in 1 file: ok\n")
+    assert not (tmp_path / ".reconciler").exists()
