@@ -29,7 +29,9 @@ _WHOLE = re.compile(r"[0-9]{1,9}")  # a header's figure: ASCII digits, not "²" 
 
 HEADROOM = 0.1  # paced by the org's figures, leave this share of its limit for its other clients' growth
 DECREASE = 0.5  # a 429 halves the rate, once per window: the window's other 429s answer the same excess
-INCREASE = 0.1  # a window's worth of answers without a 429 gives back this share of R
+# A window's worth of answers without a 429 gives back this share of R. A tenth probed the limit again
+# within three windows of a halving (bench_backpressure.py: more 429s for the till, a lower average).
+INCREASE = 0.05
 FLOOR = 0.05  # never below this share of R: the apply keeps a share and finishes
 # Others using at most this share of the org's limit count as none: our count of our own requests in the
 # window is taken when the answer arrives, the org's when the request did, so it is off by a request or two.
