@@ -86,6 +86,7 @@ class _Run:
     progress: Progress = no_progress
     settle: Backoff = SETTLE
     stopper: Stopper = field(default_factory=Stopper)
+    cleared: asyncio.Event | None = None  # set when writes may start (see apply_plan)
     sent: dict[str, int] = field(default_factory=dict)  # call id -> sends, while the call runs
     inflight: set[str] = field(default_factory=set)  # calls sent whose outcome line is not written yet
 
@@ -105,6 +106,12 @@ class _Run:
                 problem = await self._precondition(cid)
                 if problem is not None:
                     return await self._finish(cid, outcomes, calls, *problem)
+                if self.cleared is not None:
+                    await self.cleared.wait()  # the simulated apply's verdict (or a stop) first
+                if self.stopper.stopped:
+                    return await self._finish(
+                        cid, outcomes, calls, FAILED, f"not started: {self.stopper.reason}"
+                    )
             checked = await self._guarded(call)
             if isinstance(checked, tuple):  # stale only while nothing was written for this customer
                 status, reason = checked
@@ -365,12 +372,16 @@ async def apply_plan(
     *,
     settle: Backoff = SETTLE,
     stopper: Stopper | None = None,
+    cleared: asyncio.Event | None = None,
 ) -> ApplyResult:
     """Execute ``plan``'s calls through ``writer``, journaling every write; never raises for an API error.
 
     ``progress`` hears ``("writes", settled calls, all calls)``, then ``"verifying"`` (re-reads done,
     re-reads): the re-reads start during the writes, so the first report may count some done already;
     ``stopper`` stops the run early (a signal, or a journal that cannot be written; see ``stop.py``).
+    ``cleared``: the precondition reads run at once, every customer's first holder check and write waits
+    until it is set (the command runs the simulated apply meanwhile, and stops ``stopper`` first when it
+    diverged); a stop sets it too.
     """
     started = time.monotonic()
     merge_actions = {a.id for a in plan.actions if a.risk == MERGE and not a.blocked}
@@ -390,9 +401,16 @@ async def apply_plan(
         settle=settle,
         stopper=stopper,
         progress=progress,
+        cleared=cleared,
     )
     journal.on_full = lambda why: stopper.stop(why, journal=True)
-    stopper.on_stop = lambda why: journal.write_now("stop", reason=why)
+
+    def on_stop(why: str) -> None:
+        journal.write_now("stop", reason=why)
+        if cleared is not None:
+            cleared.set()  # the customers waiting to start see the stop
+
+    stopper.on_stop = on_stop
     progress("writes", 0, len(plan.calls))
     run.done = {c.id: asyncio.Event() for c in plan.calls}
     by_customer: dict[int, list[Call]] = {}

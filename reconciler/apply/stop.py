@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mappin
 from typing import Any, TypeVar
 
 from reconciler.apply.result import APPLIED, FAILED, SKIPPED, ApplyResult, CallOutcome, CustomerResult
-from reconciler.errors import EXIT_PARTIAL
+from reconciler.errors import EXIT_BLOCKED, EXIT_PARTIAL
 from reconciler.plan import Call
 
 T = TypeVar("T")
@@ -34,6 +34,7 @@ class Stopper:
         self.reason: str | None = None
         self.signum: int | None = None
         self.journal_failed = False
+        self.refused = False
         self.halted = False
         self._slots = asyncio.Semaphore(max(1, concurrency))
         self._writes: asyncio.Future[Any] | None = None
@@ -47,14 +48,19 @@ class Stopper:
 
     @property
     def exit_code(self) -> int | None:
-        """6 when the journal failed, 130/143 after SIGINT/SIGTERM, else None (the result decides)."""
+        """6 when the journal failed, 130/143 after SIGINT/SIGTERM, 4 when the simulated apply diverged
+        before any write, else None (the result decides)."""
         if self.journal_failed:
             return EXIT_PARTIAL
+        if self.refused:
+            return EXIT_BLOCKED
         return None if self.signum is None else 128 + self.signum
 
-    def stop(self, reason: str, *, journal: bool = False) -> None:
-        """Start no more writes; in-flight writes get the grace period to finish."""
+    def stop(self, reason: str, *, journal: bool = False, refused: bool = False) -> None:
+        """Start no more writes; in-flight writes get the grace period to finish. ``refused``: the plan
+        was refused before any write (its simulated apply diverged)."""
         self.journal_failed = self.journal_failed or journal
+        self.refused = self.refused or (refused and self.reason is None)
         if self.reason is None:
             self.reason = reason
             if self.on_stop is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shlex
 import sys
 from dataclasses import dataclass, field
@@ -16,13 +17,20 @@ from reconciler.apply.stop import GRACE_SECONDS, Stopper, write_counts
 from reconciler.capillary import CapillaryWriter
 from reconciler.commands.options import config_option, scope_options
 from reconciler.commands.outputs import check_writable, echo, say_error, write_output
-from reconciler.commands.plan import plan_through, simulate_plan, simulation_lines
+from reconciler.commands.plan import (
+    TWIN_PROCESS_FROM,
+    TwinWorker,
+    plan_through,
+    simulate_plan,
+    simulation_lines,
+)
 from reconciler.commands.plan import render as render_plan
 from reconciler.commands.progress import reporter
 from reconciler.commands.runner import plain_signals, run_async
 from reconciler.commands.target import open_target
 from reconciler.config import CONFIG_FILE, Config
 from reconciler.errors import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK, EXIT_STALE, UsageError
+from reconciler.model import Progress
 from reconciler.plan import Plan, describe_target, target_key
 from reconciler.plan.scope import Scope
 from reconciler.render.escape import visible
@@ -33,6 +41,7 @@ from reconciler.render.report import (
     render_stopped,
 )
 from reconciler.render.words import counted
+from reconciler.simulate import Simulation
 from reconciler.workspace import ScopeOptions, Workspace, load_workspace, resolve_scope, shard_rate
 
 FORMATS = ("text", "markdown", "json")
@@ -135,28 +144,73 @@ async def _locked_apply(
     writer: CapillaryWriter, ws: Workspace, scope: Scope, opts: ApplyOptions, stopper: Stopper
 ) -> int:
     """The apply proper; the plan is made under the lock, so it sees every earlier apply's writes."""
-    plan = await replan(writer, ws, scope, opts)
-    code = _gate(plan, opts)
-    if code is not None:
-        return code
-    if ws.config.simulate and plan.calls:
-        simulation = await simulate_plan(plan, ws)
-        if simulation.blocks:
-            for line in simulation_lines(simulation):
-                echo(line, err=True)
-            say_error("the simulated apply of this plan diverged (above): nothing was written")
-            return EXIT_BLOCKED
-    journal = Journal(opts.journal or default_journal_path(ws.config.root))
-    shown, close = reporter()
+    big = ws.config.simulate and len(scope.customers) >= TWIN_PROCESS_FROM
+    worker = TwinWorker() if big else None  # warmed while the re-plan reads
     try:
-        result = await apply_plan(plan, writer, ws.state.by_id(), ws.config, journal, shown, stopper=stopper)
+        plan = await replan(writer, ws, scope, opts)
+        code = _gate(plan, opts)
+        if code is not None:
+            return code
+        journal = Journal(opts.journal or default_journal_path(ws.config.root))
+        shown, close = reporter()
+        try:
+            result, simulation = await _simulated_apply(plan, writer, ws, journal, shown, stopper, worker)
+        finally:
+            close()
+            journal.close()
     finally:
-        close()
-        journal.close()
+        if worker is not None:
+            worker.close()
+    if simulation is not None and simulation.blocks:
+        for line in simulation_lines(simulation):
+            echo(line, err=True)
+        say_error("the simulated apply of this plan diverged (above): nothing was written")
+        return EXIT_BLOCKED
     if stopper.reason is None:
         write_output(render_result(result, opts.fmt), None)
         return result.exit_code
     return _report_stop(result, stopper, journal, opts)
+
+
+async def _simulated_apply(
+    plan: Plan,
+    writer: CapillaryWriter,
+    ws: Workspace,
+    journal: Journal,
+    shown: Progress,
+    stopper: Stopper,
+    worker: TwinWorker | None = None,
+) -> tuple[ApplyResult, Simulation | None]:
+    """The apply, and beside it the simulated apply of its plan (docs/architecture.md 4.9): the
+    precondition reads go while the twin runs, and no holder check or write starts before its verdict; a
+    divergence stops the apply before its first write."""
+    if not (ws.config.simulate and plan.calls):
+        return await apply_plan(
+            plan, writer, ws.state.by_id(), ws.config, journal, shown, stopper=stopper
+        ), None
+    cleared = asyncio.Event()
+
+    async def verdict() -> Simulation:
+        try:
+            simulation = await simulate_plan(plan, ws, worker=worker)
+        except BaseException:
+            stopper.stop("the simulated apply of this plan failed", refused=True)
+            raise
+        finally:
+            cleared.set()
+        if simulation.blocks:
+            stopper.stop("the simulated apply of this plan diverged", refused=True)
+        return simulation
+
+    run = apply_plan(
+        plan, writer, ws.state.by_id(), ws.config, journal, shown, stopper=stopper, cleared=cleared
+    )
+    result, simulation = await asyncio.gather(run, verdict(), return_exceptions=True)
+    for outcome in (simulation, result):
+        if isinstance(outcome, BaseException):
+            raise outcome
+    assert isinstance(result, ApplyResult) and isinstance(simulation, Simulation)
+    return result, simulation
 
 
 def _report_stop(result: ApplyResult, stopper: Stopper, journal: Journal, opts: ApplyOptions) -> int:

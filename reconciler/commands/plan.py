@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import concurrent.futures.process
+import logging
+import multiprocessing
+import pickle
+import signal
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,10 +27,12 @@ from reconciler.plan.scope import Scope
 from reconciler.render.json import render_json
 from reconciler.render.markdown import render_markdown
 from reconciler.render.text import render_text
+from reconciler.sandbox.settings import Settings
 from reconciler.simulate import NOT_SIMULATED, Simulation, simulate, twin_settings
 from reconciler.workspace import ScopeOptions, Workspace, load_workspace, resolve_scope, shard_rate
 
 FORMATS = ("text", "markdown", "json")
+log = logging.getLogger(__name__)
 
 
 async def compute_plan(
@@ -64,10 +73,65 @@ async def plan_through(
     return replace(plan, selected=scope.selected) if scope.selected else plan
 
 
-async def simulate_plan(plan: Plan, ws: Workspace) -> Simulation:
+# A scope this large has a twin whose CPU (about 5 ms a simulated call here) would hold up apply's own
+# requests: apply runs it in a worker process, started before its re-plan so that it is ready.
+TWIN_PROCESS_FROM = 200
+
+
+class TwinWorker:
+    """One worker process for the simulated apply (spawned: it shares nothing with this process but the
+    plan it is sent, pickled), warmed while the re-plan reads."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._pool = concurrent.futures.ProcessPoolExecutor(
+            1, mp_context=context, initializer=_worker_signals
+        )
+        self._warm = self._pool.submit(_warm_twin)
+
+    async def simulate(self, plan: Plan, ws: Workspace, settings: Settings) -> Simulation:
+        """The verdict from the worker; from this process when the worker cannot give it (it could not
+        start, or died): the verdict is never skipped."""
+        loop = asyncio.get_running_loop()
+        desired = ws.state.by_id()
+        try:
+            # pickled here, not in the pool's feeder thread: the apply goes on using the plan meanwhile
+            sent = pickle.dumps((plan, desired, ws.config, settings), protocol=pickle.HIGHEST_PROTOCOL)
+            return await loop.run_in_executor(self._pool, _simulate_now, sent)
+        except (concurrent.futures.process.BrokenProcessPool, OSError, pickle.PicklingError) as exc:
+            log.warning("the simulated apply's worker process failed (%s); simulating here", exc)
+            return await simulate(plan, desired, ws.config, settings=settings)
+
+    def close(self) -> None:
+        self._warm.cancel()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _worker_signals() -> None:
+    """The worker leaves SIGINT to the apply (a terminal sends it to the whole group): the apply stops
+    its writes and waits for the verdict it started."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _warm_twin() -> None:
+    """Import what the twin needs, in the worker, before the plan is there."""
+    import reconciler.simulate  # noqa: F401
+
+
+def _simulate_now(sent: bytes) -> Simulation:
+    """The worker's side: the twin of the plan it was sent (pickled by this package's own process), on the
+    worker's own event loop."""
+    plan, desired, config, settings = pickle.loads(sent)
+    return asyncio.run(simulate(plan, desired, config, settings=settings))
+
+
+async def simulate_plan(plan: Plan, ws: Workspace, *, worker: TwinWorker | None = None) -> Simulation:
     """The simulated apply of ``plan`` on a twin of the org seeded from its own read (reconciler.simulate),
-    under the target's settings where it is a sandbox."""
+    under the target's settings where it is a sandbox; in ``worker``'s process when given (apply reads
+    its preconditions meanwhile)."""
     settings = twin_settings(await sandbox_settings(ws.config))
+    if worker is not None:
+        return await worker.simulate(plan, ws, settings)
     return await simulate(plan, ws.state.by_id(), ws.config, settings=settings)
 
 

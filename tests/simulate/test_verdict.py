@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import main
+from reconciler.commands import apply as apply_command
 from reconciler.errors import EXIT_BLOCKED, EXIT_OK
 from reconciler.sandbox.server import SandboxServer
 from tests.plan.org import DIGI, GOLD, declared, live_card, live_customer
@@ -125,6 +126,30 @@ def _card_moves_through_a_merge(ws: Workspace) -> None:
     ws.write_state([{**victim, "allow": {"merge_with": [h]}}, {**survivor, "allow": {"merge_with": [a]}}])
 
 
+@pytest.mark.slow
+def test_a_twin_in_its_worker_process_refuses_the_same_plan_before_any_write(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large scope's twin runs in a worker process (commands/plan.py, ``TwinWorker``), beside the
+    precondition reads: its divergence stops the apply all the same, before the first holder check."""
+    monkeypatch.setattr(apply_command, "TWIN_PROCESS_FROM", 1)
+    _card_moves_through_a_merge(ws)
+    done = CliRunner().invoke(main, ["apply", "--auto-approve", "--all", "--config", str(ws.config_path)])
+    assert done.exit_code == EXIT_BLOCKED, done.output
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert errors == ["error: the simulated apply of this plan diverged (above): nothing was written"]
+    assert "customer 9301: still to delink" in done.stderr
+    assert writes(ws.requests()) == []
+    holder_checks = [e for e in ws.requests() if e["route"] == "/v2/customers/lookup/customerDetails"]
+    plan_lookups = CliRunner().invoke(
+        main, ["plan", "--all", "--no-simulate", "--config", str(ws.config_path)]
+    )
+    assert plan_lookups.exit_code == EXIT_OK
+    assert len(holder_checks) * 2 == len(
+        [e for e in ws.requests() if e["route"] == "/v2/customers/lookup/customerDetails"]
+    )  # the apply's lookups were its re-plan's only: no holder check ran before the verdict
+
+
 def test_apply_refuses_a_plan_whose_simulation_diverged_with_one_line(ws: Workspace) -> None:
     _card_moves_through_a_merge(ws)
     done = CliRunner().invoke(main, ["apply", "--auto-approve", "--all", "--config", str(ws.config_path)])
@@ -135,3 +160,15 @@ def test_apply_refuses_a_plan_whose_simulation_diverged_with_one_line(ws: Worksp
     assert writes(ws.requests()) == []  # the ws fixture checks it again: nothing reached the org
     off = CliRunner().invoke(main, ["plan", "--no-simulate", "--config", str(ws.config_path)])
     assert off.exit_code == EXIT_OK  # without the twin, this plan would have been applied
+
+
+@pytest.mark.slow
+def test_a_twin_in_its_worker_process_lets_the_reviewed_plan_apply(
+    demo_ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(apply_command, "TWIN_PROCESS_FROM", 1)
+    planned = CliRunner().invoke(main, ["plan", "--format", "json", "--config", str(demo_ws.config_path)])
+    checksum = json.loads(planned.stdout)["checksum"]
+    done = CliRunner().invoke(main, ["apply", "--checksum", checksum, "--config", str(demo_ws.config_path)])
+    assert done.exit_code == EXIT_OK, done.output
+    assert done.stdout.splitlines()[-1] == "verified 9 of 9 customers"  # demo_state: Lydia keeps a new number
