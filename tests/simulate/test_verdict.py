@@ -126,31 +126,19 @@ def _card_moves_through_a_merge(ws: Workspace) -> None:
     ws.write_state([{**victim, "allow": {"merge_with": [h]}}, {**survivor, "allow": {"merge_with": [a]}}])
 
 
-@pytest.mark.slow
-def test_a_twin_in_its_worker_process_refuses_the_same_plan_before_any_write(
-    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+LOOKUP = "/v2/customers/lookup/customerDetails"
+
+
+@pytest.mark.parametrize(
+    "worker", [False, pytest.param(True, marks=pytest.mark.slow)], ids=["twin-here", "twin-in-a-worker"]
+)
+def test_apply_refuses_a_plan_whose_simulation_diverged_with_one_line(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch, worker: bool
 ) -> None:
-    """A large scope's twin runs in a worker process (commands/plan.py, ``TwinWorker``), beside the
-    precondition reads: its divergence stops the apply all the same, before the first holder check."""
-    monkeypatch.setattr(apply_command, "TWIN_PROCESS_FROM", 1)
-    _card_moves_through_a_merge(ws)
-    done = CliRunner().invoke(main, ["apply", "--auto-approve", "--all", "--config", str(ws.config_path)])
-    assert done.exit_code == EXIT_BLOCKED, done.output
-    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
-    assert errors == ["error: the simulated apply of this plan diverged (above): nothing was written"]
-    assert "customer 9301: still to delink" in done.stderr
-    assert writes(ws.requests()) == []
-    holder_checks = [e for e in ws.requests() if e["route"] == "/v2/customers/lookup/customerDetails"]
-    plan_lookups = CliRunner().invoke(
-        main, ["plan", "--all", "--no-simulate", "--config", str(ws.config_path)]
-    )
-    assert plan_lookups.exit_code == EXIT_OK
-    assert len(holder_checks) * 2 == len(
-        [e for e in ws.requests() if e["route"] == "/v2/customers/lookup/customerDetails"]
-    )  # the apply's lookups were its re-plan's only: no holder check ran before the verdict
-
-
-def test_apply_refuses_a_plan_whose_simulation_diverged_with_one_line(ws: Workspace) -> None:
+    """In this process, or (a scope of ``TWIN_PROCESS_FROM`` customers or more) in a worker process beside
+    the precondition reads: the divergence stops the apply before its first holder check."""
+    if worker:
+        monkeypatch.setattr(apply_command, "TWIN_PROCESS_FROM", 1)
     _card_moves_through_a_merge(ws)
     done = CliRunner().invoke(main, ["apply", "--auto-approve", "--all", "--config", str(ws.config_path)])
     assert done.exit_code == EXIT_BLOCKED, done.output
@@ -158,8 +146,11 @@ def test_apply_refuses_a_plan_whose_simulation_diverged_with_one_line(ws: Worksp
     assert errors == ["error: the simulated apply of this plan diverged (above): nothing was written"]
     assert "customer 9301: still to delink" in done.stderr
     assert writes(ws.requests()) == []  # the ws fixture checks it again: nothing reached the org
+    applied_lookups = sum(1 for e in ws.requests() if e["route"] == LOOKUP)
     off = CliRunner().invoke(main, ["plan", "--no-simulate", "--config", str(ws.config_path)])
     assert off.exit_code == EXIT_OK  # without the twin, this plan would have been applied
+    # the apply's lookups were its re-plan's (as many as this plan's): no holder check ran
+    assert sum(1 for e in ws.requests() if e["route"] == LOOKUP) == 2 * applied_lookups
 
 
 @pytest.mark.slow
