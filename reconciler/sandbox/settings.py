@@ -83,8 +83,8 @@ class Settings:
     # Whether the API key may read the org's sources (``GET /v2/org/{orgId}/sources``): a key without the
     # organization access group is refused with 403 (docs/capillary-api.md 1.3).
     org_sources_access: bool = True
-    # Whether the key may use ``POST /v2/bulk/getCustomers`` ("intended for internal Capillary services"): false
-    # answers 403, as an org that keeps it from integrations might (docs/capillary-api.md 4.4).
+    # Whether the key may use ``POST /v2/bulk/getCustomers`` ("intended for internal Capillary services"):
+    # false answers 403, as an org that keeps it from integrations might (docs/capillary-api.md 4.4).
     bulk_read_access: bool = True
     bulk_get_max: int = 100
     card_bulk_max: int = 200
