@@ -81,7 +81,10 @@ def _gate(plan: Plan, opts: ApplyOptions) -> int | None:
         )
         return EXIT_STALE
     if not plan.calls:
-        echo(visible(f"Target: {plan.target}") + "\nNo changes. Nothing to apply.")
+        if opts.fmt == "json":  # a JSON reader gets JSON: the plan, which says it has no changes
+            write_output(render_plan(plan, "json"), None)
+        else:
+            echo(visible(f"Target: {plan.target}") + "\nNo changes. Nothing to apply.")
         return EXIT_OK
     if opts.checksum is None and not opts.auto_approve:
         write_output(render_plan(plan, "text", to_tty=True), None, styled=True)
@@ -162,6 +165,8 @@ async def _locked_apply(
         if worker is not None:
             worker.close()
     if simulation is not None and simulation.blocks:
+        if opts.fmt == "json":  # the plan with its diverged simulation, as plan --format json shows it
+            write_output(render_plan(plan, "json", simulation=simulation), None)
         for line in simulation_lines(simulation):
             echo(line, err=True)
         say_error("the simulated apply of this plan diverged (above): nothing was written")

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from tests.unit.factory import card, desired, live, make_plan, spec
+from tests.unit.test_checksum import fixed_plan
 
 from reconciler.cli import main
 from reconciler.errors import EXIT_BLOCKED, EXIT_OK, EXIT_STALE
@@ -19,10 +21,8 @@ from reconciler.mask import MASK_KEY_ENV, choose_mask_key
 from reconciler.plan import GENERATE_CARD
 from reconciler.render import render_json
 from reconciler.simulate import DIVERGED, PASSED
-from tests.core.factory import card, desired, live, make_plan, spec
-from tests.core.test_checksum import fixed_plan
 from tests.plan.org import DIGI, declared, live_customer
-from tests.simulate.plant import relabel, reverse_releases, run_twin, unblock
+from tests.simulate.plant import card_moves_through_a_merge, relabel, reverse_releases, run_twin, unblock
 from tests.testing import REPO, Workspace
 
 from .schemas import PLAN, assert_valid, broken, parsed, problems
@@ -104,6 +104,26 @@ def test_apply_writes_a_valid_plan_when_it_refuses_one(demo_repo: Path) -> None:
     assert_valid(replanned, PLAN)
 
 
+def test_apply_in_json_with_nothing_to_apply_or_a_diverged_twin_prints_a_valid_plan(ws: Workspace) -> None:
+    """Nothing to apply: the plan, which says so. A diverged simulated apply: the plan with its simulation,
+    as ``plan --format json`` shows it. Never text where JSON was asked."""
+    nothing = CliRunner().invoke(
+        main, ["apply", "--auto-approve", "--format", "json", "--config", str(ws.config_path)]
+    )
+    assert nothing.exit_code == EXIT_OK, nothing.output
+    document = parsed(nothing.stdout)
+    assert_valid(document, PLAN)
+    assert not document["has_changes"] and not document["calls"]
+    card_moves_through_a_merge(ws)
+    diverged = CliRunner().invoke(
+        main, ["apply", "--auto-approve", "--format", "json", "--config", str(ws.config_path)]
+    )
+    assert diverged.exit_code == EXIT_BLOCKED and "diverged (above)" in diverged.stderr, diverged.output
+    document = parsed(diverged.stdout)
+    assert_valid(document, PLAN)
+    assert document["simulation"]["status"] == DIVERGED
+
+
 @pytest.mark.slow
 def test_a_diverged_simulation_is_valid(ws: Workspace) -> None:
     a, mobile = 9101, {"mobile": "919800001001"}
@@ -148,7 +168,7 @@ def golden_key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("golden_key")
 def test_the_core_golden_plans_are_valid() -> None:
-    """The plans tests/core/golden renders (and the one with a blocked merge and an unknown customer)."""
+    """The plans tests/unit/golden renders (and the one with a blocked merge and an unknown customer)."""
     moved = make_plan(
         [desired(1, {"INSTORE": {}}, cards=[spec(121212, "GOLD7")]), desired(2, {"INSTORE": {}}, cards=[])],
         {1: live(1), 2: live(2, cards=[card("GOLD7", 2)])},

@@ -15,6 +15,7 @@ from reconciler.plan import Action, Plan
 from reconciler.plan.calls import build_calls
 from reconciler.simulate import Simulation, simulate
 from reconciler.workspace import load_workspace
+from tests.plan.org import DIGI, GOLD, declared, live_card, live_customer
 from tests.testing import Workspace
 
 
@@ -61,3 +62,28 @@ def run_twin(ws: Workspace, plan: Plan) -> Simulation:
     documented defaults, as for a real org)."""
     loaded = load_workspace(ws.config_path)
     return asyncio.run(simulate(plan, loaded.state.by_id(), loaded.config))
+
+
+def card_moves_through_a_merge(ws: Workspace) -> None:
+    """The state of a plan the twin refuses though no check of the plan foresees it: an allowed merge moves
+    the victim's card to a survivor whose declaration does not list it."""
+    a, h = 9101, 9301
+    ws.seed(
+        [
+            live_customer(a, {"mobile": "919800001001"}),
+            live_customer(h, None, wechat={"wechat-con1": {"email": "h1@example.com"}}),
+        ],
+        [live_card("GOLD0000050", GOLD, "ACTIVE", a), live_card("DIGI00000060", DIGI, "ACTIVE", h)],
+    )
+    victim = declared(
+        a,
+        {"mobile": "919800001001", "email": "h1@example.com"},
+        cards=[{"number": "GOLD0000050", "series": GOLD}],
+    )
+    survivor = declared(
+        h,
+        None,
+        wechat={"wechat-con1": {"email": "h1@example.com"}},
+        cards=[{"number": "DIGI00000060", "series": DIGI}],
+    )
+    ws.write_state([{**victim, "allow": {"merge_with": [h]}}, {**survivor, "allow": {"merge_with": [a]}}])

@@ -14,7 +14,7 @@ from reconciler.cli import main
 from reconciler.commands import apply as apply_command
 from reconciler.errors import EXIT_BLOCKED, EXIT_OK
 from reconciler.sandbox.server import SandboxServer
-from tests.plan.org import DIGI, GOLD, declared, live_card, live_customer
+from tests.simulate.plant import card_moves_through_a_merge
 from tests.testing import Workspace, route_counts, writes
 
 REPO = Path(__file__).resolve().parents[2]
@@ -102,30 +102,6 @@ def test_a_simulated_plan_makes_exactly_the_requests_of_an_unsimulated_one(
         assert sum(counts[()].values()) > 0
 
 
-def _card_moves_through_a_merge(ws: Workspace) -> None:
-    """An allowed merge moves the victim's card to a survivor whose declaration does not list it."""
-    a, h = 9101, 9301
-    ws.seed(
-        [
-            live_customer(a, {"mobile": "919800001001"}),
-            live_customer(h, None, wechat={"wechat-con1": {"email": "h1@example.com"}}),
-        ],
-        [live_card("GOLD0000050", GOLD, "ACTIVE", a), live_card("DIGI00000060", DIGI, "ACTIVE", h)],
-    )
-    victim = declared(
-        a,
-        {"mobile": "919800001001", "email": "h1@example.com"},
-        cards=[{"number": "GOLD0000050", "series": GOLD}],
-    )
-    survivor = declared(
-        h,
-        None,
-        wechat={"wechat-con1": {"email": "h1@example.com"}},
-        cards=[{"number": "DIGI00000060", "series": DIGI}],
-    )
-    ws.write_state([{**victim, "allow": {"merge_with": [h]}}, {**survivor, "allow": {"merge_with": [a]}}])
-
-
 LOOKUP = "/v2/customers/lookup/customerDetails"
 
 
@@ -139,7 +115,7 @@ def test_apply_refuses_a_plan_whose_simulation_diverged_with_one_line(
     the precondition reads: the divergence stops the apply before its first holder check."""
     if worker:
         monkeypatch.setattr(apply_command, "TWIN_PROCESS_FROM", 1)
-    _card_moves_through_a_merge(ws)
+    card_moves_through_a_merge(ws)
     done = CliRunner().invoke(main, ["apply", "--auto-approve", "--all", "--config", str(ws.config_path)])
     assert done.exit_code == EXIT_BLOCKED, done.output
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
