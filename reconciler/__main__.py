@@ -33,8 +33,10 @@ def run() -> None:
         from reconciler.cli import main
     except KeyboardInterrupt as exc:
         signum = exc.signum if isinstance(exc, SignalInterrupt) else signal.SIGINT
+        from reconciler.errors import exit_for_signal
+
         sys.stderr.write(f"error: interrupted by {signal.Signals(signum).name}\n")
-        sys.exit(128 + signum)
+        sys.exit(exit_for_signal(signum))
     main()
 
 

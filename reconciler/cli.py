@@ -15,7 +15,7 @@ import click
 from reconciler import __version__
 from reconciler.commands.options import verbosity_options
 from reconciler.commands.outputs import report_state_error, say_error
-from reconciler.errors import EXIT_INTERRUPTED, EXIT_OK, ReconcilerError, StateError
+from reconciler.errors import EXIT_OK, ReconcilerError, StateError, exit_for_signal
 
 # Each subcommand and the module exposing it as `command` (a click.Command), in the order help lists them.
 COMMAND_MODULES = {
@@ -59,7 +59,7 @@ class _Group(click.Group):
         except KeyboardInterrupt as exc:  # outside the event loop (run_async maps signals itself)
             signum = getattr(exc, "signum", signal.SIGINT)  # __main__.SignalInterrupt names its signal
             say_error(f"interrupted by {signal.Signals(signum).name}")
-            ctx.exit(EXIT_INTERRUPTED - signal.SIGINT + signum)
+            ctx.exit(exit_for_signal(signum))
         ctx.exit(code if isinstance(code, int) else EXIT_OK)  # a command returns its exit code
 
 

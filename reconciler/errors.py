@@ -9,14 +9,25 @@ with ``raise ... from exc``.
     ├── UsageError                  exit 2  bad command-line arguments
     ├── ConfigError                 exit 1  reconciler.yaml or environment (credentials) is wrong
     ├── StateError                  exit 1  state/*.yaml failed to load or validate (carries Problems)
-    └── ApiError                    exit 1  the API answered with an error (method, path, status, code)
-        ├── AuthError                       401, or the token request failed
-        ├── NotFoundError                   8015 / 8065 / 3010 and other "does not exist" codes
-        ├── MergedCustomerError             8069: the customer is a merge victim
-        ├── TransientError                  429, 5xx, 521, 461, transport failure: safe to retry a read
-        │   └── RateLimitedError            429 (carries retry_after)
-        ├── OutcomeUnknownError             a write was sent and no answer came: it may have committed
-        └── ReadOnlyViolation               the read-only client was asked to send a write
+    │   └── ImportRejected                  the YAML import wrote does not validate (carries the files)
+    ├── ApiError                    exit 1  the API answered with an error (method, path, status, code)
+    │   ├── AuthError                       401, or the token request failed
+    │   ├── NotFoundError                   8015 / 8065 / 3010 and other "does not exist" codes
+    │   ├── MergedCustomerError             8069: the customer is a merge victim
+    │   ├── TransientError                  429, 5xx, 521, 461, transport failure: safe to retry a read
+    │   │   └── RateLimitedError            429 (carries retry_after)
+    │   ├── OutcomeUnknownError             a write was sent and no answer came: it may have committed
+    │   └── ReadOnlyViolation               the read-only client was asked to send a write
+    ├── GitHubError                 exit 1  the GitHub API refused a request, or answered unexpectedly
+    │   └── GitHubNotFound                  HTTP 404
+    ├── ApplyRunningError           exit 1  another apply holds this target's lock
+    ├── JournalError                exit 1  the journal cannot be written (the write is not sent)
+    ├── OutputError                 exit 1  an output file or standard output cannot be written
+    └── Interrupted                 128+n   SIGINT/SIGTERM ended a command before it wrote anything
+
+Every ``ReconcilerError`` subclass is defined here (``tests/test_doc_claims.py`` walks the package and
+checks this tree); the modules that raise them import them from here. ``exit_for_signal`` is the one
+place a signal becomes an exit code.
 
 A blocked plan (exit 4), a stale apply (5) and a partial one (6) are outcomes, not errors: the command
 returns their exit code from the plan or the ``ApplyResult``, and no exception carries them.
@@ -28,7 +39,9 @@ errors (8011 invalid account, 3010, 8015, ...) and authentication, which fail id
 
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass
+from pathlib import Path
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -37,7 +50,12 @@ EXIT_CHANGES = 3
 EXIT_BLOCKED = 4
 EXIT_STALE = 5
 EXIT_PARTIAL = 6
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it (SIGTERM: 143)
+EXIT_INTERRUPTED = 130  # exit_for_signal(SIGINT), as shells report it (SIGTERM: 143)
+
+
+def exit_for_signal(signum: int) -> int:
+    """The exit code of a run ended by signal ``signum``: 128 + its number, as shells report it."""
+    return 128 + signum
 
 
 class ReconcilerError(Exception):
@@ -83,6 +101,14 @@ class StateError(ReconcilerError):
         first = str(self.problems[0]) if self.problems else "invalid state"
         more = len(self.problems) - 1
         super().__init__(first if more == 0 else f"{first} (and {more} more problems)")
+
+
+class ImportRejected(StateError):
+    """The written YAML does not validate; ``written`` are the files import wrote."""
+
+    def __init__(self, exc: StateError, written: list[Path]) -> None:
+        super().__init__(exc.problems)
+        self.written = written
 
 
 class ApiError(ReconcilerError):
@@ -140,6 +166,34 @@ class OutcomeUnknownError(ApiError):
 
 class ReadOnlyViolation(ApiError):
     pass
+
+
+class GitHubError(ReconcilerError):
+    """The GitHub API refused a request, or its answer was not what the workflow needs (exit 1)."""
+
+
+class GitHubNotFound(GitHubError):
+    """HTTP 404: no such resource (or no access to it)."""
+
+
+class ApplyRunningError(ReconcilerError):
+    """Another apply holds this target's lock (exit 1)."""
+
+
+class JournalError(ReconcilerError):
+    """The journal cannot be written: a write that needs its line must not be sent."""
+
+
+class OutputError(ReconcilerError):
+    """An output (a file or standard output) cannot be written."""
+
+
+class Interrupted(ReconcilerError):
+    """SIGINT or SIGTERM ended a command before it had written anything: exit 128 + the signal."""
+
+    def __init__(self, signum: int) -> None:
+        self.exit_code = exit_for_signal(signum)
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
 
 
 TRANSIENT = "transient"  # running apply again can help

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from reconciler.commands.outputs import echo
-from reconciler.errors import UsageError
+from reconciler.errors import EXIT_OK, UsageError
 from reconciler.github import (
     APPLIED,
     DEFAULT_AUTHOR,
@@ -101,12 +101,13 @@ def command() -> None:
     help="Text to put first, if any.",
 )
 @_author_option
-def comment(pr: int, head: str, file: Path, note: Path | None, author: str) -> None:
+def comment(pr: int, head: str, file: Path, note: Path | None, author: str) -> int:
     """Create or update the one plan comment on a pull request, bound to its head commit."""
     first = _read(note) if note is not None and note.exists() else ""
     with GitHubClient.from_env() as client:
         posted = comment_plan(client, pr, first + _read(file) + _footer(), head, author)
     _report(f"plan comment on #{pr}", posted)
+    return EXIT_OK
 
 
 @command.command("stage-pr")
@@ -114,11 +115,12 @@ def comment(pr: int, head: str, file: Path, note: Path | None, author: str) -> N
 @click.option("--base", required=True, callback=_check_sha, help="The base commit checked out here.")
 @click.option("--head", required=True, callback=_check_sha, help="The pull request's head commit.")
 @click.option("--note-out", type=click.Path(dir_okay=False, path_type=Path), required=True)
-def stage_pr(pr_repo: Path, base: str, head: str, note_out: Path) -> None:
+def stage_pr(pr_repo: Path, base: str, head: str, note_out: Path) -> int:
     """Write a pull request's state changes over this checkout, as data (its target stays the base's)."""
     note = stage_pull_request(Path.cwd(), pr_repo, base, head)
     note_out.write_text(note, encoding="utf-8")
     click.echo(f"staged pull request head {head[:12]} over base {base[:12]}")
+    return EXIT_OK
 
 
 @command.command("queue")
@@ -135,7 +137,7 @@ def queue_cmd(
     approve_checksum: str | None,
     queue_file: Path,
     author: str,
-) -> None:
+) -> int:
     """List the merges not yet applied, in order, each with its reviewed checksum."""
     if bool(approve_merge) != bool(approve_checksum):
         raise UsageError("give both --approve-merge and --approve-checksum, or neither")
@@ -149,6 +151,7 @@ def queue_cmd(
     for m in queue.merges:
         state = "applied" if m.done else (m.problem or f"to apply under {str(m.checksum)[:12]}")
         click.echo(f"{m.sha[:12]} #{m.pr}: {state}")
+    return EXIT_OK
 
 
 def _merge_sha(client: GitHubClient, merge: str) -> str:
@@ -172,22 +175,24 @@ def apply_queue(queue_file: Path, out: Path) -> int:
 @_queue_option
 @_out_option
 @_author_option
-def post_results(queue_file: Path, out: Path, author: str) -> None:
+def post_results(queue_file: Path, out: Path, author: str) -> int:
     """Post each merge's result to its pull request; move the applied tag past what is applied."""
     with GitHubClient.from_env() as client:
         lines = publish(client, Queue.load(queue_file), load_outcomes(out), _footer(), author)
     click.echo("\n".join(lines) if lines else "Nothing to apply: every merge is already applied.")
+    return EXIT_OK
 
 
 @command.command("reviewed-checksum")
 @_sha_option
 @_author_option
-def reviewed_checksum_cmd(sha: str, author: str) -> None:
+def reviewed_checksum_cmd(sha: str, author: str) -> int:
     """Print the checksum of the plan reviewed on the pull request merged as SHA."""
     with GitHubClient.from_env() as client:
         reviewed = reviewed_checksum(client, sha, author)
     echo(f"plan reviewed on #{reviewed.pull_request}: {reviewed.comment_url}", err=True)
     echo(reviewed.checksum)
+    return EXIT_OK
 
 
 def _check_exit_code(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
@@ -212,22 +217,24 @@ def _check_exit_code(ctx: click.Context, param: click.Parameter, value: str | No
     help="Apply's exit code: the comment then says first what it means (stale, blocked, error).",
 )
 @_author_option
-def post_result_cmd(sha: str, file: Path, exit_code: int | None, author: str) -> None:
+def post_result_cmd(sha: str, file: Path, exit_code: int | None, author: str) -> int:
     """Create or update the apply result comment on the pull request merged as SHA."""
     body = with_headline(_read(file), exit_code) + _footer()
     status = APPLIED if exit_code == 0 else PENDING
     with GitHubClient.from_env() as client:
         _report(f"result for {sha[:12]}", post_result(client, sha, body, status, author))
+    return EXIT_OK
 
 
 @command.command("drift-issue")
 @click.option("--file", "file", type=_file_type, help="The drift report, from FILE; empty means no drift.")
 @click.option("--clean", is_flag=True, help="No drift: close the open drift issue, if any.")
 @_author_option
-def drift_issue(file: Path | None, clean: bool, author: str) -> None:
+def drift_issue(file: Path | None, clean: bool, author: str) -> int:
     """Create or update the one drift issue, or close it when there is no drift."""
     if (file is None) == (not clean):
         raise UsageError("give exactly one of --file or --clean")
     text = _read(file).strip() if file is not None else ""
     with GitHubClient.from_env() as client:
         _report("drift issue", sync_drift_issue(client, text + _footer() if text else None, author))
+    return EXIT_OK

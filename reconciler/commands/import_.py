@@ -22,21 +22,13 @@ from reconciler.desired.importer import (
     read_for_import,
     write_state,
 )
-from reconciler.errors import EXIT_ERROR, EXIT_OK, ReconcilerError, StateError, UsageError
+from reconciler.errors import EXIT_ERROR, EXIT_OK, ImportRejected, ReconcilerError, StateError, UsageError
 from reconciler.model import Identifier, Progress
 from reconciler.plan import Plan, describe_target
 from reconciler.plan.live import make_plan
 from reconciler.render.words import counted
 from reconciler.workspace import load_repository
 from reconciler.yaml import display_name
-
-
-class ImportRejected(StateError):
-    """The written YAML does not validate; ``written`` are the files import wrote."""
-
-    def __init__(self, exc: StateError, written: list[Path]) -> None:
-        super().__init__(exc.problems)
-        self.written = written
 
 
 def _where(paths: list[Path], out: Path) -> str:
@@ -129,6 +121,20 @@ async def run_import(
             close()
 
 
+def _rejected(exc: StateError, out: Path) -> int:
+    """Every problem; then what became of the written YAML (set aside), or that the state was invalid."""
+    report_state_error(exc)
+    if isinstance(exc, ImportRejected):
+        aside = _set_aside(exc.written)
+        echo(
+            f"error: the imported YAML does not validate; set aside as {_where(aside, out)} to inspect",
+            err=True,
+        )
+    else:
+        echo("error: the state is invalid already (see above); nothing was written", err=True)
+    return EXIT_ERROR
+
+
 @click.command("import")
 @config_option
 @click.option(
@@ -176,16 +182,7 @@ def command(
     try:
         imported, written, plan = run_async(run_import(config, wanted, idents, out, not one_file))
     except StateError as exc:
-        report_state_error(exc)
-        if isinstance(exc, ImportRejected):
-            aside = _set_aside(exc.written)
-            echo(
-                f"error: the imported YAML does not validate; set aside as {_where(aside, out)} to inspect",
-                err=True,
-            )
-        else:
-            echo("error: the state is invalid already (see above); nothing was written", err=True)
-        return EXIT_ERROR
+        return _rejected(exc, out)
     if plan.has_changes or plan.blocked:
         echo(render_plan(plan, "text"), err=True)
         aside = _set_aside(written)

@@ -16,7 +16,7 @@ import yaml
 
 from reconciler import __version__
 from reconciler.config import CONFIG_FILE
-from reconciler.errors import UsageError
+from reconciler.errors import EXIT_OK, UsageError
 from reconciler.github._scaffold import calling_workflows
 from reconciler.schemas import SCHEMA_DIR, SCHEMA_NAMES, modeline
 
@@ -98,7 +98,7 @@ def _write(files: dict[Path, str]) -> None:
 @click.option("--workflows-from", "home", default=HOME, show_default=True, help="OWNER/REPO of the tool.")
 @click.option("--ref", default=f"v{__version__}", show_default=True, help="Its tag the workflows call.")
 @click.option("--install", default=f"{DISTRIBUTION}=={__version__}", show_default=True, help="pip spec.")
-def command(directory: Path, api_url: str, state_dir: str, home: str, ref: str, install: str) -> None:
+def command(directory: Path, api_url: str, state_dir: str, home: str, ref: str, install: str) -> int:
     """Scaffold a state repository: config, state/, workflows, schemas; then say what secrets to create."""
     if state_dir.strip("/") in ("", ".") or ".." in Path(state_dir).parts or Path(state_dir).is_absolute():
         raise UsageError(f"--state-dir {state_dir!r}: expected a directory inside the repository, e.g. state")
@@ -111,3 +111,4 @@ def command(directory: Path, api_url: str, state_dir: str, home: str, ref: str, 
     for path in sorted(files):
         click.echo(f"wrote {path}")
     click.echo("\n" + NEXT_STEPS.format(config=CONFIG_FILE, state_dir=state_dir))
+    return EXIT_OK

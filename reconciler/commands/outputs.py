@@ -16,12 +16,8 @@ from typing import Any
 
 import click
 
-from reconciler.errors import ReconcilerError, StateError
+from reconciler.errors import OutputError, StateError
 from reconciler.render.escape import visible, visible_styled
-
-
-class OutputError(ReconcilerError):
-    """An output (a file or standard output) cannot be written."""
 
 
 def echo(text: str, *, err: bool = False, nl: bool = True, styled: bool = False) -> None:

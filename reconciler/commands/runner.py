@@ -15,21 +15,13 @@ from collections.abc import Callable, Coroutine, Iterator
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from reconciler.errors import ReconcilerError
+from reconciler.errors import Interrupted
 
 T = TypeVar("T")
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _handler: ContextVar[Callable[[int], None] | None] = ContextVar("signal_handler", default=None)
 log = logging.getLogger(__name__)
-
-
-class Interrupted(ReconcilerError):
-    """SIGINT or SIGTERM ended a command before it had written anything: exit 128 + the signal."""
-
-    def __init__(self, signum: int) -> None:
-        self.exit_code = 128 + signum
-        super().__init__(f"interrupted by {signal.Signals(signum).name}")
 
 
 def run_async(coro: Coroutine[Any, Any, T], on_signal: Callable[[int], bool] | None = None) -> T:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from reconciler.commands.outputs import echo
-from reconciler.errors import UsageError
+from reconciler.errors import EXIT_OK, UsageError
+
+if TYPE_CHECKING:
+    from reconciler.sandbox.app import SandboxApp
 
 log = logging.getLogger(__name__)
 
@@ -99,17 +103,34 @@ def serve(
     faults_path: str | None,
     tls_cert: str | None,
     tls_key: str | None,
-) -> None:
+) -> int:
     """Serve the sandbox until interrupted (rate limit off; auth on with the default sandbox credentials)."""
     import uvicorn
-
-    from reconciler.sandbox import Store, create_app, load_faults
 
     if (tls_cert is None) != (tls_key is None):
         raise UsageError("--tls-cert and --tls-key go together")
     if tls_cert and tls_key:
         _check_tls(tls_cert, tls_key)
     _check_port(host, port)
+    app = _app(db_path, seed, faults_path)
+    scheme = "https" if tls_cert else "http"
+    echo(f"sandbox serving on {scheme}://{host}:{port} (db {db_path})", err=True)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        ssl_certfile=tls_cert,
+        ssl_keyfile=tls_key,
+    )
+    return EXIT_OK
+
+
+def _app(db_path: str, seed: str | None, faults_path: str | None) -> SandboxApp:
+    """The sandbox app over the store at ``db_path``, seeded (when empty) and with its faults set."""
+    from reconciler.sandbox import Store, create_app, load_faults
+
     fixture = _fixture(seed) if seed else None
     try:
         faults = load_faults(faults_path) if faults_path else None
@@ -123,14 +144,4 @@ def serve(
     app = create_app(store)
     if faults is not None:
         app.runtime.faults = faults
-    scheme = "https" if tls_cert else "http"
-    echo(f"sandbox serving on {scheme}://{host}:{port} (db {db_path})", err=True)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        lifespan="off",
-        ssl_certfile=tls_cert,
-        ssl_keyfile=tls_key,
-    )
+    return app

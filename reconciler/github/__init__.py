@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from reconciler.github._client import DEFAULT_API_URL, GitHubClient, GitHubError, GitHubNotFound
+from reconciler.errors import GitHubError, GitHubNotFound
+from reconciler.github._client import DEFAULT_API_URL, GitHubClient
 from reconciler.github._flows import (
     DEFAULT_AUTHOR,
     DRIFT_LABEL,

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from reconciler.backoff import Backoff
-from reconciler.errors import ConfigError, ReconcilerError
+from reconciler.errors import ConfigError, GitHubError, GitHubNotFound
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +32,6 @@ _RETRIED_5XX = frozenset({500, 502, 503, 504})
 GITHUB_BACKOFF = Backoff(base=1.0, cap=MAX_WAIT)
 
 JSON = dict[str, Any]
-
-
-class GitHubError(ReconcilerError):
-    """The GitHub API refused a request, or its answer was not what the workflow needs (exit 1)."""
-
-
-class GitHubNotFound(GitHubError):
-    """HTTP 404: no such resource (or no access to it)."""
 
 
 class GitHubClient:

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from reconciler.github._client import JSON, GitHubClient, GitHubError
+from reconciler.errors import GitHubError
+from reconciler.github._client import JSON, GitHubClient
 from reconciler.github._markers import (
     APPLIED,
     DRIFT_MARKER,

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.config import CONFIG_FILE, load_config
-from reconciler.errors import UsageError
-from reconciler.github._client import GitHubClient, GitHubError
+from reconciler.errors import GitHubError, UsageError
+from reconciler.github._client import GitHubClient
 from reconciler.github._flows import DEFAULT_AUTHOR, pull_request_for_commit, result_status, reviewed_plan_of
 from reconciler.github._markers import APPLIED
 

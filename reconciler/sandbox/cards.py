@@ -9,7 +9,7 @@ from typing import Any
 
 from reconciler.sandbox.cardlink import card_row, label_status, now_iso, resolve_series
 from reconciler.sandbox.envelope import ApiFailure, Warning_, warning
-from reconciler.sandbox.records import read_card
+from reconciler.sandbox.records import read_card, series_record
 from reconciler.sandbox.settings import Settings
 from reconciler.sandbox.vocab import ENTITY_STATUS_IDS
 
@@ -172,20 +172,7 @@ def _mint(
 
 def series_object(r: sqlite3.Row, org_id: int) -> dict[str, Any]:
     """A card series as the API shows it."""
-    return {
-        "id": r["id"],
-        "code": r["code"],
-        "name": r["name"],
-        "type": r["type"],
-        "trigger": "SERIES_ID",
-        "expiryDays": r["expiry_days"],
-        "cardExpiryEnabled": bool(r["card_expiry_enabled"]),
-        "maxActiveCardsPerCustomer": r["max_active"],
-        "cardGenerationEnabled": bool(r["generation_enabled"]),
-        "cardGenerationConfiguration": json.loads(r["generation_config"]) if r["generation_config"] else None,
-        "isActive": bool(r["is_active"]),
-        "orgId": org_id,
-    }
+    return {**series_record(r), "trigger": "SERIES_ID", "orgId": org_id}
 
 
 def _max_active(value: Any) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import date, timedelta
 from typing import Any
@@ -16,6 +17,22 @@ CARD_SQL = (
     " s.max_active, l.status AS status, l.id AS label_id, l.is_default AS label_default"
     " FROM cards c JOIN series s ON s.id = c.series_id JOIN labels l ON l.label = c.label"
 )
+
+
+def series_record(r: sqlite3.Row) -> dict[str, Any]:
+    """A card series row as JSON: the fields the API's series object and a seed fixture's share."""
+    return {
+        "id": r["id"],
+        "code": r["code"],
+        "name": r["name"],
+        "type": r["type"],
+        "expiryDays": r["expiry_days"],
+        "cardExpiryEnabled": bool(r["card_expiry_enabled"]),
+        "maxActiveCardsPerCustomer": r["max_active"],
+        "cardGenerationEnabled": bool(r["generation_enabled"]),
+        "cardGenerationConfiguration": json.loads(r["generation_config"]) if r["generation_config"] else None,
+        "isActive": bool(r["is_active"]),
+    }
 
 
 def card_object(r: sqlite3.Row, org_id: int) -> dict[str, Any]:
@@ -46,30 +63,40 @@ def card_object(r: sqlite3.Row, org_id: int) -> dict[str, Any]:
         "customFields": {},
         "extendedFields": {},
         "statusLabel": r["label"],
-        "statusLabelInfo": {
-            "status": status,
-            "entityStatusId": ENTITY_STATUS_IDS.get(status),
-            "label": r["label"],
-            "default": bool(r["label_default"]),
-        },
-        "statusInfo": {
-            "reason": r["reason"] or "",
-            "createdBy": r["card_id"],  # as in the documented example, where it is the card's id
-            "actions": [],
-            "autoUpdateTime": since[:10],
-            "createdOn": since,
-            "entityId": r["card_id"],
-            "id": r["card_id"],
-            "isActive": True,
-            "labelId": r["label_id"],
-            "label": r["label"],
-            "status": status,
-            "entityStatusId": ENTITY_STATUS_IDS.get(status),
-            "entityType": "CARD",
-        },
+        "statusLabelInfo": _status_label_info(r),
+        "statusInfo": _status_info(r, since),
         "activeAndDigital": status == "ACTIVE" and r["series_type"] == "DIGITAL",
         "transactionNotAllowed": status in ("SUSPENDED", "EXPIRED", "DELETED"),
         "warnings": [],
+    }
+
+
+def _status_label_info(r: sqlite3.Row) -> dict[str, Any]:
+    """A card's ``statusLabelInfo``: its label and the status the label stands for."""
+    return {
+        "status": r["status"],
+        "entityStatusId": ENTITY_STATUS_IDS.get(r["status"]),
+        "label": r["label"],
+        "default": bool(r["label_default"]),
+    }
+
+
+def _status_info(r: sqlite3.Row, since: str) -> dict[str, Any]:
+    """A card's ``statusInfo``: its current label, set at ``since`` (a day, then an instant)."""
+    return {
+        "reason": r["reason"] or "",
+        "createdBy": r["card_id"],  # as in the documented example, where it is the card's id
+        "actions": [],
+        "autoUpdateTime": since[:10],
+        "createdOn": since,
+        "entityId": r["card_id"],
+        "id": r["card_id"],
+        "isActive": True,
+        "labelId": r["label_id"],
+        "label": r["label"],
+        "status": r["status"],
+        "entityStatusId": ENTITY_STATUS_IDS.get(r["status"]),
+        "entityType": "CARD",
     }
 
 

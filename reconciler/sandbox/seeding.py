@@ -7,6 +7,7 @@ import json
 import sqlite3
 from typing import Any
 
+from reconciler.sandbox.records import series_record
 from reconciler.sandbox.vocab import STATUSES, canonical_type
 
 
@@ -179,25 +180,12 @@ def dump_fixture(db: sqlite3.Connection, org: dict[str, Any]) -> dict[str, Any]:
             {"label": r[0], "status": r[1], "default": bool(r[2])}
             for r in db.execute("SELECT label, status, is_default FROM labels ORDER BY label")
         ],
-        "series": [_dump_series(r) for r in db.execute("SELECT * FROM series ORDER BY id")],
+        "series": [
+            {**series_record(r), "nextSequence": r["next_seq"]}
+            for r in db.execute("SELECT * FROM series ORDER BY id")
+        ],
         "cards": [_dump_card(r) for r in db.execute("SELECT * FROM cards ORDER BY number")],
         "customers": _dump_customers(db),
-    }
-
-
-def _dump_series(r: sqlite3.Row) -> dict[str, Any]:
-    return {
-        "id": r["id"],
-        "code": r["code"],
-        "name": r["name"],
-        "type": r["type"],
-        "expiryDays": r["expiry_days"],
-        "cardExpiryEnabled": bool(r["card_expiry_enabled"]),
-        "maxActiveCardsPerCustomer": r["max_active"],
-        "cardGenerationEnabled": bool(r["generation_enabled"]),
-        "cardGenerationConfiguration": json.loads(r["generation_config"]) if r["generation_config"] else None,
-        "isActive": bool(r["is_active"]),
-        "nextSequence": r["next_seq"],
     }
 
 
