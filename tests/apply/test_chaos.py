@@ -5,7 +5,7 @@ rate limit answers), 2% connection dropped after the write committed, 2% dropped
 Reads get the same mix at a third of the rate: a read is tried 8 times, and at the full 24% all 8 fail once
 in 1/0.24**8 (~90,000) reads; a plan makes ~1,100, so about one run in 80 aborted its plan (and the fault a
 request draws depends on the order requests arrive in, so the seed does not fix it). At 8% that is ~1 in
-10**9 reads. Reads through the full mix are proven by tests/client/test_resilience.py.
+10**9 reads. Reads through the full mix are proven by tests/client/test_reads_through_faults.py.
 After at most two runs, live equals desired; no merge; undeclared customers unchanged; each run's journal
 accounts for every write the sandbox executed. 200 customers per seed by default, to keep the whole suite
 inside CI's 15 minutes; `RECONCILER_CHAOS_N=500` runs the issue's size (about 25 s a seed on two cores).
@@ -23,8 +23,8 @@ from reconciler.apply.journal import read_journal
 from tests.apply import population
 from tests.apply.accounting import assert_journal_accounts, assert_untouched
 from tests.testing import make_workspace, serve
+from tests.testing.variants import FEW, label
 from tests.testing.verified import assert_verified_json
-from tests.variants import FEW, label
 
 # End to end (CLI subprocesses, a GitHub job run, signals, a full scenario): `-m "not slow"` skips it.
 pytestmark = pytest.mark.slow

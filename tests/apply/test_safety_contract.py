@@ -33,7 +33,7 @@ from reconciler.sandbox.server import SandboxServer
 from reconciler.workspace import load_workspace
 from tests.apply.held_proxy import GatedProxy
 from tests.testing import REPO, Workspace, is_write, make_workspace
-from tests.variants import ALL, label
+from tests.testing.variants import ALL, label
 
 TOM, SID = 564854782, 564854846
 SHARED = "shared.new@example.com"

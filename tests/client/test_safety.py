@@ -17,7 +17,7 @@ from reconciler.plan import CREATE_CARD
 from reconciler.sandbox import Settings
 from reconciler.sandbox.server import SandboxServer
 from tests.client.builders import SANDBOX_OAUTH, card_call, config_for
-from tests.variants import FEW, label
+from tests.testing.variants import FEW, label
 
 WRITES = [
     ("POST", "/v2/card"),

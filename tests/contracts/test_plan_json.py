@@ -12,8 +12,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from tests.unit.factory import card, desired, live, make_plan, spec
-from tests.unit.test_checksum import fixed_plan
 
 from reconciler.cli import main
 from reconciler.errors import EXIT_BLOCKED, EXIT_OK, EXIT_STALE
@@ -24,6 +22,8 @@ from reconciler.simulate import DIVERGED, PASSED
 from tests.plan.org import DIGI, declared, live_customer
 from tests.simulate.plant import card_moves_through_a_merge, relabel, reverse_releases, run_twin, unblock
 from tests.testing import REPO, Workspace
+from tests.unit.factory import card, desired, live, make_plan, spec
+from tests.unit.test_checksum import fixed_plan
 
 from .schemas import PLAN, assert_valid, broken, parsed, problems
 

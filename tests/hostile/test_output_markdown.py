@@ -24,8 +24,8 @@ from reconciler.render.escape import visible
 from reconciler.render.inert import ZWSP, code, html_text, text
 from reconciler.render.markdown import render_markdown
 from reconciler.render.report import render_result_markdown
-from tests.core.factory import card, desired, live, make_plan, spec
 from tests.hostile.markdown_oracle import code_spans, github_links, mentions, outside_code, raw_tags
+from tests.unit.factory import card, desired, live, make_plan, spec
 
 FAKE = "f" * 64
 MARKER = f"<!-- reconciler-plan checksum={FAKE} -->"

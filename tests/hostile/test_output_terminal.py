@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from reconciler.mask import MASK_KEY_ENV, choose_mask_key
 from reconciler.render.escape import visible, visible_styled, workflow_data, workflow_property
 from reconciler.render.text import render_text
-from tests.core.factory import card, desired, live, make_plan, spec
+from tests.unit.factory import card, desired, live, make_plan, spec
 
 BAD = "customers:\n  - id: 0\n"
 TITLE = "\x1b]0;pwned\x07\x1b[2J\u202e\x9b"  # retitle, bell, clear screen, RTL override, C1 CSI

@@ -708,8 +708,9 @@ FAILURES = [
     ),
 ]
 
-# Documented codes whose condition a test function of test_documented_answers.py or test_resilience.py
-# sets up (a merge, an expired card, a used-up number space, overlapping writes): the test's name.
+# Documented codes whose condition a test function of test_documented_answers.py or
+# test_auth_limits_and_faults.py sets up (a merge, an expired card, a used-up number space, overlapping
+# writes): the test's name.
 ELSEWHERE = {
     (
         "POST /v2/customers/{id}/changeIdentifier",
@@ -719,7 +720,10 @@ ELSEWHERE = {
         "POST /v2/customers/{id}/changeIdentifier",
         8087,
     ): "test_documented_answers.py::test_an_expired_card_allows_no_further_action",
-    ("POST /v2/customers/{id}/changeIdentifier", 521): "test_resilience.py::test_overlapping_writes_get_521",
+    (
+        "POST /v2/customers/{id}/changeIdentifier",
+        521,
+    ): "test_auth_limits_and_faults.py::test_overlapping_writes_get_521",
     (
         "POST /v2/card/generate",
         702,
@@ -788,9 +792,9 @@ def test_every_documented_code_of_every_route_is_exercised() -> None:
 
 
 def test_the_tests_named_for_other_codes_exist() -> None:
-    import tests.sandbox.test_resilience as resilience
+    import tests.sandbox.test_auth_limits_and_faults as resilience
 
-    modules = {"test_documented_answers.py": documented, "test_resilience.py": resilience}
+    modules = {"test_documented_answers.py": documented, "test_auth_limits_and_faults.py": resilience}
     for name in ELSEWHERE.values():
         module, test = name.split("::")
         assert callable(getattr(modules[module], test, None)), name

@@ -24,7 +24,7 @@ from reconciler.simulate import PASSED, Simulation
 from reconciler.workspace import ScopeOptions, load_workspace, resolve_scope
 from tests.apply import population
 from tests.testing import Workspace
-from tests.variants import FEW, label
+from tests.testing.variants import FEW, label
 
 REPO = Path(__file__).resolve().parents[2]
 VICTIM, SURVIVOR = 790_000_001, 790_000_002

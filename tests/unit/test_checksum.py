@@ -19,7 +19,7 @@ from reconciler.errors import ApiError, NotFoundError
 from reconciler.mask import MASK_KEY_ENV, choose_mask_key, mask_value, use_mask_key
 from reconciler.model import Identifier, LiveCustomer, ProfileKey
 from reconciler.plan import Action, Budget, Call, CallItem, CustomerPlan, Plan, checksum_of
-from tests.core.factory import card, desired, holder, live, make_plan, spec
+from tests.unit.factory import card, desired, holder, live, make_plan, spec
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED = "5b215c477577d936e0d7f58ac72fa6ed0f95a2472aa62e1c3e5de615e2507408"
@@ -59,7 +59,7 @@ def _default_key(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_checksum_is_stable_in_a_fresh_process() -> None:
     code = (
         "from reconciler.mask import choose_mask_key; choose_mask_key(sandbox=True); "
-        "from tests.core.test_checksum import fixed_plan; print(fixed_plan().checksum)"
+        "from tests.unit.test_checksum import fixed_plan; print(fixed_plan().checksum)"
     )
     env = {k: v for k, v in os.environ.items() if k != MASK_KEY_ENV}
     env["PYTHONHASHSEED"] = "12345"

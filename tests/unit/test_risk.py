@@ -7,7 +7,7 @@ import pytest
 from reconciler.errors import ApiError, MergedCustomerError, NotFoundError
 from reconciler.model import CardSpec, Identifier, LiveCard, LiveCustomer
 from reconciler.plan import Action, Plan
-from tests.core.factory import HolderFlags, card, desired, holder, live, make_plan, spec
+from tests.unit.factory import HolderFlags, card, desired, holder, live, make_plan, spec
 
 MOBILE = "919000000042"
 ID = Identifier("mobile", MOBILE)

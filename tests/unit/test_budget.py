@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reconciler.config import Config, SafetyConfig
 from reconciler.model import DesiredCustomer, Identifier, LiveCustomer
-from tests.core.factory import desired, holder, live, make_plan
+from tests.unit.factory import desired, holder, live, make_plan
 
 
 def many_removals(n: int, keep: int = 0) -> tuple[list[DesiredCustomer], dict[int, LiveCustomer]]:

@@ -8,7 +8,7 @@ from reconciler.config import Config, ManageConfig
 from reconciler.model import DesiredState, Identifier
 from reconciler.plan import Action
 from reconciler.plan.diff import compute_changes, holders_needed, live_facts
-from tests.core.factory import card, desired, live, make_plan, spec
+from tests.unit.factory import card, desired, live, make_plan, spec
 
 
 def kinds(plan_actions: Iterable[Action]) -> list[tuple[str, str, str | None]]:
