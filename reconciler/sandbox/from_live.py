@@ -1,7 +1,7 @@
 """A seed fixture from a live read: the sandbox as a twin of an org, as far as a read saw it.
 
-``fixture_from_live`` turns what a client read (``LiveCustomer``s, the holders of values and cards, the
-series, labels and sources) into the seed format of README.md. The simulated apply
+``fixture_from_live`` turns what a plan read (``Observed``: the ``LiveCustomer``s, the holders of values and
+cards, the series, labels and sources) into the seed format of README.md. The simulated apply
 (``reconciler.simulate``) seeds its twin with it; tests and adopters can seed a sandbox from a read too.
 
 What a read does not show cannot be seeded, and ``LiveFixture.unseeded`` says each such thing (a holder
@@ -13,7 +13,7 @@ org-wide card limit (``CONF_MAX_CARDS_PER_ORG``) is not read, so it is not enfor
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,9 +23,9 @@ from reconciler.model import (
     Identifier,
     LiveCard,
     LiveCustomer,
+    Observed,
     ProfileKey,
     Series,
-    SourceAccounts,
 )
 
 SYNTHETIC_IDS = 9_000_000_000_000  # ids for holders a read named without an id (a victim with no id)
@@ -109,42 +109,46 @@ def _linking_profile(customer: Mapping[str, Any]) -> ProfileKey:
     return next((k for k in keys if k.source == "INSTORE"), keys[0] if keys else ProfileKey("INSTORE"))
 
 
-def fixture_from_live(
-    customers: Sequence[LiveCustomer],
-    *,
-    holders: Mapping[Identifier, Holder | None] | None = None,
-    cards: Mapping[str, LiveCard | None] | None = None,
-    series: Sequence[Series] = (),
-    labels: Sequence[CardLabel] = (),
-    sources: SourceAccounts | None = None,
-    org_id: int | None = None,
-) -> LiveFixture:
-    """A seed fixture holding every customer read, every holder found and every card seen."""
-    b = _Builder(labels={lab.label: lab for lab in labels}, series={s.id: s for s in series})
-    for source, accounts in (sources or {}).items():
+def fixture_from_live(observed: Observed, *, customers: Collection[int] | None = None) -> LiveFixture:
+    """A seed fixture holding every customer ``observed`` read (those of ``customers`` when given; a read
+    that ended in an error has nothing to seed), every holder it found and every card it saw."""
+    b = _Builder(
+        labels={lab.label: lab for lab in observed.labels}, series={s.id: s for s in observed.series}
+    )
+    for source, accounts in (observed.sources or {}).items():
         b.accounts.setdefault(source, set()).update(accounts)
-    for live in customers:
-        b.customer(
-            live.id,
-            loyaltyType="non_loyalty" if live.campaign else "loyalty",
-            status=live.status,
-            profiles=[
-                {"source": p.key.source, "accountId": p.key.account_id, "identifiers": []}
-                for p in live.profiles
-            ],
-        )
-        for profile in live.profiles:
-            b.accounts.setdefault(profile.key.source, set()).add(profile.key.account_id)
-            for identifier in profile.identifiers:
-                b.identifier(live.id, profile.key, identifier)
-        for card in live.cards:
-            b.card(card)
-    for identifier, holder in (holders or {}).items():
+    for cid, live in observed.customers.items():
+        if isinstance(live, LiveCustomer) and (customers is None or cid in customers):
+            _seed_customer(b, live)
+    for identifier, holder in observed.holders.items():
         _seed_holder(b, identifier, holder)
-    for seen in (cards or {}).values():
+    for seen in observed.cards.values():
         if seen is not None:
             b.card(seen)
-    fixture: dict[str, Any] = {
+    return LiveFixture(_fixture(b), b.unseeded)
+
+
+def _seed_customer(b: _Builder, live: LiveCustomer) -> None:
+    """A customer as read: its type, status, profiles with their identifiers, and its cards."""
+    b.customer(
+        live.id,
+        loyaltyType="non_loyalty" if live.campaign else "loyalty",
+        status=live.status,
+        profiles=[
+            {"source": p.key.source, "accountId": p.key.account_id, "identifiers": []} for p in live.profiles
+        ],
+    )
+    for profile in live.profiles:
+        b.accounts.setdefault(profile.key.source, set()).add(profile.key.account_id)
+        for identifier in profile.identifiers:
+            b.identifier(live.id, profile.key, identifier)
+    for card in live.cards:
+        b.card(card)
+
+
+def _fixture(b: _Builder) -> dict[str, Any]:
+    """The seed format of README.md, everything in a stable order."""
+    return {
         "formatVersion": 1,
         "sources": [{"source": s, "accounts": sorted(a)} for s, a in sorted(b.accounts.items())],
         "labels": [{"label": x.label, "status": x.status, "default": x.default} for x in b.labels.values()],
@@ -152,9 +156,6 @@ def fixture_from_live(
         "customers": sorted(b.customers.values(), key=lambda c: c["id"]),
         "cards": sorted(b.cards.values(), key=lambda c: c["number"]),
     }
-    if org_id is not None:
-        fixture["org"] = {"id": org_id, "name": "twin", "timezone": "UTC", "settings": {}}
-    return LiveFixture(fixture, b.unseeded)
 
 
 def _seed_holder(b: _Builder, identifier: Identifier, holder: Holder | None) -> None:
