@@ -14,6 +14,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from reconciler.config import Config
 from reconciler.errors import ApiError, MergedCustomerError, NotFoundError
@@ -245,21 +246,8 @@ async def _read_scope(
     cards: dict[str, LiveCard | None] = {}
     changes = Changes(())
     for _ in range(MAX_ROUNDS):
-        missing = [cid for cid in in_scope if cid not in live]
-        found = HolderLookups(reader, holders.keys(), cards.keys(), progress, identifiers=lookups)
-        look_up = functools.partial(found.chunk_read, in_scope, config)
-        try:
-            read = await read_customers(reader, missing, progress, look_up, chunk_size(config))
-            live.update(_checked(read))
-            changes = compute_changes(
-                DesiredState(tuple(in_scope.values())), live, config, unmanaged=unmanaged
-            )
-            found.start(changes)  # what no chunk asked for: customers read in an earlier round
-            new_h, new_c = await found.results()
-        finally:
-            await found.cancel()
-        if not lookups:
-            new_h = holders_from_reads(live, holders_needed(changes)[0])
+        read = _Round(reader, in_scope, config, unmanaged, progress, lookups)
+        changes, new_h, new_c = await read.run(live, holders, cards)
         holders.update(new_h)
         cards.update(new_c)
         extra = _declared_holders(holders, cards, all_declared) - in_scope.keys()
@@ -268,3 +256,41 @@ async def _read_scope(
         log.info("pulling declared holders into scope: %s", ", ".join(map(str, sorted(extra))))
         in_scope.update((cid, all_declared[cid]) for cid in sorted(extra))
     return changes, holders, cards, live
+
+
+@dataclass(frozen=True, slots=True)
+class _Round:
+    """One round of ``_read_scope``: read the customers in scope not read yet, diff the scope, and look
+    up the holders of what it adds that no earlier round looked up."""
+
+    reader: LiveReader
+    in_scope: Mapping[int, DesiredCustomer]
+    config: Config
+    unmanaged: Sequence[int]
+    progress: Progress
+    lookups: bool
+
+    async def run(
+        self,
+        live: dict[int, LiveCustomer | ApiError],
+        holders: Mapping[Identifier, Holder | None],
+        cards: Mapping[str, LiveCard | None],
+    ) -> tuple[Changes, dict[Identifier, Holder | None], dict[str, LiveCard | None]]:
+        """The scope's changes and the new holders; ``live`` gains the customers read."""
+        missing = [cid for cid in self.in_scope if cid not in live]
+        found = HolderLookups(
+            self.reader, holders.keys(), cards.keys(), self.progress, identifiers=self.lookups
+        )
+        look_up = functools.partial(found.chunk_read, self.in_scope, self.config)
+        try:
+            read = await read_customers(self.reader, missing, self.progress, look_up, chunk_size(self.config))
+            live.update(_checked(read))
+            desired = DesiredState(tuple(self.in_scope.values()))
+            changes = compute_changes(desired, live, self.config, unmanaged=self.unmanaged)
+            found.start(changes)  # what no chunk asked for: customers read in an earlier round
+            new_h, new_c = await found.results()
+        finally:
+            await found.cancel()
+        if not self.lookups:
+            new_h = holders_from_reads(live, holders_needed(changes)[0])
+        return changes, new_h, new_c

@@ -16,53 +16,17 @@ A holder that is a declared customer outside this plan's scope keeps what it hol
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import replace
 
-from reconciler.model import (
-    COUNTED_CARD_STATUSES,
-    DEAD_CARD_STATUSES,
-    DesiredCustomer,
-    Holder,
-    Identifier,
-    LiveCard,
-    Observed,
-    ProfileKey,
-    transition_problem,
-)
+from reconciler.model import DesiredCustomer, Holder, Identifier, Observed, ProfileKey
+from reconciler.plan.cardrisk import CardAssessor
 from reconciler.plan.catalog import Catalog
-from reconciler.plan.diff import (
-    ADD,
-    CREATE,
-    DELINK,
-    GENERATE,
-    LINK,
-    REMOVE,
-    STATUS,
-    Change,
-    Changes,
-    CustomerChanges,
-    Kind,
-    in_series,
-)
-from reconciler.plan.document import BLOCKED, CONFLICT, MERGE, MOVE, PLAIN, Action, Risk
+from reconciler.plan.diff import ADD, DELINK, GENERATE, LINK, REMOVE, STATUS, Change, Changes, CustomerChanges
+from reconciler.plan.document import BLOCKED, CONFLICT, MERGE, MOVE, PLAIN, Action
 
 
-@dataclass
-class Assessor:
+class Assessor(CardAssessor):
     """Turns ``Changes`` into ``Action``s, given holders, series, labels and every declared customer."""
-
-    changes: Changes
-    holders: Mapping[Identifier, Holder | None]
-    card_holders: Mapping[str, LiveCard | None]
-    catalog: Catalog
-    all_declared: Mapping[int, DesiredCustomer]
-    actions: list[Action] = field(default_factory=list)
-    _id_releases: dict[tuple[Identifier, int], str] = field(default_factory=dict)
-    _card_releases: dict[tuple[str, int], str] = field(default_factory=dict)
-    _placeholders: dict[str, str] = field(default_factory=dict)  # "rN" -> the remove/delink action id
-    # value -> the customers this plan adds it to, and in which profile
-    _adders: dict[Identifier | str, dict[int, ProfileKey]] = field(default_factory=dict)
 
     def run(self) -> list[Action]:
         """Assess every change; releases are linked to the moves that need them."""
@@ -72,54 +36,9 @@ class Assessor:
                 self._assess(cc, ch)
         return self._card_limits(_one_survivor(self._mark_releases()))
 
-    def _index_releases(self) -> None:
-        n = 0
-        for cc in self.changes.customers:
-            for ch in cc.changes:
-                n += 1
-                if ch.kind in (ADD, LINK) and ch.value is not None and not cc.error:
-                    key = Identifier(ch.type, ch.value) if ch.kind == ADD else ch.value
-                    self._adders.setdefault(key, {})[cc.id] = ch.profile
-                if ch.kind == REMOVE and ch.value is not None:
-                    self._id_releases[(Identifier(ch.type, ch.value), cc.id)] = f"r{n}"
-                elif ch.kind == DELINK and ch.value is not None:
-                    self._card_releases[(ch.value, cc.id)] = f"r{n}"
-
-    def _add(self, cc: CustomerChanges, ch: Change, kind: Kind, risk: Risk, reason: str, **kw: object) -> str:
-        action_id = f"a{len(self.actions) + 1}"
-        blocked = risk in (BLOCKED, CONFLICT) or bool(kw.pop("block", False))
-        unknown = self.catalog.profile_problem(ch.profile) if kind not in (REMOVE, DELINK) else ""
-        if cc.error or unknown:
-            risk, blocked, reason = BLOCKED, True, cc.error or unknown
-        fields: dict[str, Any] = {"series": ch.series, "label": ch.label, **kw}
-        self.actions.append(
-            Action(
-                action_id,
-                cc.id,
-                kind,
-                ch.profile,
-                ch.type,
-                ch.value if kind != GENERATE else None,
-                risk,
-                blocked,
-                reason,
-                ch.loc,
-                **fields,
-            )
-        )
-        return action_id
-
     def _assess(self, cc: CustomerChanges, ch: Change) -> None:
         if ch.kind in (REMOVE, DELINK):
-            made = self._add(
-                cc, ch, ch.kind, PLAIN, "", label=self.catalog.not_issued() if ch.kind == DELINK else None
-            )
-            if ch.kind == REMOVE:
-                placeholder = self._id_releases.get((Identifier(ch.type, ch.value or ""), cc.id))
-            else:
-                placeholder = self._card_releases.get((ch.value or "", cc.id))
-            if placeholder is not None:
-                self._placeholders[placeholder] = made
+            self._assess_release(cc, ch)
         elif ch.kind == ADD:
             self._assess_add(cc, ch)
         elif ch.kind == STATUS:
@@ -128,6 +47,17 @@ class Assessor:
             self._assess_generate(cc, ch)
         elif ch.kind == LINK:
             self._assess_link(cc, ch)
+
+    def _assess_release(self, cc: CustomerChanges, ch: Change) -> None:
+        """A remove or delink is plain; its placeholder ``rN`` now names its action."""
+        label = self.catalog.not_issued() if ch.kind == DELINK else None
+        made = self._add(cc, ch, ch.kind, PLAIN, "", label=label)
+        if ch.kind == REMOVE:
+            placeholder = self._id_releases.get((Identifier(ch.type, ch.value or ""), cc.id))
+        else:
+            placeholder = self._card_releases.get((ch.value or "", cc.id))
+        if placeholder is not None:
+            self._placeholders[placeholder] = made
 
     # ----- identifiers ---------------------------------------------------------------------------
 
@@ -216,100 +146,6 @@ class Assessor:
             )
         self._add(cc, ch, ADD, MERGE, reason, holder=h, block=not allowed)
 
-    # ----- cards ---------------------------------------------------------------------------------
-
-    def _assess_status(self, cc: CustomerChanges, ch: Change) -> None:
-        card = ch.card
-        problem = self.catalog.label_problem(ch.label)
-        if card is not None and not problem:
-            problem = transition_problem(card.status, self._label_status(ch.label))
-        was = f"label was {card.status_label}" if card else ""
-        self._add(cc, ch, STATUS, BLOCKED if problem else PLAIN, problem or f"{was}".strip())
-
-    def _assess_generate(self, cc: CustomerChanges, ch: Change) -> None:
-        series, problem = self.catalog.find_series(ch.series)
-        if series is not None and not problem and not series.generation_enabled:
-            problem = f"card series {series.code} does not generate cards"
-        problem = problem or self.catalog.label_problem(ch.label)
-        risk = BLOCKED if problem else PLAIN
-        sid = series.id if series else ch.series
-        gen = self._add(
-            cc,
-            ch,
-            GENERATE,
-            risk,
-            problem or "its number is known only at apply time",
-            series=sid,
-            label=self.catalog.not_issued(),
-        )
-        self._add_link(cc, replace(ch, value=None), risk, problem, series=sid, depends_on=(gen,))
-
-    def _add_link(self, cc: CustomerChanges, ch: Change, risk: Risk, reason: str, **kw: object) -> None:
-        link = self._add(cc, ch, LINK, risk, reason, label=self.catalog.link_label(ch.label), **kw)
-        # Linking sets an ACTIVE label; another declared label is set by a status change afterwards.
-        if (
-            not self.actions[-1].blocked
-            and ch.label is not None
-            and self.catalog.link_label(ch.label) != ch.label
-        ):
-            linked = self._label_status(self.catalog.link_label(ch.label))
-            problem = transition_problem(linked, self._label_status(ch.label))
-            risk, reason = (BLOCKED, f"after linking, {problem}") if problem else (PLAIN, "")
-            reason = reason or f"status to {ch.label} after linking"
-            self._add(cc, ch, STATUS, risk, reason, depends_on=(link,))
-
-    def _assess_link(self, cc: CustomerChanges, ch: Change) -> None:
-        series, problem = self.catalog.find_series(ch.series)
-        problem = ch.problem or problem or self.catalog.label_problem(ch.label)
-        sid = series.id if series else ch.series
-        known = (ch.value or "") in self.card_holders
-        card = self.card_holders.get(ch.value or "")
-        twice = sorted(c for c in self._adders.get(ch.value or "", {}) if c != cc.id)
-        if twice and not problem:
-            reason = f"this plan also links the card to customer {twice[0]}"
-            self._add_link(cc, ch, CONFLICT, reason, series=sid)
-        elif problem or not known:
-            self._add_link(
-                cc, ch, BLOCKED, problem or "the card's current holder was not looked up", series=sid
-            )
-        elif card is None:
-            made = self._add(
-                cc,
-                ch,
-                CREATE,
-                PLAIN,
-                "the card does not exist yet",
-                series=sid,
-                label=self.catalog.not_issued(),
-            )
-            self._add_link(cc, ch, PLAIN, "", series=sid, depends_on=(made,))
-        else:
-            self._assess_card_holder(cc, ch, card, sid)
-
-    def _assess_card_holder(self, cc: CustomerChanges, ch: Change, card: LiveCard, sid: object) -> None:
-        h = card.customer_id
-        if card.status in DEAD_CARD_STATUSES:
-            self._add_link(cc, ch, BLOCKED, f"the card is {card.status} and cannot be linked", series=sid)
-        elif not in_series(card, ch.series if ch.series is not None else ""):
-            reason = f"the card exists in series {card.series_code} ({card.series_id}), not {ch.series}"
-            self._add_link(cc, ch, BLOCKED, reason, series=sid)
-        elif h in (0, cc.id):
-            self._add_link(cc, ch, PLAIN, "the card exists, unlinked" if h == 0 else "", series=sid)
-        elif (release := self._card_releases.get((ch.value or "", h))) is not None:
-            self._add_link(
-                cc,
-                ch,
-                MOVE,
-                f"moves from customer {h}, which delinks it first",
-                series=sid,
-                holder=h,
-                depends_on=(release,),
-            )
-        else:
-            self._add_link(
-                cc, ch, CONFLICT, f"customer {h} holds the card and keeps it", series=sid, holder=h
-            )
-
     # ----- releases ------------------------------------------------------------------------------
 
     def _mark_releases(self) -> list[Action]:
@@ -321,60 +157,6 @@ class Assessor:
         movers = {d: a.customer_id for a in out if a.risk == MOVE for d in a.depends_on}
         blocked = {a.id: a.customer_id for a in out if a.blocked}
         return [_release_or_move(a, movers, blocked) for a in out]
-
-    # ----- the active-card limit of a series ------------------------------------------------------
-
-    def _card_limits(self, actions: list[Action]) -> list[Action]:
-        """Block each link that would take a customer past its series' ``maxActiveCardsPerCustomer``
-        (the API would answer 3036). Cards counted as the API counts them by default (ACTIVE, SUSPENDED
-        and ISSUED; docs/capillary-api.md 6.1), after the plan's delinks and status changes, which run
-        before its links (4.6)."""
-        out = list(actions)
-        by_customer = {cc.id: cc for cc in self.changes.customers}
-        count: dict[tuple[int, int], int] = {}
-        for cc in self.changes.customers:
-            for card in cc.live.cards if cc.live else ():
-                if card.status in COUNTED_CARD_STATUSES:
-                    count[(cc.id, card.series_id)] = count.get((cc.id, card.series_id), 0) + 1
-        for a in out:
-            if a.blocked or a.value is None:
-                continue
-            held = self._held_card(by_customer.get(a.customer_id), a.value)
-            if held is None:
-                continue
-            key = (a.customer_id, held.series_id)
-            if a.kind == DELINK and held.status in COUNTED_CARD_STATUSES:
-                count[key] = count.get(key, 0) - 1
-            elif a.kind == STATUS:
-                after = self._label_status(a.label)
-                delta = (after in COUNTED_CARD_STATUSES) - (held.status in COUNTED_CARD_STATUSES)
-                count[key] = count.get(key, 0) + delta
-        for i, a in enumerate(out):
-            if a.kind != LINK or a.blocked or not isinstance(a.series, int):
-                continue
-            if a.value is not None and self._held_card(by_customer.get(a.customer_id), a.value) is not None:
-                continue  # already this customer's: a label change, not another card
-            series, _ = self.catalog.find_series(a.series)
-            key = (a.customer_id, a.series)
-            count[key] = count.get(key, 0) + 1
-            if series is not None and count[key] > series.max_active_per_customer:
-                why = (
-                    f"customer {a.customer_id} would hold {count[key]} active cards of series {series.code}, "
-                    f"which allows {series.max_active_per_customer} (maxActiveCardsPerCustomer): the API "
-                    "would answer 3036"
-                )
-                out[i] = replace(a, risk=BLOCKED, blocked=True, reason=why)
-        return _block_with_links(out)
-
-    @staticmethod
-    def _held_card(cc: CustomerChanges | None, number: str) -> LiveCard | None:
-        if cc is None or cc.live is None:
-            return None
-        return next((c for c in cc.live.cards if c.number == number), None)
-
-    def _label_status(self, label: str | None) -> str:
-        found = next((lb for lb in self.catalog.labels if lb.label == label), None)
-        return found.status if found else (label or "")
 
 
 def _one_survivor(actions: list[Action]) -> list[Action]:
@@ -394,21 +176,6 @@ def _one_survivor(actions: list[Action]) -> list[Action]:
                 "an account merges into one survivor (the API answers 8053)"
             )
             a = replace(a, blocked=True, reason=why)
-        out.append(a)
-    return out
-
-
-def _block_with_links(actions: list[Action]) -> list[Action]:
-    """A blocked link blocks the create or generate that would make its card (a card nobody links) and
-    the status change that would follow it."""
-    links = {a.id: a for a in actions if a.kind == LINK and a.blocked}
-    feeds = {dep: link for link in links.values() for dep in link.depends_on}
-    out = []
-    for a in actions:
-        cause = feeds.get(a.id) if a.kind in (CREATE, GENERATE) else None
-        cause = cause or next((links[d] for d in a.depends_on if d in links), None)
-        if cause is not None and not a.blocked:
-            a = replace(a, risk=BLOCKED, blocked=True, reason=f"its link is blocked: {cause.reason}")
         out.append(a)
     return out
 
