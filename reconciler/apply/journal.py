@@ -1,7 +1,7 @@
 """The apply journal: one JSON object per line, written before the next step and synced to disk.
 
-Events (every line has ``ts`` and ``event``; values are masked exactly as in the plan output; each line is
-described by ``schemas/journal.schema.json``)::
+Events (``Event``; every line has ``ts`` and ``event``; values are masked exactly as in the plan output; each
+line is described by ``schemas/journal.schema.json``)::
 
     run          the header: checksum, target, calls, customers, format_version
     precondition customer_id, ok (live facts still equal the plan's), facts | error (the re-read failed)
@@ -34,6 +34,7 @@ import os
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,25 @@ from reconciler.errors import ReconcilerError
 JOURNAL_DIR = ".reconciler/journal"
 FORMAT_VERSION = 1
 RESERVE_BYTES = 64 * 1024
-STRICT = frozenset({"run", "intent"})  # refused unless the reserve is intact after them
-DROPPABLE = frozenset({"precondition", "skipped"})  # dropped once the journal is full
+
+
+class Event(StrEnum):
+    """The journal's events, in the order a run first writes them (docs/architecture.md 5.8)."""
+
+    RUN = "run"
+    PRECONDITION = "precondition"
+    HOLDER_CHECK = "holder_check"
+    INTENT = "intent"
+    OUTCOME = "outcome"
+    RESOLVED = "resolved"
+    SKIPPED = "skipped"
+    STOP = "stop"
+    VERIFIED = "verified"
+    END = "end"
+
+
+STRICT = frozenset({Event.RUN, Event.INTENT})  # refused unless the reserve is intact after them
+DROPPABLE = frozenset({Event.PRECONDITION, Event.SKIPPED})  # dropped once the journal is full
 
 
 class JournalError(ReconcilerError):
@@ -56,8 +74,8 @@ def default_journal_path(root: Path) -> Path:
     return root / JOURNAL_DIR / f"{stamp}.jsonl"
 
 
-def _line(event: str, fields: dict[str, Any]) -> bytes:
-    data = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "event": event, **fields}
+def _line(event: Event, fields: dict[str, Any]) -> bytes:
+    data = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "event": event.value, **fields}
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
     return text.encode("utf-8")
 
@@ -96,14 +114,16 @@ class Journal:
     def _size(self) -> int:
         return os.fstat(self._fd).st_size
 
-    def write_now(self, event: str, **fields: Any) -> None:
+    def write_now(self, event: Event | str, **fields: Any) -> None:
         """Write one line and sync it (the header and the end line)."""
+        event = Event(event)  # a name that is no event is a bug: fail here, not in a reader
         if self._append(_line(event, fields), event):
             self._fsync()
             self._check_sync()
 
-    async def record(self, event: str, **fields: Any) -> None:
+    async def record(self, event: Event | str, **fields: Any) -> None:
         """Append one line and wait until it is on disk; raises ``JournalError`` only for a refused intent."""
+        event = Event(event)
         if not self._append(_line(event, fields), event):
             return
         target = self._end
@@ -115,7 +135,7 @@ class Journal:
         if event in STRICT and self._synced < target:
             raise JournalError(self.full or f"journal {self.path}: closed")
 
-    def _append(self, data: bytes, event: str) -> bool:
+    def _append(self, data: bytes, event: Event) -> bool:
         """Write ``data`` at the end; False if it was dropped. Raises ``JournalError`` if refused."""
         if self._closed:
             raise JournalError(f"journal {self.path}: closed")
@@ -215,7 +235,7 @@ class MemoryJournal(Journal):
         if grow:
             self._allocated = end
 
-    def _append(self, data: bytes, event: str) -> bool:
+    def _append(self, data: bytes, event: Event) -> bool:
         written = super()._append(data, event)
         self._synced = self._end  # memory is as durable as it gets
         return written
