@@ -18,6 +18,7 @@ from reconciler.plan.budget import evaluate_budgets
 from reconciler.plan.build import SANDBOX_TARGET, build_plan, describe_target, target_key
 from reconciler.plan.document import (
     BLOCKED,
+    CARD_NUMBER,
     CHANGE_IDENTIFIER,
     CONFLICT,
     CREATE_CARD,
@@ -41,6 +42,7 @@ from reconciler.plan.document import (
 
 __all__ = [
     "BLOCKED",
+    "CARD_NUMBER",
     "CHANGE_IDENTIFIER",
     "CONFLICT",
     "CREATE_CARD",

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from reconciler.model import ProfileKey
 from reconciler.plan.diff import ADD, CREATE, DELINK, GENERATE, LINK, REMOVE, STATUS
 from reconciler.plan.document import (
+    CARD_NUMBER,
     CHANGE_IDENTIFIER,
     CREATE_CARD,
     GENERATE_CARD,
@@ -155,9 +156,9 @@ def _toposort(drafts: list[_Draft], deps: dict[int, set[int]]) -> list[int]:
 def _item(a: Action, gen_call: str | None) -> CallItem:
     sid = a.series if isinstance(a.series, int) else None
     code = a.series if isinstance(a.series, str) else None
-    if a.type.lower() != "cardnumber":
+    if a.type.lower() != CARD_NUMBER:
         return CallItem(a.type, a.value)
-    return CallItem("cardnumber", a.value, sid, code, a.label, gen_call if a.value is None else None)
+    return CallItem(CARD_NUMBER, a.value, sid, code, a.label, gen_call if a.value is None else None)
 
 
 def _call(d: _Draft, call_id: str, after: tuple[str, ...], generated: dict[str, str]) -> Call:

@@ -31,7 +31,7 @@ from typing import Any
 
 from reconciler.config import Config
 from reconciler.model import MULTI_ACCOUNT_SOURCES, Holder, LiveCustomer, Observed, ProfileKey
-from reconciler.plan.document import CHANGE_IDENTIFIER, GENERATE_CARD, MERGE, Action, Call
+from reconciler.plan.document import CARD_NUMBER, CHANGE_IDENTIFIER, GENERATE_CARD, MERGE, Action, Call
 
 CUSTOMER = "GET /v2/customers/{id}"
 BULK = "POST /v2/bulk/getCustomers"
@@ -145,7 +145,7 @@ def _execution(calls: Sequence[Call], scopes: int, config: Config) -> Counter[st
         if call.op != CHANGE_IDENTIFIER:
             continue
         for item in call.add:
-            if item.type.lower() == "cardnumber":
+            if item.type.lower() == CARD_NUMBER:
                 out[CARD] += 0 if item.generated_by else 1
             else:
                 out[LOOKUP] += scopes

@@ -43,6 +43,7 @@ from reconciler.model import (
     ProfileKey,
     is_card_type,
 )
+from reconciler.plan.parts import CARD_NUMBER
 
 
 class Kind(StrEnum):
@@ -59,7 +60,6 @@ class Kind(StrEnum):
 
 REMOVE, DELINK, ADD, STATUS, CREATE, GENERATE, LINK = Kind
 KINDS = tuple(Kind)
-CARD_TYPE = "cardnumber"
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,11 +230,11 @@ def _card_changes(desired: DesiredCustomer, live: LiveCustomer | None, profile: 
     for spec in (s for s in desired.cards if s.number is None):
         match = _claim(held.values(), spec.series, claimed)
         if match is None:
-            keep.append(Change(GENERATE, profile, CARD_TYPE, None, spec.loc, spec.series, spec.status))
+            keep.append(Change(GENERATE, profile, CARD_NUMBER, None, spec.loc, spec.series, spec.status))
         else:
             claimed.add(match.number)
     delinks = [
-        Change(DELINK, profile, CARD_TYPE, c.number, series=c.series_id, card=c)
+        Change(DELINK, profile, CARD_NUMBER, c.number, series=c.series_id, card=c)
         for c in sorted(held.values(), key=lambda c: c.number)
         if c.number not in claimed and c.status not in DEAD_CARD_STATUSES
     ]
@@ -244,12 +244,12 @@ def _card_changes(desired: DesiredCustomer, live: LiveCustomer | None, profile: 
 def _specific_card(spec: CardSpec, card: LiveCard | None, profile: ProfileKey) -> list[Change]:
     number = spec.number or ""
     if card is None:
-        return [Change(LINK, profile, CARD_TYPE, number, spec.loc, spec.series, spec.status)]
+        return [Change(LINK, profile, CARD_NUMBER, number, spec.loc, spec.series, spec.status)]
     if not in_series(card, spec.series):
         problem = f"the card is held in series {card.series_code} ({card.series_id}), not {spec.series}"
-        return [Change(LINK, profile, CARD_TYPE, number, spec.loc, spec.series, spec.status, card, problem)]
+        return [Change(LINK, profile, CARD_NUMBER, number, spec.loc, spec.series, spec.status, card, problem)]
     if card.status_label != spec.status:
-        return [Change(STATUS, profile, CARD_TYPE, number, spec.loc, card.series_id, spec.status, card)]
+        return [Change(STATUS, profile, CARD_NUMBER, number, spec.loc, card.series_id, spec.status, card)]
     return []
 
 
