@@ -38,7 +38,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from reconciler.errors import ReconcilerError
+from reconciler.errors import JournalError
 
 JOURNAL_DIR = ".reconciler/journal"
 FORMAT_VERSION = 1
@@ -62,10 +62,6 @@ class Event(StrEnum):
 
 STRICT = frozenset({Event.RUN, Event.INTENT})  # refused unless the reserve is intact after them
 DROPPABLE = frozenset({Event.PRECONDITION, Event.SKIPPED})  # dropped once the journal is full
-
-
-class JournalError(ReconcilerError):
-    """The journal cannot be written: a write that needs its line must not be sent."""
 
 
 def default_journal_path(root: Path) -> Path:

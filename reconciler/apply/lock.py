@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from reconciler.errors import ReconcilerError
+from reconciler.errors import ApplyRunningError
 
 LOCK_DIR_ENV = "RECONCILER_LOCK_DIR"
 
@@ -38,10 +38,6 @@ def lock_dir() -> Path:
         return Path(chosen)
     state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(state) / "reconciler" / "locks"
-
-
-class ApplyRunningError(ReconcilerError):
-    """Another apply holds this target's lock (exit 1)."""
 
 
 def lock_path(target_key: str) -> Path:

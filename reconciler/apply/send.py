@@ -18,13 +18,13 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import replace
 
-from reconciler.apply.journal import Event, JournalError
+from reconciler.apply.journal import Event
 from reconciler.apply.resolve import took_effect
 from reconciler.apply.result import APPLIED, FAILED, SKIPPED, CallOutcome, Verdict
 from reconciler.apply.run import Run
 from reconciler.apply.stop import NotStarted
 from reconciler.backoff import Backoff
-from reconciler.errors import TRANSIENT, ApiError, OutcomeUnknownError, failure_class
+from reconciler.errors import TRANSIENT, ApiError, JournalError, OutcomeUnknownError, failure_class
 from reconciler.mask import mask_value
 from reconciler.model import ChangeResult
 from reconciler.plan import GENERATE_CARD, Call

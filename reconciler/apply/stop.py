@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mappin
 from typing import Any, TypeVar
 
 from reconciler.apply.result import APPLIED, FAILED, SKIPPED, ApplyResult, CallOutcome, CustomerResult
-from reconciler.errors import EXIT_BLOCKED, EXIT_PARTIAL
+from reconciler.errors import EXIT_BLOCKED, EXIT_PARTIAL, exit_for_signal
 from reconciler.plan import Call
 
 T = TypeVar("T")
@@ -54,7 +54,7 @@ class Stopper:
             return EXIT_PARTIAL
         if self.refused:
             return EXIT_BLOCKED
-        return None if self.signum is None else 128 + self.signum
+        return None if self.signum is None else exit_for_signal(self.signum)
 
     def stop(self, reason: str, *, journal: bool = False, refused: bool = False) -> None:
         """Start no more writes; in-flight writes get the grace period to finish. ``refused``: the plan
