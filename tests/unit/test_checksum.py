@@ -22,7 +22,7 @@ from reconciler.plan import Action, Budget, Call, CallItem, CustomerPlan, Plan, 
 from tests.unit.factory import card, desired, holder, live, make_plan, spec
 
 ROOT = Path(__file__).resolve().parents[2]
-EXPECTED = "5b215c477577d936e0d7f58ac72fa6ed0f95a2472aa62e1c3e5de615e2507408"
+EXPECTED = "bd180778b290a2ede4b328f6afe4391a17592fd9d30ba66b140adedf24a6334a"
 
 
 def fixed_plan(
