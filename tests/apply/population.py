@@ -11,11 +11,13 @@ Every tenth customer after the declared ones is undeclared.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from reconciler.sandbox import demo_fixture
+from tests.testing.seed import live_customer
 
 BASE = 700_000_000
 
@@ -25,22 +27,8 @@ def cid(i: int) -> int:
 
 
 def _live_customer(i: int) -> dict[str, Any]:
-    return {
-        "id": cid(i),
-        "firstName": f"C{i}",
-        "lastName": "Test",
-        "profiles": [
-            {
-                "source": "INSTORE",
-                "accountId": "",
-                "identifiers": [
-                    {"type": "mobile", "value": f"9190{i:08d}"},
-                    {"type": "email", "value": f"c{i}@example.com"},
-                    {"type": "externalId", "value": f"EXT{i}"},
-                ],
-            }
-        ],
-    }
+    instore = {"mobile": f"9190{i:08d}", "email": f"c{i}@example.com", "externalId": f"EXT{i}"}
+    return live_customer(cid(i), instore, firstName=f"C{i}", lastName="Test")
 
 
 def fixture(n: int, undeclared: int) -> dict[str, Any]:
@@ -102,6 +90,25 @@ def _desired(i: int, n: int) -> dict[str, Any]:
 def state_yaml(n: int) -> str:
     """The desired state of the n declared customers."""
     return yaml.safe_dump({"customers": [_desired(i, n) for i in range(n)]}, sort_keys=False)
+
+
+def write_repo(root: Path, url: str, n: int, api: str) -> Path:
+    """A state repository for the n declared customers, planned against ``url`` with ``api`` (more
+    ``api:`` lines, each indented two spaces) and every identifier type managed, no safety budget in the
+    way (a benchmark's apply); the config's path."""
+    (root / "state").mkdir(parents=True, exist_ok=True)
+    config = f"""api:
+  url: {url}
+  auth: basic
+{api}manage:
+  identifiers: [mobile, email, externalId, wechat]
+safety:
+  max_removals: 1000000
+  max_removal_ratio: 1.0
+"""
+    (root / "reconciler.yaml").write_text(config, encoding="utf-8")
+    (root / "state" / "population.yaml").write_text(state_yaml(n), encoding="utf-8")
+    return root / "reconciler.yaml"
 
 
 def undeclared_ids(n: int, undeclared: int) -> set[int]:

@@ -8,7 +8,6 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import pytest
 
 from reconciler.apply import FAILED, MAX_SENDS, STALE, ApplyResult, apply_plan
@@ -26,6 +25,7 @@ from reconciler.sandbox.server import SandboxServer
 from reconciler.workspace import load_workspace
 from tests.testing import Workspace, is_write, make_workspace
 from tests.testing.clock import Clock
+from tests.testing.sandbox import change_behind_the_plan
 
 BECKY = 564854790
 CHANGE_ROUTE = "POST /v2/customers/{id}/changeIdentifier"
@@ -52,9 +52,7 @@ def test_a_customer_changed_between_plan_and_write_is_skipped_as_stale(demo_ws: 
     srv = demo_ws.server
 
     def change_becky() -> None:
-        body = {"add": [{"type": "externalId", "value": "EXT-BECKY-NEW"}], "remove": []}
-        url = f"{srv.url}/v2/customers/{BECKY}/changeIdentifier?source=INSTORE"
-        assert httpx.post(url, json=body, headers=srv.basic_auth()).status_code == 200
+        change_behind_the_plan(srv, BECKY, {"externalId": "EXT-BECKY-NEW"})
         srv.clear_log()
 
     _, result = asyncio.run(_plan_then_apply(demo_ws, change_becky))

@@ -8,6 +8,7 @@ from reconciler.capillary import Credentials
 from reconciler.config import ApiConfig, Config
 from reconciler.model import Identifier, ProfileKey
 from reconciler.plan import CHANGE_IDENTIFIER, Call, CallItem, Op
+from tests.testing.seed import live_customer
 
 SANDBOX_OAUTH = Credentials.oauth("sandbox", "sandbox")
 FIRST_ID = 700_000_000
@@ -16,20 +17,11 @@ FIRST_ID = 700_000_000
 def many_customers(count: int) -> dict[str, Any]:
     """A fixture of ``count`` INSTORE customers with a mobile and an email each."""
     customers = [
-        {
-            "id": FIRST_ID + i,
-            "firstName": f"C{i}",
-            "profiles": [
-                {
-                    "source": "INSTORE",
-                    "accountId": "",
-                    "identifiers": [
-                        {"type": "mobile", "value": f"91{8_000_000_000 + i}"},
-                        {"type": "email", "value": f"c{i}@example.com"},
-                    ],
-                }
-            ],
-        }
+        live_customer(
+            FIRST_ID + i,
+            {"mobile": f"91{8_000_000_000 + i}", "email": f"c{i}@example.com"},
+            firstName=f"C{i}",
+        )
         for i in range(count)
     ]
     return {"formatVersion": 1, "sources": [{"source": "INSTORE", "accounts": [""]}], "customers": customers}

@@ -11,14 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from reconciler.apply import FAILED, STALE
 from reconciler.sandbox.server import SandboxServer
 from tests.plan.org import live_customer
 from tests.testing import Workspace, make_workspace
-from tests.testing.sandbox import seed_fixture
+from tests.testing.sandbox import change_behind_the_plan, seed_fixture
 
 from .runs import Run, apply_cli, plan_then_apply
 from .schemas import JOURNAL, RESULT, assert_valid, broken, problems
@@ -55,9 +54,7 @@ def test_a_stale_customer_is_a_valid_result_and_journal(demo_ws: Workspace) -> N
     srv = demo_ws.server
 
     def change_becky() -> None:
-        body = {"add": [{"type": "externalId", "value": "EXT-BECKY-NEW"}], "remove": []}
-        url = f"{srv.url}/v2/customers/{BECKY}/changeIdentifier?source=INSTORE"
-        assert httpx.post(url, json=body, headers=srv.basic_auth()).status_code == 200
+        change_behind_the_plan(srv, BECKY, {"externalId": "EXT-BECKY-NEW"})
 
     result, run = plan_then_apply(demo_ws, change_becky)
     assert result.exit_code == 5 and {c.status for c in result.customers if c.id == BECKY} == {STALE}

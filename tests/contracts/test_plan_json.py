@@ -6,7 +6,6 @@ that diverged; the golden files' plans. And the schema is strict enough to rejec
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -21,23 +20,13 @@ from reconciler.render import render_json
 from reconciler.simulate import DIVERGED, PASSED
 from tests.plan.org import DIGI, declared, live_customer
 from tests.simulate.plant import card_moves_through_a_merge, relabel, reverse_releases, run_twin, unblock
-from tests.testing import REPO, Workspace
+from tests.testing import Workspace
 from tests.unit.factory import card, desired, live, make_plan, spec
 from tests.unit.test_checksum import fixed_plan
 
 from .schemas import PLAN, assert_valid, broken, parsed, problems
 
 LYDIA = ('mobile: "919876543343"', 'mobile: "919876543336"')  # the demo's one blocked merge, and its fix
-
-
-@pytest.fixture
-def demo_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the demo repository (state/ and reconciler.yaml, the embedded sandbox), run from its root."""
-    root = tmp_path / "demo"
-    shutil.copytree(REPO / "state", root / "state")
-    shutil.copy(REPO / "reconciler.yaml", root / "reconciler.yaml")
-    monkeypatch.chdir(root)
-    return root
 
 
 def _unblock_demo(root: Path) -> None:

@@ -46,21 +46,7 @@ from tests.apply import population
 
 def workspace(tmp: Path, url: str, n: int, regime: Regime, *, bulk: bool = False) -> Path:
     """reconciler.yaml and the desired state; the config's path."""
-    root = tmp / regime.name
-    (root / "state").mkdir(parents=True, exist_ok=True)
-    config = f"""api:
-  url: {url}
-  auth: basic
-  bulk_read: {"true" if bulk else "false"}
-manage:
-  identifiers: [mobile, email, externalId, wechat]
-safety:
-  max_removals: 1000000
-  max_removal_ratio: 1.0
-"""
-    (root / "reconciler.yaml").write_text(config, encoding="utf-8")
-    (root / "state" / "population.yaml").write_text(population.state_yaml(n), encoding="utf-8")
-    return root / "reconciler.yaml"
+    return population.write_repo(tmp / regime.name, url, n, f"  bulk_read: {'true' if bulk else 'false'}\n")
 
 
 # The reads among the APIs (the bulk read is a POST that reads); every other API is a write.

@@ -82,21 +82,7 @@ def _basic(till: str, password: str) -> str:
 
 def workspace(root: Path, url: str, n: int, limit: int) -> Path:
     """reconciler.yaml at the org's whole limit, and the desired state; the config's path."""
-    (root / "state").mkdir(parents=True)
-    config = f"""api:
-  url: {url}
-  auth: basic
-  concurrency: 16
-  requests_per_minute: {limit}
-manage:
-  identifiers: [mobile, email, externalId, wechat]
-safety:
-  max_removals: 1000000
-  max_removal_ratio: 1.0
-"""
-    (root / "reconciler.yaml").write_text(config, encoding="utf-8")
-    (root / "state" / "population.yaml").write_text(population.state_yaml(n), encoding="utf-8")
-    return root / "reconciler.yaml"
+    return population.write_repo(root, url, n, f"  concurrency: 16\n  requests_per_minute: {limit}\n")
 
 
 class Notes(logging.Handler):

@@ -10,25 +10,23 @@ import random
 import statistics
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, for the toolkit's seed builder
+
 from reconciler.sandbox import Settings, Store, create_app, demo_fixture
+from tests.testing.seed import live_customer
 
 FIRST_ID = 600000000
 
 
 def _customer(i: int) -> dict[str, Any]:
-    instore = [
-        {"type": "mobile", "value": f"91{7000000000 + i}"},
-        {"type": "email", "value": f"c{i}@example.com"},
-    ]
-    profiles = [{"source": "INSTORE", "accountId": "", "identifiers": instore}]
-    if i % 2:
-        wechat = [{"type": "wechat", "value": f"oW{i:08d}"}]
-        profiles.append({"source": "WECHAT", "accountId": "wechat-con1", "identifiers": wechat})
-    return {"id": FIRST_ID + i, "firstName": f"First{i}", "lastName": "Bench", "profiles": profiles}
+    instore = {"mobile": f"91{7000000000 + i}", "email": f"c{i}@example.com"}
+    wechat = {"wechat-con1": {"wechat": f"oW{i:08d}"}} if i % 2 else None
+    return live_customer(FIRST_ID + i, instore, wechat=wechat, firstName=f"First{i}", lastName="Bench")
 
 
 def make_fixture(count: int) -> dict[str, Any]:

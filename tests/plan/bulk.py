@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from tests.testing.seed import live_customer
+
 BASE_ID = 20_000_000
 PER_FILE = 1_000
 
@@ -35,23 +37,7 @@ def email(i: int) -> str:
 
 def seed_customers(n: int) -> list[dict[str, Any]]:
     """Seed records of generated customers 0..n-1, live exactly as declared."""
-    return [
-        {
-            "id": cid(i),
-            "loyaltyType": "loyalty",
-            "profiles": [
-                {
-                    "source": "INSTORE",
-                    "accountId": "",
-                    "identifiers": [
-                        {"type": "mobile", "value": mobile(i)},
-                        {"type": "email", "value": email(i)},
-                    ],
-                }
-            ],
-        }
-        for i in range(n)
-    ]
+    return [live_customer(cid(i), {"mobile": mobile(i), "email": email(i)}) for i in range(n)]
 
 
 def block(i: int, *, mobile_value: str | None = None, email_value: str | None = None, extra: str = "") -> str:

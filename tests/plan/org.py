@@ -1,5 +1,6 @@
-"""The plan and apply tests' data: seed customers and cards, declared customers, and readings of a plan
-(the seed org itself is ``tests.testing.sandbox.seed_fixture``)."""
+"""The plan and apply tests' data: declared customers and readings of a plan. Seed customers and cards
+(``live_customer``, ``live_card``) and the demo's series are the toolkit's, ``tests/testing/seed.py``,
+re-exported here for the tests that read a plan beside them."""
 
 from __future__ import annotations
 
@@ -10,41 +11,9 @@ from typing import Any
 from click.testing import Result
 
 from reconciler.plan import Plan
+from tests.testing.seed import DIGI, GOLD, live_card, live_customer
 
-GOLD, DIGI = 121212, 131313
-
-
-def live_customer(
-    cid: int,
-    instore: Mapping[str, str] | None = None,
-    *,
-    wechat: Mapping[str, Mapping[str, str]] | None = None,
-    **extra: Any,
-) -> dict[str, Any]:
-    """A seed customer: INSTORE identifiers, WECHAT identifiers per account, extra seed fields."""
-    profiles = []
-    if instore is not None:
-        profiles.append({"source": "INSTORE", "accountId": "", "identifiers": _idents(instore)})
-    for account, values in (wechat or {}).items():
-        profiles.append({"source": "WECHAT", "accountId": account, "identifiers": _idents(values)})
-    return {"id": cid, "firstName": f"C{cid}", "loyaltyType": "loyalty", "profiles": profiles, **extra}
-
-
-def _idents(values: Mapping[str, str]) -> list[dict[str, str]]:
-    return [{"type": t, "value": v} for t, v in values.items()]
-
-
-def live_card(number: str, series: int = GOLD, label: str = "ACTIVE", customer: int = 0) -> dict[str, Any]:
-    """A seed card, linked through INSTORE when ``customer`` is set."""
-    card: dict[str, Any] = {
-        "number": number,
-        "seriesId": series,
-        "statusLabel": label,
-        "customerId": customer,
-    }
-    if customer:
-        card["linkedVia"] = {"source": "INSTORE", "accountId": ""}
-    return card
+__all__ = ["DIGI", "GOLD", "declared", "live_card", "live_customer", "plan_json", "summary"]
 
 
 def declared(

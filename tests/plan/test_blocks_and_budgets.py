@@ -1,4 +1,6 @@
-"""Scenarios 6, 7 and 8: blocked holders and customers, safety budgets, and what a plan never touches."""
+"""What a plan blocks and what it leaves alone: a value held by a victim or campaign account, unknown,
+victim and suspended customers (each with its reason), a removal budget exceeded (named), ``--force``
+passing budgets but never a merge, and unmanaged types, undeclared profiles and customers untouched."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Scenarios 2 and 3 (cards): link, create+link, generate, numberless specs, delink, status, card moves."""
+"""Card changes planned against a seeded sandbox: link, create and link, generate, numberless specs, delink,
+status changes, no ``cards`` key leaving cards unmanaged and ``cards: []`` delinking all, a card moving
+between declared customers (delinked first), a card kept by another customer (a conflict), and links the API
+would refuse (a card whose state cannot be linked, a series past its active-card limit: 3036)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Scenarios 1, 3 (identifiers), 4, 5, 8: identifier changes, moves, conflicts, merges, ownership."""
+"""Identifier changes planned against a seeded sandbox: a change as one call, no changes exits 0, a move
+between declared customers releases first, a value kept by another customer in its scope is a conflict,
+one held in another source is a blocked merge, and a merge both customers allow is planned."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Scenario 9: a plan never writes, and reads exactly what it needs (the sandbox's request log)."""
+"""A plan never writes and reads exactly what it needs, counted in the sandbox's request log: a declared
+holder outside the scope is read once to decide move or conflict, and bulk reads fill every batch with the
+lookups starting on the first chunks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Scenario 10 and the no-longer-managed part of 8: ``--changed-since`` reads only what changed; shards."""
+"""Planning part of a state: ``--changed-since`` reads only the customers that changed (and the holders of
+their adds), a customer removed from the YAML is reported as no longer managed, an unknown ref is a one-line
+usage error, a changed reconciler.yaml puts every customer in scope, and shards partition the customers into
+plans whose union is the full plan."""
 
 from __future__ import annotations
 

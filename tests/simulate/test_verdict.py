@@ -24,15 +24,6 @@ DEMO_LINE = (
 )
 
 
-@pytest.fixture
-def demo_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "demo"
-    shutil.copytree(REPO / "state", root / "state")
-    shutil.copy(REPO / "reconciler.yaml", root / "reconciler.yaml")
-    monkeypatch.chdir(root)
-    return root
-
-
 @pytest.mark.parametrize("fmt", ["text", "markdown"])
 def test_the_demo_plan_says_every_customer_reaches_the_declared_state(demo_repo: Path, fmt: str) -> None:
     shown = CliRunner().invoke(main, ["plan", "--format", fmt])

@@ -6,11 +6,14 @@
 - ``ws``: a plan workspace on ``server`` (OAuth); afterwards the sandbox must have received no write.
 - ``demo_ws``: an apply workspace on ``demo_server`` with the demo state (Lydia's merge taken out).
 - ``oauth_env``: the sandbox's OAuth credentials in the environment.
+- ``demo_repo``: a copy of the repository's demo (state/ and reconciler.yaml, the embedded sandbox), the
+  test run from its root.
 - the mask key: every test runs with ``RECONCILER_MASK_KEY`` set to ``TEST_MASK_KEY`` (autouse).
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +25,7 @@ from reconciler.sandbox.server import SandboxServer
 from tests.testing.mask import TEST_MASK_KEY
 from tests.testing.requests import writes
 from tests.testing.sandbox import Api, fresh_demo
-from tests.testing.workspace import Workspace, demo_state, make_workspace
+from tests.testing.workspace import REPO, Workspace, demo_state, make_workspace
 
 
 @pytest.fixture(autouse=True)
@@ -69,6 +72,16 @@ def oauth_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CAPILLARY_OAUTH_KEY", "sandbox")
     monkeypatch.setenv("CAPILLARY_OAUTH_SECRET", "sandbox")
     monkeypatch.delenv("NO_COLOR", raising=False)
+
+
+@pytest.fixture
+def demo_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the demo repository (state/ and reconciler.yaml, the embedded sandbox), run from its root."""
+    root = tmp_path / "demo"
+    shutil.copytree(REPO / "state", root / "state")
+    shutil.copy(REPO / "reconciler.yaml", root / "reconciler.yaml")
+    monkeypatch.chdir(root)
+    return root
 
 
 @pytest.fixture

@@ -4,9 +4,8 @@ same app in-process through ``httpx.ASGITransport`` (``Api`` in either mode; the
 from __future__ import annotations
 
 import asyncio
-import copy
 import socket
-from collections.abc import Iterable
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -16,17 +15,18 @@ from reconciler.sandbox.app import SandboxApp
 from reconciler.sandbox.faults import Faults, parse_faults
 from reconciler.sandbox.runtime import Runtime
 from reconciler.sandbox.server import SandboxServer
+from tests.testing.seed import base_org, seed_fixture
 
-
-def base_org() -> dict[str, Any]:
-    """The demo org's sources, labels and series, with no customers and no cards."""
-    demo = demo_fixture()
-    return {k: copy.deepcopy(v) for k, v in demo.items() if k not in ("customers", "cards")}
-
-
-def seed_fixture(customers: Iterable[dict[str, Any]], cards: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
-    """A complete seed fixture: the demo org plus these customers and cards."""
-    return {**base_org(), "customers": list(customers), "cards": list(cards)}
+__all__ = [
+    "Api",
+    "base_org",
+    "change_behind_the_plan",
+    "codes",
+    "free_port",
+    "fresh_demo",
+    "seed_fixture",
+    "serve",
+]
 
 
 def free_port() -> int:
@@ -102,6 +102,13 @@ def fresh_demo(app: SandboxApp) -> None:
     rt.settings, rt.faults = Settings(), Faults()
     rt.windows.clear()
     rt.clear_log()
+
+
+def change_behind_the_plan(server: SandboxServer, customer: int, identifiers: Mapping[str, str]) -> None:
+    """Someone else adds ``identifiers`` to ``customer``'s INSTORE profile, between a plan and its apply."""
+    body = {"add": [{"type": t, "value": v} for t, v in identifiers.items()], "remove": []}
+    url = f"{server.url}/v2/customers/{customer}/changeIdentifier?source=INSTORE"
+    assert httpx.post(url, json=body, headers=server.basic_auth()).status_code == 200
 
 
 def codes(response: httpx.Response, key: str = "errors") -> list[int]:
