@@ -21,9 +21,8 @@ from reconciler.errors import EXIT_PARTIAL
 from reconciler.plan import Plan
 from reconciler.sandbox.server import SandboxServer
 from tests.apply.test_executor import _plan_then_apply
-from tests.plan.org import live_customer
-from tests.testing import Workspace, make_workspace
-from tests.testing.sandbox import seed_fixture
+from tests.testing import Workspace, live_customer, make_workspace
+from tests.testing.seed import seed_fixture
 
 A, VICTIM, SURVIVOR, HOLDER = 9401, 9402, 9403, 9404
 STATE = """customers:

@@ -17,9 +17,8 @@ import pytest
 from reconciler.apply import STALE
 from reconciler.sandbox.server import SandboxServer
 from tests.apply.test_executor import _plan_then_apply
-from tests.plan.org import live_customer
-from tests.testing import is_write, make_workspace
-from tests.testing.sandbox import seed_fixture
+from tests.testing import is_write, live_customer, make_workspace
+from tests.testing.seed import seed_fixture
 
 A, OTHER = 9601, 9602
 EMAIL = "taken-later@example.com"

@@ -15,9 +15,9 @@ import pytest
 
 from reconciler.apply import FAILED, STALE
 from reconciler.sandbox.server import SandboxServer
-from tests.plan.org import live_customer
-from tests.testing import Workspace, make_workspace
-from tests.testing.sandbox import change_behind_the_plan, seed_fixture
+from tests.testing import Workspace, live_customer, make_workspace
+from tests.testing.sandbox import change_behind_the_plan
+from tests.testing.seed import seed_fixture
 
 from .runs import Run, apply_cli, plan_then_apply
 from .schemas import JOURNAL, RESULT, assert_valid, broken, problems

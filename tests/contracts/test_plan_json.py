@@ -18,9 +18,9 @@ from reconciler.mask import MASK_KEY_ENV, choose_mask_key
 from reconciler.plan import GENERATE_CARD
 from reconciler.render import render_json
 from reconciler.simulate import DIVERGED, PASSED
-from tests.plan.org import DIGI, declared, live_customer
+from tests.plan.org import declared
 from tests.simulate.plant import card_moves_through_a_merge, relabel, reverse_releases, run_twin, unblock
-from tests.testing import Workspace
+from tests.testing import DIGI, Workspace, live_customer
 from tests.unit.factory import card, desired, live, make_plan, spec
 from tests.unit.test_checksum import fixed_plan
 

@@ -43,7 +43,7 @@ from reconciler.commands.runner import run_async
 from reconciler.plan.scope import Scope
 from reconciler.workspace import ScopeOptions, Workspace, load_workspace, resolve_scope
 from tests.plan import bulk
-from tests.testing.sandbox import seed_fixture
+from tests.testing.seed import seed_fixture
 
 # A plan's round trips that follow one another: the token, the series (the first request: it authenticates
 # and fails fast alone), the org's sources (they need the org id the series carry), a customer's read, then

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from reconciler.errors import EXIT_BLOCKED, EXIT_OK
-from tests.plan.org import declared, live_customer, summary
-from tests.testing import Workspace
+from tests.plan.org import declared, summary
+from tests.testing import Workspace, live_customer
 
 A, B, VICTIM, SURVIVOR, CAMPAIGN, SUSPENDED, UNKNOWN = 9201, 9202, 9203, 9204, 9205, 9206, 9299
 

@@ -11,8 +11,8 @@ import pytest
 
 from reconciler.errors import EXIT_BLOCKED, EXIT_OK
 from reconciler.plan import CHANGE_IDENTIFIER, CREATE_CARD, GENERATE_CARD, UPDATE_CARD, Action
-from tests.plan.org import DIGI, GOLD, declared, live_card, live_customer, summary
-from tests.testing import Workspace
+from tests.plan.org import declared, summary
+from tests.testing import DIGI, GOLD, Workspace, live_card, live_customer
 
 A, B = 9101, 9102
 MOBILE_A, MOBILE_B = {"mobile": "919800001001"}, {"mobile": "919800001002"}

@@ -13,9 +13,9 @@ import pytest
 
 from reconciler.capillary import SCOPES_UNKNOWN
 from reconciler.errors import EXIT_BLOCKED
-from tests.plan.org import declared, live_customer
-from tests.testing import Workspace
-from tests.testing.sandbox import base_org
+from tests.plan.org import declared
+from tests.testing import Workspace, live_customer
+from tests.testing.seed import base_org
 
 A, HOLDER = 9501, 9502
 EMAIL = "shared@example.com"

@@ -8,8 +8,8 @@ import pytest
 
 from reconciler.errors import EXIT_BLOCKED, EXIT_CHANGES, EXIT_OK
 from reconciler.plan import CHANGE_IDENTIFIER
-from tests.plan.org import declared, live_customer, plan_json, summary
-from tests.testing import Workspace
+from tests.plan.org import declared, plan_json, summary
+from tests.testing import Workspace, live_customer
 
 A, B, C, D = 9001, 9002, 9003, 9004
 

@@ -18,8 +18,8 @@ import pytest
 
 from reconciler.errors import EXIT_BLOCKED, EXIT_ERROR
 from reconciler.sandbox.server import SandboxServer
-from tests.plan.org import GOLD, declared, live_card, live_customer, plan_json
-from tests.testing import Workspace
+from tests.plan.org import declared, plan_json
+from tests.testing import GOLD, Workspace, live_card, live_customer
 
 from . import bulk
 

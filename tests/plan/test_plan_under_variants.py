@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.sandbox.server import SandboxServer
-from tests.plan.org import declared, live_customer
-from tests.testing import Workspace, writes
+from tests.plan.org import declared
+from tests.testing import Workspace, live_customer, writes
 from tests.testing.variants import ALL, label
 
 A, B, C, VICTIM, SURVIVOR, CAMPAIGN = 9301, 9302, 9303, 9304, 9305, 9306

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from reconciler.plan.scope import in_shard
-from tests.plan.org import DIGI, GOLD, declared, live_card, live_customer
-from tests.testing import Workspace, route_counts, writes
+from tests.plan.org import declared
+from tests.testing import DIGI, GOLD, Workspace, live_card, live_customer, route_counts, writes
 
 from . import bulk
 

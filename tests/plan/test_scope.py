@@ -16,9 +16,8 @@ from reconciler.plan.scope import parse_shard, select_scope
 from reconciler.sandbox import Store
 from reconciler.sandbox.server import SandboxServer
 from reconciler.workspace import load_workspace
-from tests.plan.org import GOLD, live_card
-from tests.testing import Workspace, route_counts, writes
-from tests.testing.sandbox import seed_fixture
+from tests.testing import GOLD, Workspace, live_card, route_counts, writes
+from tests.testing.seed import seed_fixture
 
 from . import bulk
 

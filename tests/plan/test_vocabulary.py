@@ -13,9 +13,9 @@ from click.testing import CliRunner
 
 from reconciler.cli import main
 from reconciler.errors import EXIT_BLOCKED
-from tests.plan.org import declared, live_customer
-from tests.testing import Workspace, writes
-from tests.testing.sandbox import base_org
+from tests.plan.org import declared
+from tests.testing import Workspace, live_customer, writes
+from tests.testing.seed import base_org
 
 A, B = 9301, 9302
 TYPO = "wechat-cn1"

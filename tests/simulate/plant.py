@@ -15,8 +15,8 @@ from reconciler.plan import Action, Plan
 from reconciler.plan.calls import build_calls
 from reconciler.simulate import Simulation, simulate
 from reconciler.workspace import load_workspace
-from tests.plan.org import DIGI, GOLD, declared, live_card, live_customer
-from tests.testing import Workspace
+from tests.plan.org import declared
+from tests.testing import DIGI, GOLD, Workspace, live_card, live_customer
 
 
 def unblock(plan: Plan, which: Callable[[Action], bool]) -> Plan:

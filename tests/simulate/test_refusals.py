@@ -19,8 +19,8 @@ import pytest
 from reconciler.errors import EXIT_BLOCKED, EXIT_OK
 from reconciler.plan import GENERATE_CARD, Plan
 from reconciler.simulate import DIVERGED, PASSED, Simulation
-from tests.plan.org import DIGI, GOLD, declared, live_card, live_customer
-from tests.testing import Workspace
+from tests.plan.org import declared
+from tests.testing import DIGI, GOLD, Workspace, live_card, live_customer
 
 from .plant import relabel, reverse_releases, run_twin, unblock
 

@@ -25,7 +25,7 @@ from reconciler.commands.plan import compute_plan
 from reconciler.plan import Plan
 from reconciler.sandbox.server import SandboxServer
 from reconciler.workspace import ScopeOptions, load_workspace, resolve_scope
-from tests.testing.sandbox import seed_fixture
+from tests.testing.seed import seed_fixture
 
 REPO = Path(__file__).resolve().parents[2]
 
