@@ -21,8 +21,7 @@ from reconciler.simulate import DIVERGED, PASSED
 from tests.plan.org import declared
 from tests.simulate.plant import card_moves_through_a_merge, relabel, reverse_releases, run_twin, unblock
 from tests.testing import DIGI, Workspace, live_customer
-from tests.unit.factory import card, desired, live, make_plan, spec
-from tests.unit.test_checksum import fixed_plan
+from tests.unit.factory import card, desired, fixed_plan, live, make_plan, spec
 
 from .schemas import PLAN, assert_valid, broken, parsed, problems
 

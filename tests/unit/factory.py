@@ -1,4 +1,5 @@
-"""Builders of desired and live state for the core tests: real model objects, written compactly."""
+"""Builders of desired and live state for the unit tests: real model objects, written compactly; and
+``fixed_plan``, the plan of fixed inputs that the golden outputs, the checksum and the JSON contract read."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TypedDict, Unpack
 
 from reconciler.config import Config
-from reconciler.errors import ApiError
+from reconciler.errors import ApiError, NotFoundError
 from reconciler.model import (
     CardLabel,
     CardSpec,
@@ -136,3 +137,28 @@ def make_plan(
     every = {d.id: d for d in (*declared, *others)}
     observed = Observed(dict(lives), found, cards, tuple(SERIES), tuple(LABELS), None)
     return build_plan(changes, observed, cfg, every, target=target, force=force)
+
+
+def fixed_plan(
+    line: int = 1,
+    mobile: str = "919000000002",
+    target: str = "embedded sandbox (demo data)",
+    *,
+    gold_label: str = "ACTIVE",
+    config: Config | None = None,
+    hard: bool = False,
+) -> Plan:
+    """A plan touching every action kind, from fixed inputs (the golden outputs' plan). ``hard`` adds what
+    carries words of its own: a blocked merge (customer 2's holder in WECHAT) and an unknown customer."""
+    cards = [spec(121212, "GOLD1", status="CARD BLOCKED"), spec(121212, "GOLD2"), spec("DIGI01")]
+    d = desired(1, {"INSTORE": {"mobile": mobile, "email": "tom@example.com"}}, line=line, cards=cards)
+    lv_ids = {"INSTORE": {"mobile": "919000000001", "email": "tom@example.com"}}
+    lv = live(1, lv_ids, cards=[card("GOLD1", 1, label=gold_label), card("GOLD9", 1)])
+    other = desired(2, {"INSTORE": {"externalId": "EXT-1"}}, line=line + 40)
+    holders = {Identifier("externalId", "EXT-1"): holder(3, "WECHAT:wx" if hard else "INSTORE")}
+    lives: dict[int, LiveCustomer | ApiError] = {1: lv, 2: live(2)}
+    declared = [d, other]
+    if hard:
+        declared.append(desired(4, {"INSTORE": {"externalId": "EXT-4"}}, line=line + 60))
+        lives[4] = NotFoundError("customer not found", code=8015)
+    return make_plan(declared, lives, holders=holders, target=target, config=config)

@@ -15,39 +15,13 @@ from typing import Any
 import pytest
 
 from reconciler.config import ApiConfig, Config
-from reconciler.errors import ApiError, NotFoundError
 from reconciler.mask import MASK_KEY_ENV, choose_mask_key, mask_value, use_mask_key
-from reconciler.model import Identifier, LiveCustomer, ProfileKey
+from reconciler.model import ProfileKey
 from reconciler.plan import Action, Budget, Call, CallItem, CustomerPlan, Plan, checksum_of
-from tests.unit.factory import card, desired, holder, live, make_plan, spec
+from tests.unit.factory import fixed_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED = "bd180778b290a2ede4b328f6afe4391a17592fd9d30ba66b140adedf24a6334a"
-
-
-def fixed_plan(
-    line: int = 1,
-    mobile: str = "919000000002",
-    target: str = "embedded sandbox (demo data)",
-    *,
-    gold_label: str = "ACTIVE",
-    config: Config | None = None,
-    hard: bool = False,
-) -> Plan:
-    """A plan touching every action kind, from fixed inputs (the golden outputs' plan). ``hard`` adds what
-    carries words of its own: a blocked merge (customer 2's holder in WECHAT) and an unknown customer."""
-    cards = [spec(121212, "GOLD1", status="CARD BLOCKED"), spec(121212, "GOLD2"), spec("DIGI01")]
-    d = desired(1, {"INSTORE": {"mobile": mobile, "email": "tom@example.com"}}, line=line, cards=cards)
-    lv_ids = {"INSTORE": {"mobile": "919000000001", "email": "tom@example.com"}}
-    lv = live(1, lv_ids, cards=[card("GOLD1", 1, label=gold_label), card("GOLD9", 1)])
-    other = desired(2, {"INSTORE": {"externalId": "EXT-1"}}, line=line + 40)
-    holders = {Identifier("externalId", "EXT-1"): holder(3, "WECHAT:wx" if hard else "INSTORE")}
-    lives: dict[int, LiveCustomer | ApiError] = {1: lv, 2: live(2)}
-    declared = [d, other]
-    if hard:
-        declared.append(desired(4, {"INSTORE": {"externalId": "EXT-4"}}, line=line + 60))
-        lives[4] = NotFoundError("customer not found", code=8015)
-    return make_plan(declared, lives, holders=holders, target=target, config=config)
 
 
 @pytest.fixture(autouse=True)
@@ -59,7 +33,7 @@ def _default_key(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_checksum_is_stable_in_a_fresh_process() -> None:
     code = (
         "from reconciler.mask import choose_mask_key; choose_mask_key(sandbox=True); "
-        "from tests.unit.test_checksum import fixed_plan; print(fixed_plan().checksum)"
+        "from tests.unit.factory import fixed_plan; print(fixed_plan().checksum)"
     )
     env = {k: v for k, v in os.environ.items() if k != MASK_KEY_ENV}
     env["PYTHONHASHSEED"] = "12345"

@@ -16,8 +16,7 @@ from reconciler.mask import MASK_KEY_ENV, choose_mask_key, mask_value
 from reconciler.model import Identifier
 from reconciler.plan import Plan
 from reconciler.render import render_json, render_markdown, render_text
-from tests.unit.factory import card, desired, holder, live, make_plan, spec
-from tests.unit.test_checksum import fixed_plan
+from tests.unit.factory import card, desired, fixed_plan, holder, live, make_plan, spec
 
 GOLDEN = Path(__file__).parent / "golden"
 SCHEMA = json.loads((Path(reconciler.__file__).parent / "schemas" / "plan.schema.json").read_text())
