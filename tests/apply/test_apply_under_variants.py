@@ -20,8 +20,8 @@ from reconciler.apply import FAILED, ApplyResult
 from reconciler.errors import EXIT_PARTIAL
 from reconciler.plan import Plan
 from reconciler.sandbox.server import SandboxServer
-from tests.apply.test_executor import _plan_then_apply
 from tests.testing import Workspace, live_customer, make_workspace
+from tests.testing.applying import plan_then_apply
 from tests.testing.seed import seed_fixture
 
 A, VICTIM, SURVIVOR, HOLDER = 9401, 9402, 9403, 9404
@@ -92,4 +92,4 @@ def _workspace(root: Path, server: SandboxServer) -> Workspace:
 
 
 def _run(ws: Workspace) -> tuple[Plan, ApplyResult]:
-    return asyncio.run(_plan_then_apply(ws))
+    return asyncio.run(plan_then_apply(ws))

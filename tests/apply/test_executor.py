@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,33 +18,16 @@ from reconciler.capillary import CapillaryWriter
 from reconciler.commands.progress import ERASE, ProgressReporter
 from reconciler.commands.target import open_target
 from reconciler.errors import ApiError
-from reconciler.plan import Plan
 from reconciler.plan.live import make_plan
 from reconciler.sandbox.server import SandboxServer
 from reconciler.workspace import load_workspace
 from tests.testing import Workspace, is_write, make_workspace
+from tests.testing.applying import plan_then_apply
 from tests.testing.clock import Clock
 from tests.testing.sandbox import change_behind_the_plan
 
 BECKY = 564854790
 CHANGE_ROUTE = "POST /v2/customers/{id}/changeIdentifier"
-
-
-async def _plan_then_apply(
-    ws: Workspace, between: Callable[[], None] | None = None, settle: Backoff = SETTLE
-) -> tuple[Plan, ApplyResult]:
-    space = load_workspace(ws.root / "reconciler.yaml")
-    async with open_target(space.config, write=True) as writer:
-        assert isinstance(writer, CapillaryWriter)
-        plan = await make_plan(writer, space.state.customers, space.state.by_id(), space.config, target="t")
-        if between is not None:
-            between()
-        journal = Journal(ws.root / "j.jsonl")
-        try:
-            result = await apply_plan(plan, writer, space.state.by_id(), space.config, journal, settle=settle)
-        finally:
-            journal.close()
-    return plan, result
 
 
 def test_a_customer_changed_between_plan_and_write_is_skipped_as_stale(demo_ws: Workspace) -> None:
@@ -55,7 +37,7 @@ def test_a_customer_changed_between_plan_and_write_is_skipped_as_stale(demo_ws: 
         change_behind_the_plan(srv, BECKY, {"externalId": "EXT-BECKY-NEW"})
         srv.clear_log()
 
-    _, result = asyncio.run(_plan_then_apply(demo_ws, change_becky))
+    _, result = asyncio.run(plan_then_apply(demo_ws, change_becky))
     by_id = {c.id: c for c in result.customers}
     assert by_id[BECKY].status == STALE
     assert result.exit_code == 5
@@ -77,7 +59,7 @@ def test_a_write_with_an_unknown_outcome_is_settled_by_reading(
     srv = demo_ws.server
     srv.set_faults({"seed": 1, "endpoints": {CHANGE_ROUTE: {fault: 1.0, "limit": 1}}})
     srv.clear_log()
-    plan, result = asyncio.run(_plan_then_apply(demo_ws))
+    plan, result = asyncio.run(plan_then_apply(demo_ws))
     assert result.exit_code == 0
     writes = [e for e in srv.request_log()["requests"] if is_write(e)]
     assert len(writes) == len(plan.calls) + extra_sends
@@ -96,7 +78,7 @@ def test_a_write_that_never_gets_an_answer_stops_after_max_sends(demo_ws: Worksp
         pauses.append(seconds)
 
     settle = Backoff(SETTLE.base, SETTLE.cap, sleep=record, uniform=lambda low, high: high)
-    _, result = asyncio.run(_plan_then_apply(demo_ws, settle=settle))
+    _, result = asyncio.run(plan_then_apply(demo_ws, settle=settle))
     assert result.exit_code == 6
     log = srv.request_log()["requests"]
     sends = Counter(int(e["path"].split("/")[3]) for e in log if e["route"] == CHANGE_ROUTE.split(" ")[1])
@@ -118,7 +100,7 @@ def test_lost_generations_stop_at_their_cap_and_the_spare_cards_are_reported(dem
     srv.set_faults({"seed": 1, "endpoints": {"POST /v2/card/generate": {"drop_after_commit": 1.0}}})
     unlinked = sum(1 for c in srv.dump()["cards"] if not c.get("customerId"))
     srv.clear_log()
-    plan, result = asyncio.run(_plan_then_apply(demo_ws))
+    plan, result = asyncio.run(plan_then_apply(demo_ws))
     generates = [c for c in plan.calls if c.op == "generateCard"]
     assert len(generates) == 1
     log = srv.request_log()["requests"]

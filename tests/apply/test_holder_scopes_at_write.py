@@ -16,8 +16,8 @@ import pytest
 
 from reconciler.apply import STALE
 from reconciler.sandbox.server import SandboxServer
-from tests.apply.test_executor import _plan_then_apply
 from tests.testing import is_write, live_customer, make_workspace
+from tests.testing.applying import plan_then_apply
 from tests.testing.seed import seed_fixture
 
 A, OTHER = 9601, 9602
@@ -55,7 +55,7 @@ def test_a_value_taken_in_another_account_after_the_plan_is_not_written(
             assert httpx.post(url, json=body, headers=server.basic_auth()).status_code == 200
             server.clear_log()
 
-        plan, result = asyncio.run(_plan_then_apply(ws, someone_takes_the_email))
+        plan, result = asyncio.run(plan_then_apply(ws, someone_takes_the_email))
         assert [(a.value, a.risk, a.blocked) for a in plan.actions] == [(EMAIL, "plain", False)]
         (customer,) = result.customers
         assert customer.status == STALE, customer

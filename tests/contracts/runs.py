@@ -6,27 +6,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 from click.testing import CliRunner
 
-from reconciler.apply import ApplyResult, apply_plan
+from reconciler.apply import ApplyResult
 from reconciler.apply.executor import SETTLE
-from reconciler.apply.journal import Journal, read_journal
+from reconciler.apply.journal import read_journal
 from reconciler.apply.stop import Stopper
 from reconciler.backoff import Backoff
-from reconciler.capillary import CapillaryWriter
 from reconciler.cli import main
-from reconciler.commands.target import open_target
-from reconciler.plan.live import make_plan
 from reconciler.render.report import render_result_json
 from reconciler.sandbox.server import SandboxServer
-from reconciler.workspace import load_workspace
-from tests.testing import Workspace
-
-JOURNAL = "j.jsonl"
+from tests.testing import Workspace, applying
+from tests.testing.applying import JOURNAL
 
 
 async def _no_pause(seconds: float) -> None:
@@ -65,31 +60,12 @@ def plan_then_apply(
 ) -> tuple[ApplyResult, Run]:
     """Plan, run ``between`` (a change to the org), apply that plan; with ``stop_in_flight``, stop and halt
     the run as soon as a write has reached the sandbox, unanswered (as a second SIGINT would)."""
-    return asyncio.run(_plan_then_apply(ws, between, stop_in_flight))
 
+    def halt(stopper: Stopper) -> Coroutine[Any, Any, None]:
+        return _halt_in_flight(ws.server, stopper, ws.server.dump())  # the org as the apply starts
 
-async def _plan_then_apply(
-    ws: Workspace, between: Callable[[], None] | None, stop_in_flight: bool
-) -> tuple[ApplyResult, Run]:
-    space = load_workspace(ws.config_path)
-    async with open_target(space.config, write=True) as writer:
-        assert isinstance(writer, CapillaryWriter)
-        plan = await make_plan(writer, space.state.customers, space.state.by_id(), space.config, target="t")
-        if between is not None:
-            between()
-        stopper = Stopper(space.config.api.concurrency)
-        halting = None
-        if stop_in_flight:
-            before = ws.server.dump()
-            halting = asyncio.ensure_future(_halt_in_flight(ws.server, stopper, before))
-        journal = Journal(ws.root / JOURNAL)
-        try:
-            args = (plan, writer, space.state.by_id(), space.config, journal)
-            result = await apply_plan(*args, settle=NO_PAUSE, stopper=stopper)
-        finally:
-            journal.close()
-            if halting is not None:
-                halting.cancel()
+    beside = halt if stop_in_flight else None
+    _, result = asyncio.run(applying.plan_then_apply(ws, between, settle=NO_PAUSE, beside=beside))
     return result, Run(json.loads(render_result_json(result)), read_journal(ws.root / JOURNAL))
 
 
