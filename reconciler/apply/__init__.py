@@ -1,8 +1,9 @@
 """Apply: execute a reviewed Plan against the live API, journaling every write (docs/architecture.md 5).
 
 ``apply_plan(plan, writer, desired, config, journal)`` returns an ``ApplyResult`` whose ``exit_code``
-follows docs/architecture.md 11 (see ``result.py`` for the incident rule). The rules of execution are in
-``executor.py``; how an unknown outcome is settled is in ``resolve.py``.
+follows docs/architecture.md 11 (see ``result.py`` for the incident rule). The run's steps are in
+``executor.py``, one customer's chain of calls in ``customer.py``, one call's sends in ``send.py``, and how
+an unknown outcome is settled in ``resolve.py``.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ merge). The sandbox and the API run one call in one transaction, so a half-visib
 changed the customer meanwhile; apply then stops that customer rather than guess.
 
 A ``generateCard`` cannot be checked by re-reading (its number is what the lost answer carried): it
-yields ``UNKNOWN``, and the executor decides (see ``executor.py``).
+yields ``UNKNOWN``, and the sender decides (see ``send.py``).
 """
 
 from __future__ import annotations

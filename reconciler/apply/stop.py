@@ -1,9 +1,9 @@
 """The write stopper: how an apply stops starting writes (a signal, or a journal it can no longer write).
 
-The executor takes a slot from the stopper before each call's writes; once it has stopped, no slot admits
+Each call takes a slot from the stopper before its writes (``send.py``); once it has stopped, no slot admits
 a new call (``NotStarted``). A first SIGINT/SIGTERM stops it and gives the writes in flight
 ``GRACE_SECONDS`` to finish; a second signal, or the end of the grace, halts them at once (their tasks are
-cancelled and the executor journals them as outcome unknown). The slots also bound how many writes are in
+cancelled and journalled as outcome unknown). The slots also bound how many writes are in
 flight, so the journal's reserve (``journal.py``) always has room for their outcome lines.
 """
 
