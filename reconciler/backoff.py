@@ -1,7 +1,7 @@
 """The one backoff policy: a jittered, growing pause, with the sleep and the randomness injectable.
 
 The client's retries (``capillary._channel``) and apply's pause before settling an unknown outcome
-(``apply.executor``) both use it; tests pass a ``sleep`` that records the pauses instead of waiting.
+(``apply.send``) both use it; tests pass a ``sleep`` that records the pauses instead of waiting.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ Uniqueness scope: an identifier is unique within its source for single-account s
 ``ProfileKey`` *is* the uniqueness scope.
 """
 
+# Long because: it is the one vocabulary of value types every layer shares (desired, live, holders, cards,
+# series, the reader protocol); split, each layer would import the same few names from several modules.
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence

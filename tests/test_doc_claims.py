@@ -333,15 +333,8 @@ def _reconciler_errors() -> list[type[errors.ReconcilerError]]:
     return sorted(found, key=lambda c: (c.__module__, c.__qualname__))
 
 
-# Defined in errors.py, but still defined again in their old modules, which H-apply owns: until those
-# import theirs from errors.py, these two are expected to fail (the lead removes the marks then).
-_PENDING = {"reconciler.apply.lock.ApplyRunningError", "reconciler.apply.journal.JournalError"}
-
-
 def _error_param(cls: type[errors.ReconcilerError]) -> Any:
-    name = f"{cls.__module__}.{cls.__qualname__}"
-    marks = [pytest.mark.xfail(reason="the apply module defines its own", strict=False)] * (name in _PENDING)
-    return pytest.param(cls, id=name, marks=marks)
+    return pytest.param(cls, id=f"{cls.__module__}.{cls.__qualname__}")
 
 
 def _tree() -> set[str]:
@@ -380,58 +373,11 @@ def _signal_arithmetic() -> list[str]:
     return found
 
 
-# apply/stop.py is H-apply's: until it calls errors.exit_for_signal, its line is expected (the lead
-# empties this set and removes the xfail below).
-_PENDING_SIGNAL_FILES = {"reconciler/apply/stop.py"}
-
-
-def test_a_signal_becomes_its_exit_code_in_errors_py() -> None:
+def test_a_signal_becomes_its_exit_code_in_errors_py_only() -> None:
     """``128 + signum`` is computed once, in ``errors.exit_for_signal``."""
     import signal
 
     assert errors.exit_for_signal(signal.SIGINT) == errors.EXIT_INTERRUPTED == 130
     assert errors.exit_for_signal(signal.SIGTERM) == 143
-    elsewhere = [w for w in _signal_arithmetic() if w.split(":")[0] not in _PENDING_SIGNAL_FILES]
+    elsewhere = _signal_arithmetic()
     assert not elsewhere, "128 + a signal outside errors.exit_for_signal: " + ", ".join(elsewhere)
-
-
-@pytest.mark.xfail(reason="apply/stop.py computes its own (H-apply)", strict=False)
-def test_no_module_computes_a_signal_exit_code_itself() -> None:
-    assert _signal_arithmetic() == []
-
-
-def _leaf_commands() -> dict[str, click.Command]:
-    """The commands that run (a group's callback only runs before its subcommand, which returns the code)."""
-    return {name: c for name, c in _commands().items() if not isinstance(c, click.Group)}
-
-
-@pytest.mark.parametrize("name", sorted(_leaf_commands()))
-def test_every_command_is_annotated_to_return_its_exit_code(name: str) -> None:
-    """docs/architecture.md 11: every command function returns its exit code, an ``int``."""
-    import inspect
-
-    callback = _leaf_commands()[name].callback
-    assert callback is not None
-    returns = inspect.signature(inspect.unwrap(callback)).return_annotation
-    assert returns in ("int", int), f"reconciler {name} is annotated to return {returns!r}, not int"
-
-
-def _returned(name: str, args: list[str]) -> object:
-    """What the command function returned, called through click (options parsed, no exit)."""
-    return _commands()[name].main(args, prog_name=f"reconciler {name}", standalone_mode=False)
-
-
-def test_validate_returns_its_exit_code(tmp_path: Path) -> None:
-    import shutil
-
-    shutil.copy(ROOT / "reconciler.yaml", tmp_path / "reconciler.yaml")
-    shutil.copytree(ROOT / "state", tmp_path / "state")
-    config = str(tmp_path / "reconciler.yaml")
-    assert _returned("validate", ["--config", config, "-q"]) == errors.EXIT_OK
-    (tmp_path / "state" / "broken.yaml").write_text("customers: [{identifiers: 3}]\n", encoding="utf-8")
-    assert _returned("validate", ["--config", config, "-q"]) == errors.EXIT_ERROR
-
-
-def test_init_returns_its_exit_code(tmp_path: Path) -> None:
-    assert _returned("init", [str(tmp_path / "repo"), "-q"]) == errors.EXIT_OK
-    assert (tmp_path / "repo" / "reconciler.yaml").is_file()

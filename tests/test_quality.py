@@ -94,7 +94,6 @@ def too_long() -> list[str]:
 
 # Until the helpers of issue 30 have split their modules or written their reasons; the lead removes
 # this mark when they have.
-@pytest.mark.xfail(reason="issue 30: modules are being split", strict=False)
 def test_no_long_function_or_module_without_its_reason() -> None:
     """shared/STYLE.md: no function over 40 lines and no module over ~300 lines, or a reason at its top
     in a comment starting ``# Long because:``."""
