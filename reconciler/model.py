@@ -76,7 +76,7 @@ def transition_problem(current: str, target: str) -> str:
 COUNTED_CARD_STATUSES = frozenset({"ACTIVE", "SUSPENDED", "ISSUED"})
 # Identifier types (compared lower-cased) that carry a card number, and the card types in all: the one
 # vocabulary the reader, the diff, the state rules and masking share.
-CARD_NUMBER_TYPES = frozenset({"cardnumber", "card"})
+CARD_NUMBER_TYPES = frozenset({"cardnumber", "card"})  # the API's spellings; the plan writes plan.CARD_NUMBER
 CARD_TYPES = CARD_NUMBER_TYPES | {"cardexternalid"}
 
 

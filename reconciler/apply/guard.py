@@ -31,7 +31,7 @@ from reconciler.capillary import CapillaryReader
 from reconciler.errors import ApiError
 from reconciler.mask import mask_value
 from reconciler.model import DEAD_CARD_STATUSES, Identifier
-from reconciler.plan import CHANGE_IDENTIFIER, GENERATE_CARD, MERGE, Call, CallItem, Plan
+from reconciler.plan import CARD_NUMBER, CHANGE_IDENTIFIER, GENERATE_CARD, MERGE, Call, CallItem, Plan
 from reconciler.plan.diff import in_series
 
 
@@ -100,7 +100,7 @@ class HolderGuard:
         return HolderCheck(SEND)
 
     async def _holder(self, call: Call, item: CallItem, value: str) -> _Held:
-        if item.type.lower() == "cardnumber":
+        if item.type.lower() == CARD_NUMBER:
             card = await self.reader.get_card(value)
             owner = card.customer_id if card is not None and card.customer_id else None
             return _Held(owner, owner == call.customer_id)
@@ -129,14 +129,14 @@ class HolderGuard:
             if card.number not in known and card.status not in DEAD_CARD_STATUSES and in_series(card, series):
                 generated[call.id] = card.number
                 self.stand_ins.add(call.id)
-                shown = mask_value("cardnumber", card.number)
+                shown = mask_value(CARD_NUMBER, card.number)
                 why = f"the customer already holds {shown} of series {series}; not generated"
                 return HolderCheck(DONE, why)
         return HolderCheck(SEND)
 
     def _named(self) -> set[str]:
         """Cards this plan creates, links or changes itself: never a racing apply's generated card."""
-        return {a.value for a in self.plan.actions if a.type == "cardnumber" and a.value is not None}
+        return {a.value for a in self.plan.actions if a.type == CARD_NUMBER and a.value is not None}
 
 
 def _moved(shown: str, held: _Held, expected: set[int | None]) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from reconciler.apply.result import Verdict
 from reconciler.capillary import CapillaryReader
 from reconciler.errors import ApiError, MergedCustomerError
-from reconciler.plan import CHANGE_IDENTIFIER, CREATE_CARD, UPDATE_CARD, Call
+from reconciler.plan import CARD_NUMBER, CHANGE_IDENTIFIER, CREATE_CARD, UPDATE_CARD, Call
 
 
 def _verdict(done: bool | None) -> Verdict:
@@ -40,7 +40,7 @@ async def took_effect(call: Call, reader: CapillaryReader, generated: Mapping[st
 
 
 async def _identifier_call(call: Call, reader: CapillaryReader, generated: Mapping[str, str]) -> Verdict:
-    cards = [i for i in (*call.add, *call.remove) if i.type.lower() == "cardnumber"]
+    cards = [i for i in (*call.add, *call.remove) if i.type.lower() == CARD_NUMBER]
     if cards:
         card = await reader.get_card(cards[0].raw(generated))
         if card is None:

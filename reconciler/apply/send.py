@@ -27,7 +27,7 @@ from reconciler.backoff import Backoff
 from reconciler.errors import TRANSIENT, ApiError, JournalError, OutcomeUnknownError, failure_class
 from reconciler.mask import mask_value
 from reconciler.model import ChangeResult
-from reconciler.plan import GENERATE_CARD, Call
+from reconciler.plan import CARD_NUMBER, GENERATE_CARD, Call
 
 MAX_SENDS = 5
 GENERATE_MAX_SENDS = 3  # resent unproven: each lost answer may leave a spare card; fewer sends, more reruns
@@ -206,14 +206,14 @@ async def _record_intent(run: Run, call: Call, attempt: int) -> None:
         path=call.path,
         query=data["query"],
         body=data["body"],
-        generated={k: mask_value("cardnumber", v) for k, v in run.generated.items() if k in call.after},
+        generated={k: mask_value(CARD_NUMBER, v) for k, v in run.generated.items() if k in call.after},
     )
 
 
 async def _outcome(run: Run, call: Call, attempt: int, result: str, **fields: object) -> None:
     run.inflight.discard(call.id)
     if result == "ok" and call.id in run.generated:
-        fields["card"] = mask_value("cardnumber", run.generated[call.id])
+        fields["card"] = mask_value(CARD_NUMBER, run.generated[call.id])
         fields["customer_id"] = call.customer_id
         fields["series"] = call.card.series_id if call.card else None
     await run.journal.record(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reconciler.plan.cost import describe as describe_cost
 from reconciler.plan.diff import ADD, CREATE, DELINK, GENERATE, LINK, REMOVE, STATUS
-from reconciler.plan.document import BLOCKED, MOVE, PLAIN, Action, Plan
+from reconciler.plan.document import BLOCKED, CARD_NUMBER, MOVE, PLAIN, Action, Plan
 from reconciler.render.words import counted
 
 SYMBOLS = {ADD: "+", LINK: "+", CREATE: "+", GENERATE: "+", REMOVE: "-", DELINK: "-", STATUS: "~"}
@@ -19,7 +19,7 @@ def symbol(action: Action) -> str:
 
 def describe(action: Action, value: str) -> str:
     """``add mobile 91******10#abc123 to INSTORE`` and the like, with risk and reason."""
-    what = "card" if action.type.lower() == "cardnumber" else action.type
+    what = "card" if action.type.lower() == CARD_NUMBER else action.type
     series = f" (series {action.series})" if action.series is not None else ""
     where = {
         ADD: f" to {action.profile}",
