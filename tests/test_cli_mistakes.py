@@ -80,6 +80,7 @@ def test_outside_a_repository_plan_says_where_it_looked(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_without_reconciler_yaml_the_defaults_apply(demo: Path) -> None:
     (demo / "reconciler.yaml").unlink()  # defaults: the embedded sandbox, the default ownership
     done = run(demo, "plan")

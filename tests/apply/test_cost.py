@@ -87,6 +87,7 @@ def test_the_benchmarks_apply_spends_what_its_plan_states(
         assert dict(plan.cost.by_api) == log["countsByRoute"]
 
 
+@pytest.mark.slow
 def test_a_plan_that_would_spend_more_than_max_calls_is_blocked_unless_forced(
     tmp_path: Path, demo_server: SandboxServer
 ) -> None:

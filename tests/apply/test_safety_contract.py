@@ -325,6 +325,7 @@ def test_a_real_target_without_a_secret_masking_key_is_refused(
     assert demo_ws.server.request_log()["requests"] == []  # refused before any request
 
 
+@pytest.mark.slow
 def test_the_embedded_sandbox_keeps_its_fixed_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(MASK_KEY_ENV)
     (tmp_path / "reconciler.yaml").write_text("api:\n  url: sandbox\n", encoding="utf-8")

@@ -140,6 +140,7 @@ def test_a_cancelled_verifier_starts_no_re_read_and_verify_checks_a_partial_grou
     assert [_customer(e) for e in reads] == [mover.id]  # only verify's re-read of the one given
 
 
+@pytest.mark.slow
 def test_customers_whose_writes_answered_are_verified_without_a_re_read(
     tmp_path: Path, server: SandboxServer
 ) -> None:

@@ -44,12 +44,14 @@ def test_there_are_the_three_callers_and_their_reusable_workflows() -> None:
     assert [w.name for w in WORKFLOWS] == expected
 
 
+@pytest.mark.slow
 def test_actionlint_passes_on_every_workflow() -> None:
     done = actionlint(*WORKFLOWS)
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"0 problem(s) in {len(WORKFLOWS)} file(s)" in done.stdout
 
 
+@pytest.mark.slow
 def test_actionlint_does_catch_a_broken_workflow(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yml"
     broken.write_text(

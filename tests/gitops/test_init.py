@@ -58,6 +58,7 @@ def test_init_writes_the_repository_and_says_which_secrets_to_create(repo: Path)
         assert secret in shown
 
 
+@pytest.mark.slow
 def test_its_workflows_call_the_reusable_ones_at_the_pinned_version_and_pass_actionlint(repo: Path) -> None:
     workflows = sorted((repo / ".github" / "workflows").glob("*.yml"))
     done = actionlint(*workflows)

@@ -52,6 +52,7 @@ def test_plan_output_that_cannot_be_written_is_refused_before_reading(
 
 
 @pytest.mark.parametrize("bad", BAD_PATHS.values(), ids=BAD_PATHS.keys())
+@pytest.mark.slow
 def test_apply_journal_that_cannot_be_written_is_refused_before_anything_is_sent(
     ws: Workspace, bad: str
 ) -> None:

@@ -94,6 +94,7 @@ def test_import_and_apply_of_2000_customers_show_progress_with_rate_and_eta(tmp_
         ws.server.stop()
 
 
+@pytest.mark.slow
 def test_a_3_customer_plan_shows_no_progress(tmp_path: Path) -> None:
     ws = _workspace(tmp_path, 3)
     try:
