@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import signal
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 EXIT_OK = 0
@@ -196,12 +197,18 @@ class Interrupted(ReconcilerError):
         super().__init__(f"interrupted by {signal.Signals(signum).name}")
 
 
-TRANSIENT = "transient"  # running apply again can help
-PERMANENT = "permanent"  # running apply again fails the same way: the state or the org must change
+class Failure(StrEnum):
+    """Whether running apply again can help a failed write (``failure_class``)."""
+
+    TRANSIENT = "transient"  # running apply again can help
+    PERMANENT = "permanent"  # running apply again fails the same way: the state or the org must change
+
+
+TRANSIENT, PERMANENT = Failure
 RETRYABLE_HTTP = frozenset({429, 461, 521})
 
 
-def failure_class(exc: BaseException) -> str:
+def failure_class(exc: BaseException) -> Failure:
     """TRANSIENT when re-running can help (5xx, 429, timeouts, unknown outcomes), else PERMANENT."""
     if isinstance(exc, TransientError | OutcomeUnknownError):
         return TRANSIENT

@@ -21,7 +21,7 @@ from reconciler.apply.journal import Event
 from reconciler.apply.result import APPLIED, FAILED, SKIPPED, STALE, CallOutcome, CustomerResult, Status
 from reconciler.apply.run import Run
 from reconciler.apply.send import send_call
-from reconciler.errors import PERMANENT, TRANSIENT, ApiError, failure_class
+from reconciler.errors import PERMANENT, TRANSIENT, ApiError, Failure, failure_class
 from reconciler.plan import GENERATE_CARD, Call
 from reconciler.plan.diff import live_facts
 
@@ -33,7 +33,7 @@ class Refusal:
 
     status: Status
     reason: str
-    failure: str = ""
+    failure: Failure | None = None
 
 
 async def run_customer(run: Run, cid: int, calls: list[Call]) -> CustomerResult:
@@ -129,5 +129,5 @@ async def _finish(
         )
         run.settled(outcome)
         outcomes.append(outcome)
-    failure = refusal.failure if refusal.status == FAILED else ""
+    failure = refusal.failure if refusal.status == FAILED else None
     return CustomerResult(cid, refusal.status, refusal.reason, tuple(outcomes), failure)

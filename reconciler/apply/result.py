@@ -21,7 +21,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
-from reconciler.errors import EXIT_OK, EXIT_PARTIAL, EXIT_STALE, TRANSIENT
+from reconciler.errors import EXIT_OK, EXIT_PARTIAL, EXIT_STALE, TRANSIENT, Failure
 from reconciler.plan import Op
 
 
@@ -72,7 +72,7 @@ class CallOutcome:
     sends: int = 0  # how many times it was sent
     warnings: tuple[int, ...] = ()
     merged: bool = False
-    failure: str = ""  # a failed call: errors.TRANSIENT (re-running can help) or errors.PERMANENT
+    failure: Failure | None = None  # a failed call: TRANSIENT (re-running can help) or PERMANENT
     # applied, and the write's own answer said so (a 2xx, no merge): verification may take it as read
     answered: bool = False
 
@@ -85,7 +85,7 @@ class CallOutcome:
             "detail": self.detail,
             "sends": self.sends,
             "warnings": list(self.warnings),
-            "failure": self.failure or None,
+            "failure": self.failure,
         }
 
 
@@ -110,7 +110,7 @@ class CustomerResult:
     status: Status
     reason: str
     calls: tuple[CallOutcome, ...]
-    failure: str = ""  # a failed customer: errors.TRANSIENT or errors.PERMANENT
+    failure: Failure | None = None  # a failed customer: TRANSIENT or PERMANENT
 
     @property
     def applied_calls(self) -> int:
@@ -122,7 +122,7 @@ class CustomerResult:
             "id": self.id,
             "status": self.status,
             "reason": self.reason,
-            "failure": self.failure or None,
+            "failure": self.failure,
             "calls": [c.to_dict() for c in self.calls],
         }
 

@@ -24,7 +24,7 @@ from reconciler.apply.result import APPLIED, FAILED, SKIPPED, CallOutcome, Verdi
 from reconciler.apply.run import Run
 from reconciler.apply.stop import NotStarted
 from reconciler.backoff import Backoff
-from reconciler.errors import TRANSIENT, ApiError, JournalError, OutcomeUnknownError, failure_class
+from reconciler.errors import TRANSIENT, ApiError, Failure, JournalError, OutcomeUnknownError, failure_class
 from reconciler.mask import mask_value
 from reconciler.model import ChangeResult
 from reconciler.plan import CARD_NUMBER, GENERATE_CARD, Call
@@ -127,7 +127,7 @@ async def _refused(run: Run, call: Call, sends: int, exc: ApiError) -> CallOutco
     return _failed(call, detail, sends, failure_class(exc))
 
 
-def _failed(call: Call, detail: str, sends: int, failure: str) -> CallOutcome:
+def _failed(call: Call, detail: str, sends: int, failure: Failure) -> CallOutcome:
     return CallOutcome(call.id, call.customer_id, call.op, FAILED, detail, sends, failure=failure)
 
 

@@ -60,7 +60,7 @@ def _customer_line(c: CustomerResult) -> str:
     calls = f"{c.applied_calls}/{counted(len(c.calls), 'call')}"
     reason = f": {c.reason}" if c.reason else ""
     again = {PERMANENT: " [permanent: re-running will not help]", TRANSIENT: " [transient: re-run]"}
-    return f"customer {c.id}: {c.status} ({calls}){reason}{again.get(c.failure, '')}"
+    return f"customer {c.id}: {c.status} ({calls}){reason}{again[c.failure] if c.failure else ''}"
 
 
 def render_result_text(result: ApplyResult) -> str:
