@@ -63,6 +63,13 @@ class Config:
     simulate: bool = True  # plan runs its calls on a twin of the org (reconciler.simulate)
     root: Path = field(default_factory=Path.cwd)  # the directory reconciler.yaml lives in
 
+    @property
+    def rereads_written(self) -> bool:
+        """Whether apply re-reads every customer it wrote (``safety.verify``), not only those whose writes'
+        answers leave the outcome open: ``reread``, or ``auto`` with bulk reads (a request per batch)."""
+        verify = self.safety.verify
+        return verify == "reread" or (verify == "auto" and self.api.bulk_read)
+
 
 CONFIG_FILE = "reconciler.yaml"
 _SCHEMA = Path(__file__).parent / "schemas" / "config.schema.json"

@@ -40,7 +40,6 @@ __all__ = [
     "MERGED_IN_ERRORS",
     "SETTLE",
     "apply_plan",
-    "rereads_all",
     "scrub",
 ]
 
@@ -135,7 +134,7 @@ def _verifier(run: Run) -> Verifier:
         run.plan,
         run.writer,
         run.generated,
-        reread_all=rereads_all(run.config),
+        reread_all=run.config.rereads_written,
         batch=api.bulk_batch_size if api.bulk_read else 1,
     )
 
@@ -210,9 +209,3 @@ def _generated_cards(plan: Plan, generated: Mapping[str, str]) -> tuple[Generate
         for c in plan.calls
         if c.id in generated
     )
-
-
-def rereads_all(config: Config) -> bool:
-    """Whether apply re-reads every customer it wrote (``safety.verify``), not only those whose writes'
-    answers leave the outcome open."""
-    return config.safety.verify == "reread" or (config.safety.verify == "auto" and config.api.bulk_read)

@@ -161,7 +161,7 @@ def _execution(calls: Sequence[Call], scopes: int, config: Config) -> Counter[st
 
 def _verification(calls: Sequence[Call], actions: Sequence[Action], config: Config) -> Counter[str]:
     written = {c.customer_id for c in calls}
-    if config.safety.verify == "reread" or (config.safety.verify == "auto" and config.api.bulk_read):
+    if config.rereads_written:
         if config.api.bulk_read:
             return Counter({BULK: ceil(len(written) / max(1, config.api.bulk_batch_size))})
         return Counter({CUSTOMER: len(written)})
